@@ -1,0 +1,14 @@
+package org.clmr.ops;
+
+import com.typesafe.config.Config;
+import org.clmr.protocol.run.RunSpec;
+
+/** Reads every module's typed Settings once, so that any bad value is found at start. */
+final class AllSettings {
+    private AllSettings() {
+    }
+
+    static void validate(Config config) {
+        RunSpec.from(config);
+    }
+}

@@ -1,0 +1,38 @@
+package org.clmr.ops;
+
+import com.typesafe.config.Config;
+import org.clmr.protocol.config.ClmrConfig;
+import org.clmr.protocol.run.RunSpec;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.util.concurrent.Callable;
+
+/** {@code clmr config}: prints the resolved configuration under {@code clmr} and its SHA-256, validated. */
+@Command(name = "config", mixinStandardHelpOptions = true,
+        description = "Print the resolved configuration under `clmr` and its SHA-256; exit 2 naming the key if a value is invalid.")
+final class ConfigCommand implements Callable<Integer> {
+    @Mixin
+    ConfigOptions options;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--hash-only", description = "Print only the configuration's SHA-256")
+    boolean hashOnly;
+
+    @Override
+    public Integer call() {
+        Config config = options.load();
+        String hash = ClmrConfig.hash(config);
+        java.io.PrintWriter out = spec.commandLine().getOut();
+        if (!hashOnly) {
+            out.println("clmr " + ClmrConfig.render(config));
+            out.println("# run spec hash: " + RunSpec.from(config).hash());
+        }
+        out.println(hashOnly ? hash : "# config sha256: " + hash);
+        out.flush();
+        return 0;
+    }
+}
