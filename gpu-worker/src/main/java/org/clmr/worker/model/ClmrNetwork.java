@@ -83,7 +83,7 @@ public final class ClmrNetwork implements AutoCloseable {
         for (int i = 0; i < data.length; i++) {
             data[i] = (float) rng.uniform(-bound, bound);
         }
-        NDArray a = m.create(data, shape);
+        NDArray a = Tensors.upload(m, data, shape);
         a.setRequiresGradient(true);
         return a;
     }
@@ -91,7 +91,7 @@ public final class ClmrNetwork implements AutoCloseable {
     private static NDArray constant(NDManager m, int n, float v) {
         float[] data = new float[n];
         java.util.Arrays.fill(data, v);
-        NDArray a = m.create(data);
+        NDArray a = Tensors.upload(m, data);
         a.setRequiresGradient(true);
         return a;
     }

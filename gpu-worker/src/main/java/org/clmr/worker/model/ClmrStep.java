@@ -57,8 +57,8 @@ public final class ClmrStep {
         try (NDManager scope = network.manager().newSubManager();
              GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
             Shape shape = new Shape(batch, 1, length);
-            ClmrNetwork.ViewTape v1 = network.forwardTrain(scope.create(first, shape), 0, BatchStats.LOCAL);
-            ClmrNetwork.ViewTape v2 = network.forwardTrain(scope.create(second, shape), 1, BatchStats.LOCAL);
+            ClmrNetwork.ViewTape v1 = network.forwardTrain(Tensors.upload(scope, first, shape), 0, BatchStats.LOCAL);
+            ClmrNetwork.ViewTape v2 = network.forwardTrain(Tensors.upload(scope, second, shape), 1, BatchStats.LOCAL);
             t1 = System.nanoTime();
             int dim = Math.toIntExact(v1.z.getShape().get(1));
             float[] z = concat(v1.z.toFloatArray(), v2.z.toFloatArray());     // [2B, d]: views 1 then views 2
@@ -76,9 +76,9 @@ public final class ClmrStep {
             }
             int half = batch * dim;
             float[] g = r.gradient();
-            network.backward(v1, scope.create(java.util.Arrays.copyOfRange(g, 0, half), new Shape(batch, dim)),
+            network.backward(v1, Tensors.upload(scope, java.util.Arrays.copyOfRange(g, 0, half), new Shape(batch, dim)),
                     BatchStats.LOCAL);
-            network.backward(v2, scope.create(java.util.Arrays.copyOfRange(g, half, 2 * half), new Shape(batch, dim)),
+            network.backward(v2, Tensors.upload(scope, java.util.Arrays.copyOfRange(g, half, 2 * half), new Shape(batch, dim)),
                     BatchStats.LOCAL);
         }
         String bad = firstNonFiniteGradient(network.params());

@@ -175,9 +175,9 @@ public final class ConvBnSegment {
             runningVar[i] = (1 - MOMENTUM) * runningVar[i] + MOMENTUM * unbiased;
         }
         batchesTracked++;
-        NDArray meanLeaf = m.create(meanF);
+        NDArray meanLeaf = Tensors.upload(m, meanF);
         meanLeaf.setRequiresGradient(true);
-        NDArray varLeaf = m.create(varF);
+        NDArray varLeaf = Tensors.upload(m, varF);
         varLeaf.setRequiresGradient(true);
         NDArray leaf = y.stopGradient();
         leaf.setRequiresGradient(true);
@@ -213,7 +213,7 @@ public final class ConvBnSegment {
             b[i] = (float) (2 * global[c + i] / t.count);
         }
         NDManager m = gy.getManager();
-        NDArray dy = t.convValue.mul(m.create(b).reshape(1, c, 1)).add(m.create(a).reshape(1, c, 1)).add(gy);
+        NDArray dy = t.convValue.mul(Tensors.upload(m, b, new Shape(1, c, 1))).add(Tensors.upload(m, a, new Shape(1, c, 1))).add(gy);
         JniUtils.backward((PtNDArray) t.conv, (PtNDArray) dy, false, false);
         return t.input == null ? null : t.input.getGradient();
     }
@@ -226,8 +226,8 @@ public final class ConvBnSegment {
         for (int i = 0; i < c; i++) {
             invStd[i] = (float) (1.0 / Math.sqrt(runningVar[i] + (double) EPS));
         }
-        NDArray scale = m.create(invStd).mul(gamma);
-        NDArray shift = m.create(runningMean).mul(scale).neg().add(beta);
+        NDArray scale = Tensors.upload(m, invStd).mul(gamma);
+        NDArray shift = Tensors.upload(m, runningMean).mul(scale).neg().add(beta);
         NDArray y = conv(input);
         return activate(y.mul(scale.reshape(1, c, 1)).add(shift.reshape(1, c, 1)));
     }

@@ -88,7 +88,7 @@ public final class ModelCheckpoint {
     }
 
     private static void load(Map<String, CheckpointPayload.Tensor> byName, String name, NDArray target) {
-        target.set(find(byName, name, target.getShape().getShape()).data());
+        Tensors.overwrite(target, find(byName, name, target.getShape().getShape()).data());
     }
 
     private static CheckpointPayload.Tensor find(Map<String, CheckpointPayload.Tensor> byName, String name, long[] shape) {
