@@ -15,6 +15,10 @@ import picocli.CommandLine.Command;
         description = "Contrastive Learning of Musical Representations, trained as an elastic cluster.",
         subcommands = {
                 ConfigCommand.class,
+                org.clmr.ops.model.ModelCommand.class,
+                org.clmr.ops.model.TrainCommand.class,
+                org.clmr.ops.model.ExportCommand.class,
+                org.clmr.ops.bench.BenchCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Clmr implements Runnable {

@@ -31,11 +31,12 @@ public record TrainSettings(String device, int threads, int logEverySteps, int m
 
     /** The DJL device named by {@link #device()}; {@code cuda:N} is accepted as {@code gpu:N}. */
     public Device djlDevice() {
-        String d = device.trim().toLowerCase(java.util.Locale.ROOT).replace("cuda", "gpu");
-        try {
-            return Device.fromName(d);
-        } catch (IllegalArgumentException e) {
+        java.util.regex.Matcher m = DEVICE.matcher(device.trim().toLowerCase(java.util.Locale.ROOT));
+        if (!m.matches()) {
             throw new SettingsException("clmr.worker.device", device, "must be cpu or gpu:N (cuda:N)");
         }
+        return m.group(1).equals("cpu") ? Device.cpu() : Device.gpu(m.group(2) == null ? 0 : Integer.parseInt(m.group(2)));
     }
+
+    private static final java.util.regex.Pattern DEVICE = java.util.regex.Pattern.compile("(cpu|gpu|cuda)(?::(\\d+))?");
 }

@@ -223,7 +223,7 @@ public final class Trainer implements AutoCloseable {
         lastCheckpoint = r;
         store.prune(runId, RetentionPolicy.of(spec.checkpoint()));
         String fp = network.fingerprint();
-        LOG.info("checkpoint step {} (epoch {}) -> {} ({} bytes, sha256 {}), weights {}", completed, epoch,
+        LOG.debug("checkpoint step {} (epoch {}) -> {} ({} bytes, sha256 {}), weights {}", completed, epoch,
                 r.location(), r.sizeBytes(), r.sha256(), fp);
         listener.onCheckpoint(r, fp);
         return r;
