@@ -1,5 +1,6 @@
 package org.clmr.worker.train;
 
+import ai.djl.engine.Engine;
 import ai.djl.pytorch.jni.JniUtils;
 import org.clmr.protocol.UserError;
 import org.clmr.protocol.checkpoint.CheckpointCorruptException;
@@ -86,6 +87,7 @@ public final class Trainer implements AutoCloseable {
         this.configHash = configHash;
         this.listener = listener;
         if (settings.threads() > 0) {
+            Engine.getEngine("PyTorch");  // loads the natives before the first JNI call
             JniUtils.setNumThreads(settings.threads());
         }
         this.network = ClmrNetwork.create(spec.model(), spec.seed(), settings.djlDevice());

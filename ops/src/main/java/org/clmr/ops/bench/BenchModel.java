@@ -82,6 +82,7 @@ public final class BenchModel implements Callable<Integer> {
     @Override
     public Integer call() throws IOException, InterruptedException {
         ModelSpec model = ModelSpec.preset(preset, projectionDim).validated();
+        Engine.getEngine("PyTorch");  // loads the natives before the first JNI call
         if (threads > 0) {
             JniUtils.setNumThreads(threads);
         }
