@@ -135,6 +135,27 @@ class ClmrNetworkTest {
         }
     }
 
+    @Test
+    void shouldRoundTripGradientsThroughAFlatVectorInPlace() {
+        try (ClmrNetwork net = ClmrNetwork.create(MICRO, 2, Device.cpu())) {
+            int n = Gradients.size(net.params());
+            float[] flat = gaussian(new Rng(3), n);
+            flat[0] = Float.NaN;
+            Gradients.overwrite(net.params(), flat);
+            flat[0] = 1.5f;
+            Gradients.overwrite(net.params(), flat);
+            assertArrayEqualsExactly(flat, Gradients.flatten(net.params()));
+            assertEquals(1.5f, grads(net).get(0)[0]);
+        }
+    }
+
+    private static void assertArrayEqualsExactly(float[] a, float[] b) {
+        assertEquals(a.length, b.length);
+        for (int i = 0; i < a.length; i++) {
+            assertEquals(Float.floatToIntBits(a[i]), Float.floatToIntBits(b[i]), "element " + i);
+        }
+    }
+
     static List<float[]> grads(ClmrNetwork net) {
         List<float[]> out = new ArrayList<>();
         for (Param p : net.params()) {
