@@ -36,6 +36,9 @@ public final class AugmentationChain implements ViewTransform {
         void applied(Augmentation augmentation, double[] params);
     }
 
+    /** The names of the augmentations, in chain order. */
+    public static final List<String> NAMES = List.of("polarity", "noise", "gain", "filter", "delay", "pitch", "reverb");
+
     private final List<Augmentation> augmentations;
     private final double[] probabilities;
     private final boolean[] forced;

@@ -45,6 +45,13 @@ class AugmentationChainTest {
     }
 
     @Test
+    void namesListTheChainInOrder() {
+        List<String> names = new ArrayList<>();
+        AugmentationChain.from(defaults()).augmentations().forEach(a -> names.add(a.name()));
+        assertEquals(AugmentationChain.NAMES, names);
+    }
+
+    @Test
     void sameSeedGivesBitIdenticalViewsAndOtherViewsDiffer() {
         AugmentationChain chain = AugmentationChain.from(defaults());
         float[] a = augmented(chain, 42, 3, 17, 0);
