@@ -14,6 +14,13 @@ sox -D -n -r $rate -c 1 -b 16 "$out/chord.wav" synth 1.0 sine 261.63 sine mix 32
 sox -D "$out/chord.wav" -e floating-point -b 32 "$out/chord_pitch_up3_sox.wav" pitch 300
 sox -D "$out/chord.wav" -e floating-point -b 32 "$out/chord_pitch_down5_sox.wav" pitch -500
 
+# Plucked strings (an A major chord, notes starting together), 1.5 s, through pitch and through reverb
+# (dry + wet, stereo depth 0); 16-bit without dither to keep the files small.
+sox -D -R -n -r $rate -c 1 -b 16 "$out/pluck.wav" synth 1.5 pluck 220 pluck mix 277 pluck mix 330 pluck mix 440 vol 0.8
+sox -D "$out/pluck.wav" "$out/pluck_pitch_up3_sox.wav" pitch 300
+sox -D "$out/pluck.wav" "$out/pluck_pitch_down5_sox.wav" pitch -500
+sox -D "$out/pluck.wav" "$out/pluck_reverb_60_80_70_sox.wav" reverb 60 80 70 0
+
 # A unit impulse followed by 1 s of silence, and SoX's wet-only reverb of it with stereo depth 0 (one
 # channel, as clmr's reverb): reverberance, HF damping, room scale.
 /usr/bin/python3 - "$out/impulse.wav" $rate <<'PY'

@@ -73,6 +73,17 @@ class PitchShiftTest {
         check(in, -5, Wav.read(fixture("chord_pitch_down5_sox.wav")));
     }
 
+    @Test
+    void musicAgreesWithSoxPitchInSpectrumAndEnvelope() {
+        Wav.Audio in = Wav.read(fixture("pluck.wav"));
+        for (String[] c : new String[][] {{"3", "pluck_pitch_up3_sox.wav"}, {"-5", "pluck_pitch_down5_sox.wav"}}) {
+            float[] ours = in.samples().clone();
+            PitchShift.shift(ours, in.sampleRate(), Double.parseDouble(c[0]), new Scratch());
+            float[] sox = Wav.read(fixture(c[1])).samples();
+            Spectra.assertSimilar(ours, sox, in.sampleRate(), "pitch " + c[0] + " vs sox");
+        }
+    }
+
     private static void check(Wav.Audio in, double semitones, Wav.Audio sox) {
         float[] ours = in.samples().clone();
         PitchShift.shift(ours, in.sampleRate(), semitones, new Scratch());

@@ -156,6 +156,82 @@ final class Spectra {
         return -60 / slope;
     }
 
+    /** Welch spectrum (2048-sample frames) in dB over the bins from {@code loHz} to {@code hiHz}. */
+    static double[] logSpectrum(float[] x, int sampleRate, double loHz, double hiHz) {
+        int frame = 2048;
+        double[] p = welch(x, frame);
+        int lo = (int) Math.ceil(loHz * frame / sampleRate);
+        int hi = (int) Math.floor(hiHz * frame / sampleRate);
+        double[] db = new double[hi - lo + 1];
+        for (int k = lo; k <= hi; k++) {
+            db[k - lo] = 10 * Math.log10(p[k] + 1e-30);
+        }
+        return db;
+    }
+
+    /** RMS of consecutive 20 ms blocks. */
+    static double[] envelope(float[] x, int sampleRate) {
+        int block = sampleRate / 50;
+        double[] e = new double[x.length / block];
+        for (int b = 0; b < e.length; b++) {
+            double s = 0;
+            for (int i = b * block; i < (b + 1) * block; i++) {
+                s += (double) x[i] * x[i];
+            }
+            e[b] = Math.sqrt(s / block);
+        }
+        return e;
+    }
+
+    /** Pearson correlation over the common length. */
+    static double correlation(double[] a, double[] b) {
+        int n = Math.min(a.length, b.length);
+        double ma = 0;
+        double mb = 0;
+        for (int i = 0; i < n; i++) {
+            ma += a[i] / n;
+            mb += b[i] / n;
+        }
+        double sab = 0;
+        double saa = 0;
+        double sbb = 0;
+        for (int i = 0; i < n; i++) {
+            sab += (a[i] - ma) * (b[i] - mb);
+            saa += (a[i] - ma) * (a[i] - ma);
+            sbb += (b[i] - mb) * (b[i] - mb);
+        }
+        return sab / Math.sqrt(saa * sbb);
+    }
+
+    /** Mean absolute difference over the common length. */
+    static double meanAbsDifference(double[] a, double[] b) {
+        int n = Math.min(a.length, b.length);
+        double s = 0;
+        for (int i = 0; i < n; i++) {
+            s += Math.abs(a[i] - b[i]);
+        }
+        return s / n;
+    }
+
+    /**
+     * Asserts that two renderings of the same music agree as SoX-vs-ours should: Welch log spectra (100 Hz to
+     * 8 kHz) correlate above 0.99 and differ by under 2 dB on average, and their 20 ms envelopes correlate above
+     * 0.98.
+     */
+    static void assertSimilar(float[] ours, float[] reference, int sampleRate, String what) {
+        double[] a = logSpectrum(ours, sampleRate, 100, 8000);
+        double[] b = logSpectrum(reference, sampleRate, 100, 8000);
+        double corr = correlation(a, b);
+        double diff = meanAbsDifference(a, b);
+        double env = correlation(envelope(ours, sampleRate), envelope(reference, sampleRate));
+        String m = what + ": log-spectrum correlation " + corr + ", mean |dB difference| " + diff
+                + ", envelope correlation " + env;
+        if (corr < 0.99 || diff > 2 || env < 0.98) {
+            throw new AssertionError(m);
+        }
+        System.out.println(m);
+    }
+
     /** Mean power. */
     static double power(float[] x) {
         double s = 0;
