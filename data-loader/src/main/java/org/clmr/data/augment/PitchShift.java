@@ -24,6 +24,8 @@ public final class PitchShift implements Augmentation {
     private static final double SEGMENT_MS = 82;
     private static final double SEARCH_MS = 14.68;
     private static final double OVERLAP_MS = 12;
+    private static final int COARSE_LAG = 4;
+    private static final int COARSE_STRIDE = 2;
     private static final int HALF_TAPS = 8;
     private static final int TAPS = 2 * HALF_TAPS;
     private static final int PHASES = 256;
@@ -123,8 +125,8 @@ public final class PitchShift implements Augmentation {
     private static int bestMatch(float[] x, int lo, int hi, float[] t, int to, int len) {
         int best = lo;
         double bestScore = Double.NEGATIVE_INFINITY;
-        for (int c = lo; c <= hi; c += 4) {
-            double score = dot(x, c, t, to, len, 2);
+        for (int c = lo; c <= hi; c += COARSE_LAG) {
+            double score = dot(x, c, t, to, len, COARSE_STRIDE);
             if (score > bestScore) {
                 bestScore = score;
                 best = c;
@@ -132,7 +134,7 @@ public final class PitchShift implements Augmentation {
         }
         int coarse = best;
         bestScore = Double.NEGATIVE_INFINITY;
-        for (int c = Math.max(lo, coarse - 3); c <= Math.min(hi, coarse + 3); c++) {
+        for (int c = Math.max(lo, coarse - COARSE_LAG + 1); c <= Math.min(hi, coarse + COARSE_LAG - 1); c++) {
             double score = dot(x, c, t, to, len, 1);
             if (score > bestScore) {
                 bestScore = score;
