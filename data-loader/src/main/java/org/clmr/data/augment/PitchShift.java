@@ -18,7 +18,8 @@ import java.util.List;
  * (timing error at most 1/512 sample), each phase normalised to unit DC gain; cut-off 0.92 of the lower Nyquist, so
  * shifting up does not alias. The edges are extended by repeating the first and last sample.
  *
- * <p>Crops shorter than 64 samples are left unchanged. Draws one value.
+ * <p>Crops shorter than 64 samples are left unchanged; crops shorter than a segment use one segment as long
+ * as the crop (with overlap and search a quarter of it). Draws one value.
  */
 public final class PitchShift implements Augmentation {
     private static final double SEGMENT_MS = 82;

@@ -7,6 +7,7 @@ import java.net.URISyntaxException;
 import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class PitchShiftTest {
     private static final int RATE = 22050;
@@ -39,6 +40,21 @@ class PitchShiftTest {
             for (int i = 0; i < 3; i++) {
                 double expected = CHORD[i] * Math.pow(2, n / 12);
                 assertEquals(expected, peaks[i], 0.005 * expected, "note " + i + " shifted by " + n);
+            }
+        }
+    }
+
+    @Test
+    void shortCropsKeepTheirLengthAndStayFinite() {
+        Scratch scratch = new Scratch();
+        for (int n : new int[] {10, 64, 100, 1000, 3000}) {
+            for (double semitones : new double[] {-5, 5}) {
+                float[] x = Spectra.tones(n, RATE, 0.9, 300, 3000);
+                PitchShift.shift(x, RATE, semitones, scratch);
+                assertEquals(n, x.length);
+                for (float v : x) {
+                    assertTrue(Float.isFinite(v) && Math.abs(v) < 2, "sample " + v + " of a " + n + "-sample crop");
+                }
             }
         }
     }
