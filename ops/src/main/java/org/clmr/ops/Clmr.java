@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
         description = "Contrastive Learning of Musical Representations, trained as an elastic cluster.",
         subcommands = {
                 ConfigCommand.class,
+                org.clmr.ops.augment.AugmentCommand.class,
                 org.clmr.ops.model.ModelCommand.class,
                 org.clmr.ops.model.TrainCommand.class,
                 org.clmr.ops.model.ExportCommand.class,
