@@ -181,7 +181,11 @@ public final class ConvBnSegment {
         varLeaf.setRequiresGradient(true);
         NDArray leaf = y.stopGradient();
         leaf.setRequiresGradient(true);
-        NDArray scale = varLeaf.add(EPS).pow(-0.5).mul(gamma);     // [C]
+        // no Number operands in a recorded graph: DJL wraps them in Java-owned scalars that it frees right
+        // after the op, while autograd keeps them for the backward pass (pow saves its exponent)
+        NDArray eps = Tensors.upload(m, new float[] {EPS});
+        NDArray exponent = Tensors.upload(m, new float[] {-0.5f});
+        NDArray scale = varLeaf.add(eps).pow(exponent).mul(gamma);  // [C]
         NDArray shift = meanLeaf.mul(scale).neg().add(beta);        // [C]
         NDArray out = activate(leaf.mul(scale.reshape(1, c, 1)).add(shift.reshape(1, c, 1)));
         return new Tape(inputGrad ? in : null, y, value, leaf, meanLeaf, varLeaf, mean, n, out);

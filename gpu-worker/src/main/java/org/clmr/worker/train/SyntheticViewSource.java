@@ -1,12 +1,15 @@
 package org.clmr.worker.train;
 
+import org.clmr.data.ViewTransform;
 import org.clmr.data.random.Rng;
 
 /**
  * A generated, deterministic stand-in for a dataset: track t is a chord of two harmonic tones whose
  * pitches are drawn from {@code Rng.of(seed, t)}; each view is a random crop (phase) of it with a random
- * gain and a little noise, drawn from {@code Rng.of(seed, epoch, t, view)}. Epoch e visits the tracks
- * in the permutation drawn from {@code Rng.of(seed, e)}. Thread-safe (stateless).
+ * gain and a little noise, drawn from {@code Rng.of(seed, epoch, t, view)}, then transformed by the
+ * {@link ViewTransform} (the augmentation chain) with the same generator, as the batch pipeline does.
+ * Epoch e visits the tracks in the permutation drawn from {@code Rng.of(seed, e)}. Thread-safe if the
+ * transform is.
  */
 public final class SyntheticViewSource implements ViewPairSource {
     private static final long ORDER = 0x4F524445L;
@@ -15,8 +18,9 @@ public final class SyntheticViewSource implements ViewPairSource {
     private final int batch;
     private final int length;
     private final int sampleRate;
+    private final ViewTransform transform;
 
-    public SyntheticViewSource(long seed, int tracks, int batch, int length, int sampleRate) {
+    public SyntheticViewSource(long seed, int tracks, int batch, int length, int sampleRate, ViewTransform transform) {
         if (batch < 2 || tracks < batch) {
             throw new IllegalArgumentException("need 2 <= batch (" + batch + ") <= tracks (" + tracks + ")");
         }
@@ -25,6 +29,7 @@ public final class SyntheticViewSource implements ViewPairSource {
         this.batch = batch;
         this.length = length;
         this.sampleRate = sampleRate;
+        this.transform = transform;
     }
 
     @Override
@@ -66,11 +71,14 @@ public final class SyntheticViewSource implements ViewPairSource {
         Rng rng = Rng.of(seed, epoch, track, view);
         double start = rng.uniform(0, sampleRate);
         double gain = rng.uniform(0.3, 0.9);
+        float[] x = new float[length];
         for (int i = 0; i < length; i++) {
             double t = (start + i) / sampleRate;
             double s = Math.sin(2 * Math.PI * f1 * t) + 0.5 * Math.sin(4 * Math.PI * f1 * t)
                     + 0.7 * Math.sin(2 * Math.PI * f2 * t);
-            out[offset + i] = (float) (gain * s / 2.2 + 0.01 * rng.nextGaussian());
+            x[i] = (float) (gain * s / 2.2 + 0.01 * rng.nextGaussian());
         }
+        transform.apply(x, sampleRate, rng);
+        System.arraycopy(x, 0, out, offset, length);
     }
 }

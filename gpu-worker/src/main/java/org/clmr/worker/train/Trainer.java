@@ -93,7 +93,12 @@ public final class Trainer implements AutoCloseable {
         this.network = ClmrNetwork.create(spec.model(), spec.seed(), settings.djlDevice());
         this.adam = new Adam(spec.optimizer(), network.params());
         this.step = new ClmrStep(network, adam, spec.temperature());
-        resume();
+        try {
+            resume();
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
     }
 
     /** Steps completed so far (after a resume: the checkpoint's step). */

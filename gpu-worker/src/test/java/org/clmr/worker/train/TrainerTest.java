@@ -1,6 +1,7 @@
 package org.clmr.worker.train;
 
 import com.typesafe.config.Config;
+import org.clmr.data.augment.AugmentationChain;
 import org.clmr.protocol.UserError;
 import org.clmr.protocol.checkpoint.CheckpointPayload;
 import org.clmr.protocol.checkpoint.CheckpointRecord;
@@ -40,7 +41,8 @@ class TrainerTest {
     }
 
     static ViewPairSource tones(RunSpec spec) {
-        return new SyntheticViewSource(spec.seed(), 16, spec.globalBatch(), spec.cropLength(), spec.sampleRate());
+        return new SyntheticViewSource(spec.seed(), 16, spec.globalBatch(), spec.cropLength(), spec.sampleRate(),
+                AugmentationChain.from(spec.augment()));
     }
 
     @Test

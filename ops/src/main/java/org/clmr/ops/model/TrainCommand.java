@@ -2,6 +2,7 @@ package org.clmr.ops.model;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import org.clmr.data.augment.AugmentationChain;
 import org.clmr.ops.ConfigOptions;
 import org.clmr.protocol.checkpoint.CheckpointRecord;
 import org.clmr.protocol.checkpoint.DirectoryCheckpointStore;
@@ -31,7 +32,8 @@ import java.util.concurrent.Callable;
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = {"Pre-train SampleCNN + projection head with NT-Xent and Adam in this process (one device).",
                 "Resumes from the newest checkpoint in RUN-DIR/checkpoints. Trains on a generated tone set "
-                        + "(clmr.worker.train.synthetic-tracks tracks) until packed datasets are supported."})
+                        + "(clmr.worker.train.synthetic-tracks tracks, augmented by clmr.run.augment) until packed "
+                        + "datasets are supported."})
 public final class TrainCommand implements Callable<Integer> {
     /** The run id under RUN-DIR/checkpoints. */
     static final String RUN_ID = "train";
@@ -86,7 +88,7 @@ public final class TrainCommand implements Callable<Integer> {
         TrainSettings settings = TrainSettings.from(config);
         PrintWriter out = spec.commandLine().getOut();
         SyntheticViewSource source = new SyntheticViewSource(run.seed(), settings.syntheticTracks(), run.globalBatch(),
-                run.cropLength(), run.sampleRate());
+                run.cropLength(), run.sampleRate(), AugmentationChain.from(run.augment()));
         out.printf("clmr train: preset %s, batch %d, %d generated tracks (%d steps/epoch), device %s, run spec %s%n",
                 run.model().preset(), run.globalBatch(), settings.syntheticTracks(), source.stepsPerEpoch(),
                 settings.device(), run.hash());
