@@ -180,6 +180,34 @@ public final class ClmrNetwork implements AutoCloseable {
         }
     }
 
+    /**
+     * The ordinary alternative to {@link #forwardTrain}: one autograd graph through PyTorch's own
+     * {@code batch_norm} in training mode (local batch statistics; running statistics go to throw-away
+     * arrays). For the segmentation's tests and its overhead benchmark; a backward seeded on the returned
+     * z accumulates the same parameter gradients as the segmented pass.
+     *
+     * @param x [B, 1, L] in a step-scoped manager; autograd recording on
+     * @return z, [B, projectionDim]
+     */
+    public NDArray forwardWholeGraph(NDArray x) {
+        NDManager m = x.getManager();
+        NDArray a = x;
+        for (ConvBnSegment s : segments) {
+            List<Param> p = s.params();
+            NDArray y = JniUtils.convolution((PtNDArray) a, (PtNDArray) p.get(0).value(), (PtNDArray) p.get(1).value(),
+                    new Shape(s.index() == 0 ? 3 : 1), new Shape(s.index() == 0 ? 0 : 1), new Shape(1), 1);
+            NDArray bn = JniUtils.batchNorm((PtNDArray) y, (PtNDArray) m.zeros(new Shape(s.outChannels())),
+                    (PtNDArray) m.ones(new Shape(s.outChannels())), (PtNDArray) p.get(2).value(),
+                    (PtNDArray) p.get(3).value(), true, ConvBnSegment.MOMENTUM, ConvBnSegment.EPS);
+            a = JniUtils.relu((PtNDArray) bn);
+            if (s.pooled()) {
+                a = JniUtils.maxPool((PtNDArray) a, new Shape(ConvBnSegment.KERNEL), new Shape(ConvBnSegment.KERNEL),
+                        new Shape(0), false);
+            }
+        }
+        return project(a.reshape(a.getShape().get(0), spec.encoderDim()));
+    }
+
     /** Inference: h = encoder(x) with running statistics, [B, D]. */
     public NDArray encode(NDArray x) {
         NDArray a = x;

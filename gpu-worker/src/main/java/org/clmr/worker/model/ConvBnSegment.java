@@ -113,22 +113,26 @@ public final class ConvBnSegment {
         final NDArray conv;
         final NDArray convValue;
         final NDArray convLeaf;
-        final NDArray meanLeaf;
-        final NDArray varLeaf;
+        final NDArray gammaLeaf;
+        final NDArray betaLeaf;
         final double[] mean;
+        final double[] gammaInvStd;
+        final double[] invStd;
         final double count;
         /** This segment's output, [B, C, T']. */
         public final NDArray output;
 
-        Tape(NDArray input, NDArray conv, NDArray convValue, NDArray convLeaf, NDArray meanLeaf, NDArray varLeaf,
-             double[] mean, double count, NDArray output) {
+        Tape(NDArray input, NDArray conv, NDArray convValue, NDArray convLeaf, NDArray gammaLeaf, NDArray betaLeaf,
+             double[] mean, double[] gammaInvStd, double[] invStd, double count, NDArray output) {
             this.input = input;
             this.conv = conv;
             this.convValue = convValue;
             this.convLeaf = convLeaf;
-            this.meanLeaf = meanLeaf;
-            this.varLeaf = varLeaf;
+            this.gammaLeaf = gammaLeaf;
+            this.betaLeaf = betaLeaf;
             this.mean = mean;
+            this.gammaInvStd = gammaInvStd;
+            this.invStd = invStd;
             this.count = count;
             this.output = output;
         }
@@ -175,20 +179,31 @@ public final class ConvBnSegment {
             runningVar[i] = (1 - MOMENTUM) * runningVar[i] + MOMENTUM * unbiased;
         }
         batchesTracked++;
-        NDArray meanLeaf = Tensors.upload(m, meanF);
-        meanLeaf.setRequiresGradient(true);
-        NDArray varLeaf = Tensors.upload(m, varF);
-        varLeaf.setRequiresGradient(true);
+        // Normalisation by PyTorch's fused batch_norm in inference form, fed the (global) statistics; the
+        // gradient w.r.t. those statistics follows from the local BN weight/bias gradients (see backward),
+        // which per-view leaf copies of gamma and beta collect separately from the accumulated ones.
+        float[] g = gamma.toFloatArray();
+        double[] invStd = new double[c];
+        double[] gammaInvStd = new double[c];
+        for (int i = 0; i < c; i++) {
+            invStd[i] = 1 / Math.sqrt(varF[i] + (double) EPS);
+            gammaInvStd[i] = g[i] * invStd[i];
+        }
         NDArray leaf = y.stopGradient();
         leaf.setRequiresGradient(true);
-        // no Number operands in a recorded graph: DJL wraps them in Java-owned scalars that it frees right
-        // after the op, while autograd keeps them for the backward pass (pow saves its exponent)
-        NDArray eps = Tensors.upload(m, new float[] {EPS});
-        NDArray exponent = Tensors.upload(m, new float[] {-0.5f});
-        NDArray scale = varLeaf.add(eps).pow(exponent).mul(gamma);  // [C]
-        NDArray shift = meanLeaf.mul(scale).neg().add(beta);        // [C]
-        NDArray out = activate(leaf.mul(scale.reshape(1, c, 1)).add(shift.reshape(1, c, 1)));
-        return new Tape(inputGrad ? in : null, y, value, leaf, meanLeaf, varLeaf, mean, n, out);
+        NDArray gammaLeaf = scoped(gamma.stopGradient(), m);
+        gammaLeaf.setRequiresGradient(true);
+        NDArray betaLeaf = scoped(beta.stopGradient(), m);
+        betaLeaf.setRequiresGradient(true);
+        NDArray bn = JniUtils.batchNorm((PtNDArray) leaf, (PtNDArray) Tensors.upload(m, meanF),
+                (PtNDArray) Tensors.upload(m, varF), (PtNDArray) gammaLeaf, (PtNDArray) betaLeaf, false, MOMENTUM, EPS);
+        NDArray out = activate(bn);
+        return new Tape(inputGrad ? in : null, y, value, leaf, gammaLeaf, betaLeaf, mean, gammaInvStd, invStd, n, out);
+    }
+
+    private static NDArray scoped(NDArray a, NDManager scope) {
+        a.attach(scope);
+        return a;
     }
 
     /**
@@ -199,13 +214,17 @@ public final class ConvBnSegment {
     public NDArray backward(Tape t, NDArray gradOutput, int view, BatchStats stats) {
         JniUtils.backward((PtNDArray) t.output, (PtNDArray) gradOutput, false, false);
         int c = outChannels;
-        NDArray gy = t.convLeaf.getGradient();                      // [B, C, T]
-        float[] gm = t.meanLeaf.getGradient().toFloatArray();
-        float[] gv = t.varLeaf.getGradient().toFloatArray();
+        NDArray gy = t.convLeaf.getGradient();                      // [B, C, T], = dL/dbn * gamma * invstd
+        float[] dGamma = t.gammaLeaf.getGradient().toFloatArray();  // sum dL/dbn * xhat, this view only
+        float[] dBeta = t.betaLeaf.getGradient().toFloatArray();    // sum dL/dbn
+        accumulate(gamma, dGamma);
+        accumulate(beta, dBeta);
+        // xhat = (y - mean) invstd, so dL/dmean = -gamma invstd sum(dL/dbn) and
+        // dL/dvar = -1/2 gamma invstd^2 sum(dL/dbn xhat), with mean and var held as inputs
         double[] local = new double[2 * c];
         for (int i = 0; i < c; i++) {
-            local[i] = gm[i];
-            local[c + i] = gv[i];
+            local[i] = -t.gammaInvStd[i] * dBeta[i];
+            local[c + i] = -0.5 * t.gammaInvStd[i] * t.invStd[i] * dGamma[i];
         }
         double[] global = stats.reduceGradients(view, index, local);
         // mean = S1/N and var = S2/N - mean^2, so dmean/dy = 1/N and dvar/dy = 2 (y - mean) / N:
@@ -220,6 +239,14 @@ public final class ConvBnSegment {
         NDArray dy = t.convValue.mul(Tensors.upload(m, b, new Shape(1, c, 1))).add(Tensors.upload(m, a, new Shape(1, c, 1))).add(gy);
         JniUtils.backward((PtNDArray) t.conv, (PtNDArray) dy, false, false);
         return t.input == null ? null : t.input.getGradient();
+    }
+
+    /** Adds a per-channel gradient into a parameter's accumulated gradient (a backward through a view of it). */
+    private static void accumulate(NDArray param, float[] grad) {
+        try (NDArray view = param.reshape(param.getShape());
+             NDArray g = Tensors.upload(param.getManager(), grad)) {
+            JniUtils.backward((PtNDArray) view, (PtNDArray) g, false, false);
+        }
     }
 
     /** Inference forward with the running statistics. */

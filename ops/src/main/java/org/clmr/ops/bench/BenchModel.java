@@ -93,6 +93,7 @@ public final class BenchModel implements Callable<Integer> {
         float[] x2 = gaussian(rng, batch * length);
         float[] g = gaussian(rng, batch * projectionDim);
         double[] djl = new double[3];
+        double wholeGraph;
         try (ClmrNetwork net = ClmrNetwork.create(model, 0, Device.cpu());
              Adam adam = new Adam(new OptimizerSpec(3e-4, 0.9, 0.999, 1e-8), net.params())) {
             Shape shape = new Shape(batch, 1, length);
@@ -109,6 +110,15 @@ public final class BenchModel implements Callable<Integer> {
                 }
                 Adam.zeroGradients(net.params());
             }) / batch;
+            wholeGraph = best(() -> {
+                try (NDManager s = net.manager().newSubManager();
+                     GradientCollector c = Engine.getEngine("PyTorch").newGradientCollector()) {
+                    NDArray z = net.forwardWholeGraph(Tensors.upload(s, x1, shape));
+                    JniUtils.backward((ai.djl.pytorch.engine.PtNDArray) z,
+                            (ai.djl.pytorch.engine.PtNDArray) Tensors.upload(s, g, new Shape(batch, projectionDim)), false, false);
+                }
+                Adam.zeroGradients(net.params());
+            }) / batch;
             ClmrStep step = new ClmrStep(net, adam, 0.5);
             djl[2] = best(() -> step.run(batch, length, x1, x2)) / (2.0 * batch);
         }
@@ -122,7 +132,7 @@ public final class BenchModel implements Callable<Integer> {
                 torchNote = "unavailable: " + e.getMessage();
             }
         }
-        print(model, djl, torch, torchNote);
+        print(model, djl, wholeGraph, torch, torchNote);
         return 0;
     }
 
@@ -166,7 +176,8 @@ public final class BenchModel implements Callable<Integer> {
         }
     }
 
-    private void print(ModelSpec model, double[] djl, JsonNode torch, String torchNote) throws IOException {
+    private void print(ModelSpec model, double[] djl, double wholeGraph, JsonNode torch, String torchNote)
+            throws IOException {
         PrintWriter out = spec.commandLine().getOut();
         String[] keys = {"forward_ms_per_waveform", "forward_backward_ms_per_waveform", "step_ms_per_waveform"};
         String[] names = {"forward (train mode, 1 view)", "forward + backward", "CLMR step (2 views, NT-Xent, Adam)"};
@@ -181,6 +192,7 @@ public final class BenchModel implements Callable<Integer> {
             for (int i = 0; i < 3; i++) {
                 d.put(keys[i], djl[i]);
             }
+            d.put("whole_graph_forward_backward_ms_per_waveform", wholeGraph);
             if (torch != null) {
                 o.set("pytorch", torch);
                 ObjectNode r = o.putObject("ratio_djl_over_pytorch");
@@ -203,6 +215,8 @@ public final class BenchModel implements Callable<Integer> {
                     out.printf("%-36s %14.2f %14s %8s%n", names[i], djl[i], "-", "-");
                 }
             }
+            out.printf("%-36s %14.2f   (DJL, one graph with torch's batch_norm: segmentation overhead %.1f%%)%n",
+                    "forward + backward, whole graph", wholeGraph, 100 * (djl[1] / wholeGraph - 1));
         }
         out.flush();
     }
