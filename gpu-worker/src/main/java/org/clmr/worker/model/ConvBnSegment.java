@@ -236,7 +236,8 @@ public final class ConvBnSegment {
             b[i] = (float) (2 * global[c + i] / t.count);
         }
         NDManager m = gy.getManager();
-        NDArray dy = t.convValue.mul(Tensors.upload(m, b, new Shape(1, c, 1))).add(Tensors.upload(m, a, new Shape(1, c, 1))).add(gy);
+        NDArray dy = t.convValue.mul(Tensors.upload(m, b, new Shape(1, c, 1)));    // one new [B, C, T], then in place
+        dy.addi(Tensors.upload(m, a, new Shape(1, c, 1))).addi(gy);
         JniUtils.backward((PtNDArray) t.conv, (PtNDArray) dy, false, false);
         return t.input == null ? null : t.input.getGradient();
     }
