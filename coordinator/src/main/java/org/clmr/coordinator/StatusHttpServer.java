@@ -57,6 +57,7 @@ public final class StatusHttpServer implements AutoCloseable {
 
     private final HttpServer server;
     private final ExecutorService executor;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     private StatusHttpServer(HttpServer server, ExecutorService executor) {
         this.server = server;
@@ -175,6 +176,9 @@ public final class StatusHttpServer implements AutoCloseable {
 
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         server.stop(0);
         executor.shutdownNow();
     }
