@@ -365,4 +365,59 @@ class CoordinatorTest {
         assertEquals(2, status.generation());
         assertEquals(4, status.lastCheckpoint().step());
     }
+
+    @Test
+    void shouldRebalanceSharesAtAPlanBoundaryWhenThroughputDiverges() {
+        startRun();
+        TestWorker a = join("a", 100);
+        TestWorker b = join("b", 100);
+        kit.runCommand(a.progress(1, 4));
+        assertEquals(List.of(4, 4), run().members().stream().map(WorkerInfo::share).toList());
+        // a reports 900 samples/s: its EMA (alpha 0.2) rises to 260, enough to re-split at the epoch end (step 5)
+        var r = kit.runCommand(new org.clmr.protocol.cluster.CoordinatorProtocol.Progress("a", 2, 5, 1, 1.0, 900, "f"));
+        GenerationStarted g = event(r, GenerationStarted.class);
+        assertTrue(g.reason().contains("re-balanced"), g.reason());
+        assertTrue(g.members().get(0).share() > g.members().get(1).share(), g.members().toString());
+        assertEquals(List.of(6, 2), g.members().stream().map(WorkerInfo::share).toList());
+        assertEquals(ResumePoint.fromRank(5, 1, 0), g.resume());
+        assertEquals(2, b.next(Reconfigure.class, m -> m.generation() == 3).members().get(1).share());
+    }
+
+    @Test
+    void shouldReplaceAWorkerThatRegistersAgainFromANewIncarnation() {
+        startRun();
+        TestWorker a = join("a", 100);
+        TestWorker b = join("b", 100);
+        kit.runCommand(a.progress(1, 4));
+        kit.runCommand(a.progress(2, 6));
+        TestWorker b2 = new TestWorker(testKit.system(), "b", 100);
+        var r = kit.runCommand(b2.register());
+        assertEquals(FailureReason.RESTARTED, event(r, WorkerRemoved.class).reason());
+        GenerationStarted g = event(r, GenerationStarted.class);
+        assertEquals(3, g.generation());
+        assertEquals(b2.probe.ref(), g.members().get(1).ref());
+        assertEquals(ResumePoint.fromRank(6, 1, 0), g.resume());
+        assertEquals(StopReason.REMOVED, b.next(Stop.class).reason());
+        assertEquals(3, b2.next(Reconfigure.class).generation());
+        var again = kit.runCommand(b2.register());
+        assertTrue(again.hasNoEvents(), "a duplicate registration changes nothing");
+    }
+
+    @Test
+    void shouldGatherRegistrationsDuringTheFormationDelay() {
+        Config slow = ClmrConfig.load(null, List.of("run.model.preset=tiny", "run.global-batch=8", "run.epochs=4",
+                "coordinator.formation-delay=300ms"));
+        kit = EventSourcedBehaviorTestKit.create(testKit.system(), Coordinator.create(CoordinatorSettings.from(slow),
+                store, new CoordinatorMetrics(Clock.systemUTC()), Clock.systemUTC()));
+        startRun();
+        TestWorker a = new TestWorker(testKit.system(), "a", 100);
+        TestWorker b = new TestWorker(testKit.system(), "b", 100);
+        assertEquals(1, kit.runCommand(a.register()).events().size());
+        assertEquals(1, kit.runCommand(b.register()).events().size());
+        assertEquals(RunPhase.WAITING_FOR_WORKERS, kit.getState().phase());
+        Reconfigure first = a.next(Reconfigure.class);
+        assertEquals(1, first.generation());
+        assertEquals(2, first.members().size());
+        assertEquals(RunPhase.RUNNING, kit.getState().phase());
+    }
 }
