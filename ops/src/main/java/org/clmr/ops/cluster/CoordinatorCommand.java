@@ -3,6 +3,7 @@ package org.clmr.ops.cluster;
 import com.typesafe.config.Config;
 import org.clmr.coordinator.CoordinatorNode;
 import org.clmr.ops.ConfigOptions;
+import org.clmr.protocol.UserError;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -12,6 +13,7 @@ import picocli.CommandLine.Spec;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * {@code clmr coordinator}: runs a coordinator node until it is stopped (Ctrl-C / SIGTERM leave the
@@ -36,7 +38,11 @@ public final class CoordinatorCommand implements Callable<Integer> {
     public Integer call() {
         Config config = options.load();
         CoordinatorNode node = CoordinatorNode.start(config, runDir);
-        Runtime.getRuntime().addShutdownHook(new Thread(node::close, "clmr-coordinator-shutdown"));
+        AtomicBoolean asked = new AtomicBoolean();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            asked.set(true);
+            node.close();
+        }, "clmr-coordinator-shutdown"));
         PrintWriter out = spec.commandLine().getOut();
         out.println("coordinator node " + node.address() + " up (database " + node.settings().database()
                 .jdbcUrl(runDir) + ")");
@@ -45,6 +51,10 @@ public final class CoordinatorCommand implements Callable<Integer> {
         out.println("metrics: http://" + node.settings().httpHost() + ":" + node.httpPort() + "/metrics");
         out.flush();
         node.whenTerminated().toCompletableFuture().join();
+        if (!asked.get()) {
+            throw new UserError("coordinator node " + node.address() + " stopped on its own (downed by the Split Brain "
+                    + "Resolver or removed from the cluster); see its log, then start it again");
+        }
         return 0;
     }
 }
