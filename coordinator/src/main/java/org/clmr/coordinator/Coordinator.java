@@ -440,6 +440,13 @@ public final class Coordinator
         }
         Classification cls = progress.record(p, member.get().samplesPerSecond());
         metrics.classified("progress", cls);
+        if (cls == Classification.ACCEPTED) {
+            progress.divergentFrom(p).ifPresent(other -> {
+                metrics.diverged();
+                log.warn("weights diverged at step {} of generation {}: {} has {}, {}", p.step(), p.generation(),
+                        p.workerId(), p.weightsFingerprint(), other);
+            });
+        }
         boolean boundary = isBoundary(run, p.step()) || p.step() == run.resume().step();
         if (!boundary || !(state instanceof Running running)) {
             return Effect().none().thenNoReply();

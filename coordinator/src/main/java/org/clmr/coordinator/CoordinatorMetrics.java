@@ -32,6 +32,7 @@ public final class CoordinatorMetrics {
     private final Counter lost;
     private final Counter classified;
     private final Counter checkpointFailures;
+    private final Counter divergence;
     private final Set<String> sharedWorkers = new HashSet<>();
     private volatile long checkpointCreatedMillis = -1;
 
@@ -83,6 +84,9 @@ public final class CoordinatorMetrics {
                 .labelNames("type", "classification").register(registry);
         checkpointFailures = Counter.builder().name("clmr_checkpoint_failures_total")
                 .help("Checkpoints that were not written or failed verification").register(registry);
+        divergence = Counter.builder().name("clmr_weight_divergence_total")
+                .help("Progress reports whose weights fingerprint differs from another member's at the same step")
+                .register(registry);
     }
 
     /** The registry to expose. */
@@ -142,6 +146,10 @@ public final class CoordinatorMetrics {
 
     void checkpointFailed() {
         checkpointFailures.inc();
+    }
+
+    void diverged() {
+        divergence.inc();
     }
 
     void recovered(double seconds) {

@@ -42,6 +42,21 @@ final class ProgressTracker {
         return Classification.ACCEPTED;
     }
 
+    /**
+     * Another worker's report of the same generation and step whose weights fingerprint differs from this
+     * one's (members must hold bit-identical weights after every step).
+     */
+    Optional<String> divergentFrom(Progress p) {
+        for (Map.Entry<String, Reported> e : byWorker.entrySet()) {
+            Reported r = e.getValue();
+            if (!e.getKey().equals(p.workerId()) && r.generation() == p.generation() && r.step() == p.step()
+                    && !r.weightsFingerprint().equals(p.weightsFingerprint())) {
+                return Optional.of(e.getKey() + " has " + r.weightsFingerprint());
+            }
+        }
+        return Optional.empty();
+    }
+
     /** The worker's newest report, if any. */
     Optional<Reported> get(String workerId) {
         return Optional.ofNullable(byWorker.get(workerId));

@@ -84,12 +84,49 @@ class CoordinatorTest {
         testKit.shutdownTestKit();
     }
 
+    private CoordinatorMetrics metrics;
+
     @BeforeEach
     void createCoordinator() {
         store = JdbcCheckpointStore.open("jdbc:h2:mem:ck-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1", "sa", "", 2);
         spec = RunSpec.from(config);
+        metrics = new CoordinatorMetrics(Clock.systemUTC());
         kit = EventSourcedBehaviorTestKit.create(testKit.system(), Coordinator.create(CoordinatorSettings.from(config),
-                store, new CoordinatorMetrics(Clock.systemUTC()), Clock.systemUTC()));
+                store, metrics, Clock.systemUTC()));
+    }
+
+    private double metric(String name) {
+        for (var snapshot : metrics.registry().scrape()) {
+            if (snapshot.getMetadata().getPrometheusName().equals(name)) {
+                double sum = 0;
+                for (var point : snapshot.getDataPoints()) {
+                    if (point instanceof io.prometheus.metrics.model.snapshots.CounterSnapshot.CounterDataPointSnapshot c) {
+                        sum += c.getValue();
+                    } else if (point instanceof io.prometheus.metrics.model.snapshots.GaugeSnapshot.GaugeDataPointSnapshot g) {
+                        sum += g.getValue();
+                    }
+                }
+                return sum;
+            }
+        }
+        throw new AssertionError("no metric " + name);
+    }
+
+    @Test
+    void shouldCountMembersEventsRejectionsAndWeightDivergence() {
+        startRun();
+        TestWorker a = join("a", 100);
+        TestWorker b = join("b", 100);
+        kit.runCommand(a.progress(1, 4));
+        assertEquals(2, metric("clmr_members"));
+        assertEquals(2, metric("clmr_generation"));
+        assertEquals(8, metric("clmr_share"));
+        assertEquals(5, metric("clmr_events_persisted"));
+        kit.runCommand(a.register(BuildInfo.protocolVersion() + 1, TestWorker.DATASET));
+        assertEquals(1, metric("clmr_registrations_rejected"));
+        kit.runCommand(a.progress(2, 5));
+        kit.runCommand(new org.clmr.protocol.cluster.CoordinatorProtocol.Progress("b", 2, 5, 1, 0.2, 100, "other"));
+        assertEquals(1, metric("clmr_weight_divergence"));
     }
 
     @AfterEach
