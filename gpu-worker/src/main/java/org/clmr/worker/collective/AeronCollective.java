@@ -1,0 +1,841 @@
+package org.clmr.worker.collective;
+
+import io.aeron.ControlledFragmentAssembler;
+import io.aeron.ExclusivePublication;
+import io.aeron.Image;
+import io.aeron.Publication;
+import io.aeron.Subscription;
+import io.aeron.exceptions.RegistrationException;
+import io.aeron.logbuffer.ControlledFragmentHandler;
+import io.aeron.logbuffer.Header;
+import org.agrona.BufferUtil;
+import org.agrona.CloseHelper;
+import org.agrona.DirectBuffer;
+import org.agrona.UnsafeApi;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.clmr.protocol.UserError;
+import org.clmr.protocol.wire.FrameFlyweight;
+import org.clmr.protocol.wire.OpKind;
+
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The {@link Collective} of one generation over Aeron: one exclusive publication to and one subscription
+ * from every peer, on stream ids unique to (generation, receiver, sender), so that no frame of another
+ * generation can reach an operation of this one. Frames follow {@link FrameFlyweight}.
+ *
+ * <p>Every operation is one or two <em>phases</em>; in a phase this rank sends one region of an array to
+ * each peer and receives one region from each peer, cut into chunks below Aeron's largest message. The
+ * calling (training) thread drives the phase itself as an {@link Agent}: {@link #doWork()} offers at most
+ * one chunk to each peer and polls the peers it still expects data from, allocating nothing; between
+ * rounds without work it backs off (spin, yield, park up to {@code idle-max-park}). Every phase has the
+ * operation's deadline; a peer whose Aeron connection goes down fails the operation at once.
+ *
+ * <p>Determinism: every sum is taken in rank order 0, 1, ..., N-1 by exactly one rank and then copied:
+ * <ul>
+ *   <li>direct all-reduce (small): every rank sends its vector to every other and sums all N in rank
+ *       order; all ranks run the same float additions in the same order, so the bits agree;</li>
+ *   <li>ring all-reduce (large): the vector is cut into N segments, segment q owned by rank q. Phase 0
+ *       sends each contribution straight to its owner (rank r sends to r+1, r+2, ... in turn, a shifted
+ *       ring), the owner sums the N contributions in rank order; phase 1 sends each owner's result to
+ *       every rank, which copies it. A classic ring would accumulate partial sums in a rotated order,
+ *       so each segment's rounding would depend on its position in the ring; here every element is
+ *       summed in the same order as the direct exchange and a local plain sum, bit for bit. Each rank
+ *       still sends and receives 2(N-1)/N of the vector, the ring's optimum.</li>
+ * </ul>
+ * Not thread safe: called from the training thread only.
+ */
+public final class AeronCollective implements Collective, Agent {
+    private static final long FLOAT_BASE = UnsafeApi.arrayBaseOffset(float[].class);
+    private static final long DOUBLE_BASE = UnsafeApi.arrayBaseOffset(double[].class);
+    private static final long BYTE_BASE = UnsafeApi.arrayBaseOffset(byte[].class);
+    private static final int STREAM_BASE = 0x1000_0000;
+    private static final int FRAGMENT_LIMIT = 32;
+    private static final long LIVENESS_CHECK_NS = TimeUnit.MILLISECONDS.toNanos(1);
+
+    private final AeronTransport transport;
+    private final CollectiveMetrics metrics;
+    private final long runId;
+    private final long generation;
+    private final int rank;
+    private final int worldSize;
+    private final List<String> endpoints;
+    private final boolean ipc;
+    private final Peer[] peers;
+    private final int chunkBytes;
+    private final int smallThreshold;
+    private final long opTimeoutNs;
+    private final IdleStrategy idle;
+    private final FrameFlyweight rx = new FrameFlyweight();
+    private final TagOrder order = new TagOrder();
+    private final byte[] lengthBox = new byte[8];
+
+    private float[][] stageF = new float[0][];
+    private double[][] stageD = new double[0][];
+    private float[] accF = new float[0];
+    private double[] accD = new double[0];
+
+    private OpKind kind;
+    private long step;
+    private int sequence;
+    private int phase;
+    private long deadlineNs;
+    private String failure;
+    private boolean closed;
+
+    AeronCollective(AeronTransport transport, Membership m) {
+        if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
+            throw new IllegalStateException("the Aeron collectives copy arrays as little-endian memory; this host is big-endian");
+        }
+        AeronSettings s = transport.settings();
+        this.transport = transport;
+        this.metrics = transport.metrics();
+        this.runId = m.runId();
+        this.generation = m.generation();
+        this.rank = m.rank();
+        this.worldSize = m.worldSize();
+        this.endpoints = m.endpoints();
+        this.ipc = s.ipc();
+        this.chunkBytes = (s.maxMessageLength() - FrameFlyweight.HEADER_LENGTH) & ~7;
+        this.smallThreshold = s.smallThreshold();
+        this.opTimeoutNs = s.opTimeout().toNanos();
+        this.idle = new BackoffIdleStrategy(200, 50, TimeUnit.MICROSECONDS.toNanos(1), s.idleMaxPark().toNanos());
+        this.peers = new Peer[worldSize];
+        try {
+            for (int p = 0; p < worldSize; p++) {
+                if (p != rank) {
+                    peers[p] = new Peer(p, s);
+                }
+            }
+            awaitConnected(s.connectTimeout().toNanos());
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** The stream id of frames from {@code sender} to {@code receiver} in {@code generation}. */
+    static int streamId(long generation, int receiver, int sender) {
+        return STREAM_BASE + (int) ((generation & 0x3FF) << 16) + (receiver << 8) + sender;
+    }
+
+    @Override
+    public int rank() {
+        return rank;
+    }
+
+    @Override
+    public int worldSize() {
+        return worldSize;
+    }
+
+    /** This generation. */
+    public long generation() {
+        return generation;
+    }
+
+    /** The process's counters (shared by every generation of its transport). */
+    public CollectiveMetrics metrics() {
+        return metrics;
+    }
+
+    /** Payload bytes per frame. */
+    int chunkBytes() {
+        return chunkBytes;
+    }
+
+    @Override
+    public void allReduceSum(OpTag tag, float[] data, int offset, int length) {
+        begin(tag);
+        Args.checkRange(data.length, offset, length);
+        if (worldSize == 1) {
+            return;
+        }
+        if ((long) length * Float.BYTES <= smallThreshold) {
+            directSumF32(data, offset, length);
+        } else {
+            ringSumF32(data, offset, length);
+        }
+        metrics.operations.incrementAndGet();
+    }
+
+    @Override
+    public void allReduceSum(OpTag tag, double[] data) {
+        begin(tag);
+        if (worldSize == 1) {
+            return;
+        }
+        kind = OpKind.ALL_REDUCE_DIRECT_F64;
+        int n = data.length;
+        ensureStageD(n);
+        for (Peer p : peers) {
+            if (p != null) {
+                p.send(data, DOUBLE_BASE, 0, n, 8);
+                p.receive(stageD[p.rank], DOUBLE_BASE, 0, n, 8);
+            }
+        }
+        runPhase(0);
+        double[] acc = accD;
+        System.arraycopy(rank == 0 ? data : stageD[0], 0, acc, 0, n);
+        for (int k = 1; k < worldSize; k++) {
+            double[] src = k == rank ? data : stageD[k];
+            for (int i = 0; i < n; i++) {
+                acc[i] += src[i];
+            }
+        }
+        System.arraycopy(acc, 0, data, 0, n);
+        metrics.operations.incrementAndGet();
+    }
+
+    @Override
+    public float[] allGather(OpTag tag, float[] local, int[] counts) {
+        begin(tag);
+        Args.checkCounts(counts, worldSize, rank, local.length);
+        int total = 0;
+        for (int c : counts) {
+            total += c;
+        }
+        float[] out = new float[total];
+        System.arraycopy(local, 0, out, displacement(counts, rank), local.length);
+        if (worldSize == 1) {
+            return out;
+        }
+        kind = OpKind.ALL_GATHER_F32;
+        for (Peer p : peers) {
+            if (p != null) {
+                p.send(local, FLOAT_BASE, 0, local.length, 4);
+                p.receive(out, FLOAT_BASE, displacement(counts, p.rank), counts[p.rank], 4);
+            }
+        }
+        runPhase(0);
+        metrics.operations.incrementAndGet();
+        return out;
+    }
+
+    @Override
+    public float[] reduceScatterSum(OpTag tag, float[] data, int[] counts) {
+        begin(tag);
+        Args.checkCounts(counts, worldSize, -1, data.length);
+        float[] out = new float[counts[rank]];
+        if (worldSize == 1) {
+            System.arraycopy(data, 0, out, 0, out.length);
+            return out;
+        }
+        kind = OpKind.REDUCE_SCATTER_F32;
+        int own = displacement(counts, rank);
+        ensureStageF(counts[rank]);
+        for (Peer p : peers) {
+            if (p != null) {
+                p.send(data, FLOAT_BASE, displacement(counts, p.rank), counts[p.rank], 4);
+                p.receive(stageF[p.rank], FLOAT_BASE, 0, counts[rank], 4);
+            }
+        }
+        runPhase(0);
+        sumInRankOrder(data, own, out, 0, counts[rank]);
+        metrics.operations.incrementAndGet();
+        return out;
+    }
+
+    @Override
+    public byte[] broadcast(OpTag tag, byte[] data, int root) {
+        begin(tag);
+        if (root < 0 || root >= worldSize) {
+            throw new IllegalArgumentException("broadcast root " + root + " outside [0, " + worldSize + ")");
+        }
+        if (rank == root && data == null) {
+            throw new IllegalArgumentException("broadcast root " + root + " (this rank) must supply data");
+        }
+        if (worldSize == 1) {
+            return data.clone();
+        }
+        kind = OpKind.BROADCAST_BYTES;
+        if (rank == root) {
+            new UnsafeBuffer(lengthBox).putLong(0, data.length, FrameFlyweight.BYTE_ORDER);
+            for (Peer p : peers) {
+                if (p != null) {
+                    p.send(lengthBox, BYTE_BASE, 0, 8, 1);
+                }
+            }
+        } else {
+            peers[root].receive(lengthBox, BYTE_BASE, 0, 8, 1);
+        }
+        runPhase(0);
+        byte[] out;
+        if (rank == root) {
+            out = data.clone();
+            for (Peer p : peers) {
+                if (p != null) {
+                    p.send(data, BYTE_BASE, 0, data.length, 1);
+                }
+            }
+        } else {
+            long length = new UnsafeBuffer(lengthBox).getLong(0, FrameFlyweight.BYTE_ORDER);
+            if (length < 0 || length > Integer.MAX_VALUE - 16) {
+                throw new CollectiveException("broadcast " + tag + " from rank " + root + " announced " + length
+                        + " bytes, outside [0, 2^31)");
+            }
+            out = new byte[(int) length];
+            peers[root].receive(out, BYTE_BASE, 0, out.length, 1);
+        }
+        runPhase(1);
+        metrics.operations.incrementAndGet();
+        return out;
+    }
+
+    private void directSumF32(float[] data, int offset, int length) {
+        kind = OpKind.ALL_REDUCE_DIRECT_F32;
+        ensureStageF(length);
+        for (Peer p : peers) {
+            if (p != null) {
+                p.send(data, FLOAT_BASE, offset, length, 4);
+                p.receive(stageF[p.rank], FLOAT_BASE, 0, length, 4);
+            }
+        }
+        runPhase(0);
+        sumInRankOrder(data, offset, data, offset, length);
+    }
+
+    private void ringSumF32(float[] data, int offset, int length) {
+        kind = OpKind.ALL_REDUCE_RING_F32;
+        int own = offset + segmentStart(length, rank);
+        int ownLength = segmentLength(length, rank);
+        ensureStageF(ownLength);
+        for (Peer p : peers) {
+            if (p != null) {
+                p.send(data, FLOAT_BASE, offset + segmentStart(length, p.rank), segmentLength(length, p.rank), 4);
+                p.receive(stageF[p.rank], FLOAT_BASE, 0, ownLength, 4);
+            }
+        }
+        runPhase(0);
+        sumInRankOrder(data, own, data, own, ownLength);
+        for (Peer p : peers) {
+            if (p != null) {
+                p.send(data, FLOAT_BASE, own, ownLength, 4);
+                p.receive(data, FLOAT_BASE, offset + segmentStart(length, p.rank), segmentLength(length, p.rank), 4);
+            }
+        }
+        runPhase(1);
+    }
+
+    /** out[outOff, +n) = sum over k = 0..N-1, in that order, of rank k's contribution (this rank's at own[ownOff]). */
+    private void sumInRankOrder(float[] own, int ownOff, float[] out, int outOff, int n) {
+        float[] acc = accF;
+        if (rank == 0) {
+            System.arraycopy(own, ownOff, acc, 0, n);
+        } else {
+            System.arraycopy(stageF[0], 0, acc, 0, n);
+        }
+        for (int k = 1; k < worldSize; k++) {
+            float[] src = k == rank ? own : stageF[k];
+            int so = k == rank ? ownOff : 0;
+            for (int i = 0; i < n; i++) {
+                acc[i] += src[so + i];
+            }
+        }
+        System.arraycopy(acc, 0, out, outOff, n);
+    }
+
+    static int segmentLength(int length, int q, int n) {
+        return length / n + (q < length % n ? 1 : 0);
+    }
+
+    static int segmentStart(int length, int q, int n) {
+        return q * (length / n) + Math.min(q, length % n);
+    }
+
+    private int segmentLength(int length, int q) {
+        return segmentLength(length, q, worldSize);
+    }
+
+    private int segmentStart(int length, int q) {
+        return segmentStart(length, q, worldSize);
+    }
+
+    private static int displacement(int[] counts, int r) {
+        int d = 0;
+        for (int i = 0; i < r; i++) {
+            d += counts[i];
+        }
+        return d;
+    }
+
+    private void ensureStageF(int n) {
+        if (stageF.length != worldSize) {
+            stageF = new float[worldSize][];
+        }
+        for (int p = 0; p < worldSize; p++) {
+            if (p != rank && (stageF[p] == null || stageF[p].length < n)) {
+                stageF[p] = new float[n];
+            }
+        }
+        if (accF.length < n) {
+            accF = new float[n];
+        }
+    }
+
+    private void ensureStageD(int n) {
+        if (stageD.length != worldSize) {
+            stageD = new double[worldSize][];
+        }
+        for (int p = 0; p < worldSize; p++) {
+            if (p != rank && (stageD[p] == null || stageD[p].length < n)) {
+                stageD[p] = new double[n];
+            }
+        }
+        if (accD.length < n) {
+            accD = new double[n];
+        }
+    }
+
+    private void begin(OpTag tag) {
+        if (closed) {
+            throw new CollectiveException("collective of generation " + generation + " is closed; op " + tag + " refused");
+        }
+        order.next(generation, tag);
+        step = tag.step();
+        sequence = tag.sequence();
+        deadlineNs = System.nanoTime() + opTimeoutNs;
+        failure = null;
+        for (Peer p : peers) {
+            if (p != null) {
+                p.endPhase();
+            }
+        }
+    }
+
+    /** Drives one phase to completion, the deadline, a lost peer or a bad frame. */
+    private void runPhase(int newPhase) {
+        phase = newPhase;
+        for (Peer p : peers) {
+            if (p != null) {
+                p.startPhase();
+            }
+        }
+        long nextLivenessCheck = System.nanoTime() + LIVENESS_CHECK_NS;
+        idle.reset();
+        while (!phaseComplete()) {
+            int work = doWork();
+            if (failure != null) {
+                fail();
+            }
+            if (work == 0) {
+                long now = System.nanoTime();
+                if (now - deadlineNs >= 0) {
+                    timeout();
+                }
+                if (now - nextLivenessCheck >= 0) {
+                    checkLiveness();
+                    nextLivenessCheck = now + LIVENESS_CHECK_NS;
+                }
+            }
+            idle.idle(work);
+        }
+        for (Peer p : peers) {
+            if (p != null) {
+                p.endPhase();
+            }
+        }
+    }
+
+    private boolean phaseComplete() {
+        for (Peer p : peers) {
+            if (p != null && !p.done()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * One duty cycle of the current phase: offers each peer its next chunk and polls the peers whose
+     * chunks are still due, starting from the next rank up (the shifted ring). Allocates nothing.
+     */
+    @Override
+    public int doWork() {
+        int work = 0;
+        for (int s = 1; s < worldSize; s++) {
+            Peer p = peers[(rank + s) % worldSize];
+            work += p.trySend();
+            if (p.received < p.recvChunks) {
+                work += p.subscription.controlledPoll(p.assembler, FRAGMENT_LIMIT);
+            }
+            if (failure != null) {
+                break;
+            }
+        }
+        return work;
+    }
+
+    @Override
+    public String roleName() {
+        return "clmr-collective-g" + generation + "-r" + rank;
+    }
+
+    private void fail() {
+        String message = "collective " + tag() + " (" + kind + ", phase " + phase + ") failed on rank " + rank + ": " + failure;
+        failure = null;
+        throw new CollectiveException(message);
+    }
+
+    private void timeout() {
+        metrics.timeouts.incrementAndGet();
+        List<Integer> lost = lostPeers();
+        if (!lost.isEmpty()) {
+            throw lostException(lost);
+        }
+        List<Integer> silent = new ArrayList<>();
+        for (Peer p : peers) {
+            if (p != null && !p.done()) {
+                silent.add(p.rank);
+            }
+        }
+        throw new CollectiveTimeoutException(tag(), silent, TimeUnit.NANOSECONDS.toMillis(opTimeoutNs));
+    }
+
+    private void checkLiveness() {
+        for (Peer p : peers) {
+            if (p != null && (p.died || p.ended || p.imageGone() || !p.publication.isConnected())) {
+                metrics.timeouts.incrementAndGet();
+                throw lostException(lostPeers());
+            }
+        }
+    }
+
+    private CollectiveTimeoutException lostException(List<Integer> lost) {
+        metrics.peersLost.addAndGet(lost.size());
+        StringBuilder where = new StringBuilder();
+        for (int r : lost) {
+            where.append(where.length() == 0 ? "" : ", ").append(r).append(ipc ? " (ipc)" : " (udp " + endpoints.get(r) + ")");
+        }
+        return new CollectiveTimeoutException("collective " + tag() + " (" + kind + ") on rank " + rank
+                + " lost rank(s) " + where + ": their Aeron connection went down; the generation "
+                + generation + " cannot go on", lost);
+    }
+
+    /**
+     * Peers whose image went away or whose publication no longer has a connected subscriber. Peers whose
+     * image timed out (a dead process) are named alone when there are any: a peer that closed this
+     * generation cleanly (end of stream) because it saw the same death must not be blamed for it.
+     */
+    private List<Integer> lostPeers() {
+        List<Integer> died = new ArrayList<>();
+        List<Integer> lost = new ArrayList<>();
+        for (Peer p : peers) {
+            if (p != null) {
+                if (p.died) {
+                    died.add(p.rank);
+                } else if (!p.publication.isConnected() || p.imageGone() || p.ended) {
+                    lost.add(p.rank);
+                }
+            }
+        }
+        return died.isEmpty() ? lost : died;
+    }
+
+    private OpTag tag() {
+        return new OpTag(generation, step, sequence);
+    }
+
+    private void awaitConnected(long timeoutNs) {
+        long deadline = System.nanoTime() + timeoutNs;
+        idle.reset();
+        while (true) {
+            List<Integer> missing = new ArrayList<>();
+            for (Peer p : peers) {
+                if (p != null && !p.connected()) {
+                    missing.add(p.rank);
+                }
+            }
+            if (missing.isEmpty()) {
+                return;
+            }
+            if (System.nanoTime() - deadline >= 0) {
+                StringBuilder where = new StringBuilder();
+                for (int r : missing) {
+                    where.append(where.length() == 0 ? "" : ", ").append(r)
+                            .append(ipc ? " (ipc on driver " + transport.directory() + ")" : " (udp " + endpoints.get(r) + ")");
+                }
+                throw new CollectiveTimeoutException("generation " + generation + " on rank " + rank
+                        + ": peer rank(s) " + where + " unreachable: no Aeron connection within "
+                        + TimeUnit.NANOSECONDS.toMillis(timeoutNs) + " ms; check that they run this generation, "
+                        + "their endpoints and the firewall (clmr.worker.aeron.connect-timeout)", missing);
+            }
+            idle.idle(0);
+        }
+    }
+
+    /** Closes this generation's publications and subscriptions; the transport stays open. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (Peer p : peers) {
+            if (p != null) {
+                CloseHelper.quietCloseAll(p.publication, p.subscription);
+            }
+        }
+    }
+
+    @Override
+    public void onClose() {
+        close();
+    }
+
+    /** One peer: the link to it, the link from it, and this phase's send and receive regions. */
+    private final class Peer implements ControlledFragmentHandler {
+        final int rank;
+        final ExclusivePublication publication;
+        final Subscription subscription;
+        final ControlledFragmentAssembler assembler;
+        final UnsafeBuffer scratch;
+        final FrameFlyweight tx = new FrameFlyweight();
+        boolean hadImage;
+        /** Set by the Aeron client thread when the peer's image goes: true if it ended without end-of-stream. */
+        volatile boolean died;
+        volatile boolean ended;
+
+        Object sendArray;
+        long sendBase;
+        int sendOffset;
+        int sendLength;
+        int sendElementBytes;
+        int sendChunks;
+        int sent;
+        int scratchLength;
+
+        Object recvArray;
+        long recvBase;
+        int recvOffset;
+        int recvLength;
+        int recvElementBytes;
+        int recvChunks;
+        int received;
+
+        Peer(int peerRank, AeronSettings s) {
+            this.rank = peerRank;
+            String params = "term-length=" + s.termLength() + "|mtu=" + s.mtu();
+            String pubChannel;
+            String subChannel;
+            if (ipc) {
+                pubChannel = "aeron:ipc?" + params;
+                subChannel = "aeron:ipc";
+            } else {
+                pubChannel = "aeron:udp?endpoint=" + endpoints.get(peerRank) + "|" + params;
+                subChannel = "aeron:udp?endpoint=" + endpoints.get(AeronCollective.this.rank);
+            }
+            int outStream = streamId(generation, peerRank, AeronCollective.this.rank);
+            int inStream = streamId(generation, AeronCollective.this.rank, peerRank);
+            try {
+                this.subscription = transport.aeron().addSubscription(subChannel, inStream,
+                        this::onImageAvailable, this::onImageUnavailable);
+            } catch (RegistrationException e) {
+                throw endpointError(AeronCollective.this.rank, e);
+            }
+            try {
+                this.publication = transport.aeron().addExclusivePublication(pubChannel, outStream);
+            } catch (RegistrationException e) {
+                CloseHelper.quietClose(subscription);
+                throw endpointError(peerRank, e);
+            }
+            this.assembler = new ControlledFragmentAssembler(this, s.maxMessageLength(), true);
+            this.scratch = new UnsafeBuffer(BufferUtil.allocateDirectAligned(
+                    FrameFlyweight.HEADER_LENGTH + chunkBytes, 64));
+            tx.wrap(scratch, 0);
+        }
+
+        private RuntimeException endpointError(int whose, RegistrationException e) {
+            String m = AeronTransport.oneLine(e);
+            if (m.contains("in use") || m.contains("bind")) {
+                return new UserError("UDP endpoint " + endpoints.get(whose) + " of rank " + whose
+                        + " is already in use by another process (clmr.worker.aeron.endpoint): stop it or choose a free port ("
+                        + m + ")", e);
+            }
+            return new UserError("Aeron refused the channel of rank " + whose + " ("
+                    + (ipc ? "ipc" : "udp " + endpoints.get(whose)) + "): " + m, e);
+        }
+
+        void onImageAvailable(Image image) {
+            ended = false;
+            died = false;
+        }
+
+        void onImageUnavailable(Image image) {
+            if (image.isEndOfStream()) {
+                ended = true;
+            } else {
+                died = true;
+            }
+        }
+
+        boolean connected() {
+            if (subscription.imageCount() > 0) {
+                hadImage = true;
+            }
+            return publication.isConnected() && hadImage;
+        }
+
+        boolean imageGone() {
+            return hadImage && subscription.imageCount() == 0;
+        }
+
+        void send(Object array, long base, int offset, int length, int elementBytes) {
+            sendArray = array;
+            sendBase = base;
+            sendOffset = offset;
+            sendLength = length;
+            sendElementBytes = elementBytes;
+            sendChunks = chunks(length, elementBytes);
+        }
+
+        void receive(Object array, long base, int offset, int length, int elementBytes) {
+            recvArray = array;
+            recvBase = base;
+            recvOffset = offset;
+            recvLength = length;
+            recvElementBytes = elementBytes;
+            recvChunks = chunks(length, elementBytes);
+        }
+
+        private int chunks(int length, int elementBytes) {
+            int perChunk = chunkBytes / elementBytes;
+            return (length + perChunk - 1) / perChunk;
+        }
+
+        void startPhase() {
+            sent = 0;
+            received = 0;
+            scratchLength = 0;
+        }
+
+        /** Clears the regions so that the next phase sends or receives nothing unless it says so. */
+        void endPhase() {
+            sendArray = null;
+            sendChunks = 0;
+            recvArray = null;
+            recvChunks = 0;
+        }
+
+        boolean done() {
+            return sent >= sendChunks && received >= recvChunks;
+        }
+
+        int trySend() {
+            if (sent >= sendChunks) {
+                return 0;
+            }
+            if (scratchLength == 0) {
+                int perChunk = chunkBytes / sendElementBytes;
+                int first = sent * perChunk;
+                int count = Math.min(perChunk, sendLength - first);
+                int bytes = count * sendElementBytes;
+                tx.runId(runId).generation(generation).step(step).opSequence(sequence).opKind(kind).phase(phase)
+                        .sourceRank(AeronCollective.this.rank).chunkIndex(sent).chunkCount(sendChunks).payloadLength(bytes);
+                UnsafeApi.copyMemory(sendArray, sendBase + (long) (sendOffset + first) * sendElementBytes,
+                        null, scratch.addressOffset() + FrameFlyweight.HEADER_LENGTH, bytes);
+                tx.sealCrc();
+                scratchLength = FrameFlyweight.HEADER_LENGTH + bytes;
+            }
+            long result = publication.offer(scratch, 0, scratchLength);
+            if (result > 0) {
+                metrics.framesSent.incrementAndGet();
+                metrics.bytesSent.addAndGet(scratchLength - FrameFlyweight.HEADER_LENGTH);
+                sent++;
+                scratchLength = 0;
+                if (done()) {
+                    sendArray = null;
+                }
+                return 1;
+            }
+            if (result == Publication.CLOSED || result == Publication.MAX_POSITION_EXCEEDED) {
+                failure = "publication to rank " + rank + " is " + Publication.errorString(result);
+            }
+            return 0;
+        }
+
+        @Override
+        public Action onFragment(DirectBuffer buffer, int offset, int length, Header header) {
+            FrameFlyweight f = rx.wrapForRead(buffer, offset);
+            String invalid = f.validate(length);
+            if (invalid != null) {
+                metrics.malformed.incrementAndGet();
+                failure = "malformed frame from rank " + rank + ": " + invalid;
+                return Action.BREAK;
+            }
+            if (f.runId() != runId || f.generation() != generation) {
+                metrics.staleDropped.incrementAndGet();
+                return Action.CONTINUE;
+            }
+            int cmp = compareToCurrent(f.step(), f.opSequence(), f.phase());
+            if (cmp < 0) {
+                metrics.staleDropped.incrementAndGet();
+                return Action.CONTINUE;
+            }
+            if (received >= recvChunks) {
+                return Action.ABORT;
+            }
+            if (cmp > 0) {
+                metrics.malformed.incrementAndGet();
+                failure = "rank " + rank + " sent " + f + " while this rank still awaits chunk " + received + " of "
+                        + recvChunks + " of the current phase (the ranks disagree on the order of operations)";
+                return Action.BREAK;
+            }
+            return accept(f);
+        }
+
+        private Action accept(FrameFlyweight f) {
+            int perChunk = chunkBytes / recvElementBytes;
+            int first = received * perChunk;
+            int bytes = Math.min(perChunk, recvLength - first) * recvElementBytes;
+            if (f.opKindCode() != kind.code() || f.sourceRank() != rank || f.chunkIndex() != received
+                    || f.chunkCount() != recvChunks || f.payloadLength() != bytes) {
+                metrics.malformed.incrementAndGet();
+                failure = "rank " + rank + " sent " + f + " where this rank expected opKind=" + kind.code()
+                        + " sourceRank=" + rank + " chunkIndex=" + received + " chunkCount=" + recvChunks
+                        + " payloadLength=" + bytes + " (the ranks disagree on the operation)";
+                return Action.BREAK;
+            }
+            if (!f.crcMatches()) {
+                metrics.crcFailures.incrementAndGet();
+                failure = "CRC32C mismatch in chunk " + received + " of " + recvChunks + " from rank " + rank
+                        + " (stored " + Integer.toHexString(f.crc()) + ", computed "
+                        + Integer.toHexString(f.computePayloadCrc()) + "); refusing to sum corrupt data";
+                return Action.BREAK;
+            }
+            DirectBuffer b = f.buffer();
+            UnsafeApi.copyMemory(b.byteArray(), b.addressOffset() + f.payloadOffset(), recvArray,
+                    recvBase + (long) (recvOffset + first) * recvElementBytes, bytes);
+            metrics.framesReceived.incrementAndGet();
+            metrics.bytesReceived.addAndGet(bytes);
+            received++;
+            if (received == recvChunks) {
+                recvArray = null;
+                return Action.BREAK;
+            }
+            return Action.CONTINUE;
+        }
+    }
+
+    private int compareToCurrent(long frameStep, int frameSequence, int framePhase) {
+        if (frameStep != step) {
+            return frameStep < step ? -1 : 1;
+        }
+        if (frameSequence != sequence) {
+            return frameSequence < sequence ? -1 : 1;
+        }
+        return Integer.compare(framePhase, phase);
+    }
+
+    /** Exposed for tests: the image of {@code peer}'s frames, or null before it connects. */
+    Image imageOf(int peer) {
+        Subscription s = peers[peer].subscription;
+        return s.imageCount() == 0 ? null : s.imageAtIndex(0);
+    }
+}
