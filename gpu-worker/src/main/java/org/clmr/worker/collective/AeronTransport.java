@@ -1,6 +1,7 @@
 package org.clmr.worker.collective;
 
 import io.aeron.Aeron;
+import io.aeron.CommonContext;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
 import io.aeron.exceptions.AeronException;
@@ -9,6 +10,7 @@ import org.agrona.CloseHelper;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.clmr.protocol.UserError;
 
+import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -69,6 +71,12 @@ public final class AeronTransport implements AutoCloseable {
      * An active driver already there is a {@link UserError}; a stale directory is replaced.
      */
     public static MediaDriver launchDriver(AeronSettings settings, String dir) {
+        if (Files.isDirectory(Path.of(dir))
+                && CommonContext.isDriverActive(new File(dir), settings.livenessTimeout().toMillis(), ignored -> { })) {
+            throw new UserError("an Aeron media driver is already active in " + dir
+                    + " (clmr.worker.aeron.driver-dir): stop it, choose another directory, or set"
+                    + " clmr.worker.aeron.driver = external to share it");
+        }
         long liveness = settings.livenessTimeout().toNanos();
         MediaDriver.Context ctx = new MediaDriver.Context()
                 .aeronDirectoryName(dir)
