@@ -8,6 +8,7 @@ import io.aeron.Subscription;
 import io.aeron.exceptions.RegistrationException;
 import io.aeron.logbuffer.ControlledFragmentHandler;
 import io.aeron.logbuffer.Header;
+import io.aeron.protocol.DataHeaderFlyweight;
 import org.agrona.BufferUtil;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
@@ -31,7 +32,9 @@ import java.util.concurrent.TimeUnit;
  * generation can reach an operation of this one. Frames follow {@link FrameFlyweight}.
  *
  * <p>Every operation is one or two <em>phases</em>; in a phase this rank sends one region of an array to
- * each peer and receives one region from each peer, cut into chunks below Aeron's largest message. The
+ * each peer and receives one region from each peer, cut into chunks that fit one Aeron frame (below the
+ * MTU, hence also below Aeron's largest message, min(term length / 8, 16 MiB)), so that a receiver reads
+ * every chunk straight from the log without reassembly. IPC uses the largest MTU, 64 KiB. The
  * calling (training) thread drives the phase itself as an {@link Agent}: {@link #doWork()} offers at most
  * one chunk to each peer and polls the peers it still expects data from, allocating nothing; between
  * rounds without work it backs off (spin, yield, park up to {@code idle-max-park}). Every phase has the
@@ -57,9 +60,12 @@ public final class AeronCollective implements Collective, Agent {
     private static final long BYTE_BASE = UnsafeApi.arrayBaseOffset(byte[].class);
     private static final int STREAM_BASE = 0x1000_0000;
     private static final int FRAGMENT_LIMIT = 32;
+    /** Aeron's largest MTU; IPC, which no network limits, always uses it (capped by the term length). */
+    private static final int MAX_MTU = 65504;
     private static final long LIVENESS_CHECK_NS = TimeUnit.MILLISECONDS.toNanos(1);
 
     private final AeronTransport transport;
+    private final DriverDuty duty;
     private final CollectiveMetrics metrics;
     private final long runId;
     private final long generation;
@@ -68,6 +74,7 @@ public final class AeronCollective implements Collective, Agent {
     private final List<String> endpoints;
     private final boolean ipc;
     private final Peer[] peers;
+    private final int frameMtu;
     private final int chunkBytes;
     private final int smallThreshold;
     private final long opTimeoutNs;
@@ -95,6 +102,7 @@ public final class AeronCollective implements Collective, Agent {
         }
         AeronSettings s = transport.settings();
         this.transport = transport;
+        this.duty = transport.duty();
         this.metrics = transport.metrics();
         this.runId = m.runId();
         this.generation = m.generation();
@@ -102,7 +110,9 @@ public final class AeronCollective implements Collective, Agent {
         this.worldSize = m.worldSize();
         this.endpoints = m.endpoints();
         this.ipc = s.ipc();
-        this.chunkBytes = (s.maxMessageLength() - FrameFlyweight.HEADER_LENGTH) & ~7;
+        this.frameMtu = ipc ? Math.min(MAX_MTU, s.maxMessageLength()) & ~31 : s.mtu();
+        this.chunkBytes = (Math.min(s.maxMessageLength(), frameMtu - DataHeaderFlyweight.HEADER_LENGTH)
+                - FrameFlyweight.HEADER_LENGTH) & ~7;
         this.smallThreshold = s.smallThreshold();
         this.opTimeoutNs = s.opTimeout().toNanos();
         this.idle = new BackoffIdleStrategy(200, 50, TimeUnit.MICROSECONDS.toNanos(1), s.idleMaxPark().toNanos());
@@ -419,6 +429,25 @@ public final class AeronCollective implements Collective, Agent {
         }
         long nextLivenessCheck = System.nanoTime() + LIVENESS_CHECK_NS;
         idle.reset();
+        if (duty != null) {
+            duty.acquire();
+        }
+        try {
+            drive(nextLivenessCheck);
+        } finally {
+            if (duty != null) {
+                duty.release();
+            }
+        }
+        for (Peer p : peers) {
+            if (p != null) {
+                p.endPhase();
+            }
+        }
+    }
+
+    private void drive(long firstLivenessCheck) {
+        long nextLivenessCheck = firstLivenessCheck;
         while (!phaseComplete()) {
             int work = doWork();
             if (failure != null) {
@@ -436,11 +465,6 @@ public final class AeronCollective implements Collective, Agent {
             }
             idle.idle(work);
         }
-        for (Peer p : peers) {
-            if (p != null) {
-                p.endPhase();
-            }
-        }
     }
 
     private boolean phaseComplete() {
@@ -453,12 +477,13 @@ public final class AeronCollective implements Collective, Agent {
     }
 
     /**
-     * One duty cycle of the current phase: offers each peer its next chunk and polls the peers whose
-     * chunks are still due, starting from the next rank up (the shifted ring). Allocates nothing.
+     * One duty cycle of the current phase: runs the embedded driver's cycle (if this process has one),
+     * offers each peer its next chunk and polls the peers whose chunks are still due, starting from the
+     * next rank up (the shifted ring). Allocates nothing.
      */
     @Override
     public int doWork() {
-        int work = 0;
+        int work = duty == null ? 0 : duty.invoke();
         for (int s = 1; s < worldSize; s++) {
             Peer p = peers[(rank + s) % worldSize];
             work += p.trySend();
@@ -621,7 +646,7 @@ public final class AeronCollective implements Collective, Agent {
 
         Peer(int peerRank, AeronSettings s) {
             this.rank = peerRank;
-            String params = "term-length=" + s.termLength() + "|mtu=" + s.mtu();
+            String params = "term-length=" + s.termLength() + "|mtu=" + frameMtu;
             String pubChannel;
             String subChannel;
             if (ipc) {

@@ -17,20 +17,23 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One process's Aeron: the media driver (embedded, or an external one it connects to) and the Aeron
- * client, kept across generations. {@link #join(Membership)} opens the {@link AeronCollective} of a
+ * client, kept across generations. An embedded driver runs in Aeron's INVOKER mode: its duty cycle is
+ * run by the thread waiting in a collective, otherwise by a keeper thread (see {@link DriverDuty}). {@link #join(Membership)} opens the {@link AeronCollective} of a
  * generation on it. Start-up failures a user can fix (a busy driver directory, no driver to connect to)
  * are {@link UserError}s of one line.
  */
 public final class AeronTransport implements AutoCloseable {
     private final AeronSettings settings;
     private final MediaDriver driver;
+    private final DriverDuty duty;
     private final Aeron aeron;
     private final String directory;
     private final CollectiveMetrics metrics = new CollectiveMetrics();
 
-    private AeronTransport(AeronSettings settings, MediaDriver driver, Aeron aeron, String directory) {
+    private AeronTransport(AeronSettings settings, MediaDriver driver, DriverDuty duty, Aeron aeron, String directory) {
         this.settings = settings;
         this.driver = driver;
+        this.duty = duty;
         this.aeron = aeron;
         this.directory = directory;
     }
@@ -38,12 +41,14 @@ public final class AeronTransport implements AutoCloseable {
     /** Starts the embedded driver if the settings ask for one, and connects the client. */
     public static AeronTransport start(AeronSettings settings) {
         MediaDriver driver = null;
+        DriverDuty duty = null;
         String dir = settings.driverDir();
         if (settings.embeddedDriver()) {
             if (dir.isEmpty()) {
                 dir = freshDirectory();
             }
-            driver = launchDriver(settings, dir);
+            driver = launchDriver(settings, dir, true);
+            duty = new DriverDuty(driver.sharedAgentInvoker(), settings.idleMaxPark().toNanos());
         }
         Aeron.Context ctx = new Aeron.Context();
         if (!dir.isEmpty()) {
@@ -52,25 +57,30 @@ public final class AeronTransport implements AutoCloseable {
         ctx.driverTimeoutMs(Math.max(1_000, settings.connectTimeout().toMillis()));
         try {
             Aeron aeron = Aeron.connect(ctx);
-            return new AeronTransport(settings, driver, aeron, ctx.aeronDirectoryName());
+            return new AeronTransport(settings, driver, duty, aeron, ctx.aeronDirectoryName());
         } catch (DriverTimeoutException e) {
-            CloseHelper.quietClose(driver);
+            CloseHelper.quietCloseAll(duty, driver);
             throw new UserError("no Aeron media driver is running in " + ctx.aeronDirectoryName()
                     + " (clmr.worker.aeron.driver = external): start the host's driver there, point"
                     + " clmr.worker.aeron.driver-dir at it, or set clmr.worker.aeron.driver = embedded ("
                     + oneLine(e) + ")", e);
         } catch (RuntimeException e) {
-            CloseHelper.quietClose(driver);
+            CloseHelper.quietCloseAll(duty, driver);
             throw e;
         }
     }
 
     /**
-     * Starts a media driver in {@code dir} with these settings: shared threading (one thread, backing
-     * off when idle), liveness timeouts from {@link AeronSettings#livenessTimeout()}. The caller closes it.
-     * An active driver already there is a {@link UserError}; a stale directory is replaced.
+     * Starts a stand-alone media driver in {@code dir} (the one a host's processes share over IPC): shared
+     * threading (one thread, backing off when idle), liveness timeouts from
+     * {@link AeronSettings#livenessTimeout()}. The caller closes it. An active driver already there is a
+     * {@link UserError}; a stale directory is replaced.
      */
     public static MediaDriver launchDriver(AeronSettings settings, String dir) {
+        return launchDriver(settings, dir, false);
+    }
+
+    private static MediaDriver launchDriver(AeronSettings settings, String dir, boolean invoker) {
         if (Files.isDirectory(Path.of(dir))
                 && CommonContext.isDriverActive(new File(dir), settings.livenessTimeout().toMillis(), ignored -> { })) {
             throw new UserError("an Aeron media driver is already active in " + dir
@@ -83,7 +93,7 @@ public final class AeronTransport implements AutoCloseable {
                 .dirDeleteOnStart(true)
                 .dirDeleteOnShutdown(true)
                 .warnIfDirectoryExists(false)
-                .threadingMode(ThreadingMode.SHARED)
+                .threadingMode(invoker ? ThreadingMode.INVOKER : ThreadingMode.SHARED)
                 .sharedIdleStrategy(new BackoffIdleStrategy(200, 50, TimeUnit.MICROSECONDS.toNanos(1),
                         settings.idleMaxPark().toNanos()))
                 .clientLivenessTimeoutNs(liveness)
@@ -138,10 +148,15 @@ public final class AeronTransport implements AutoCloseable {
         return aeron;
     }
 
+    /** The embedded driver's duty cycle, or null when the driver runs elsewhere. */
+    DriverDuty duty() {
+        return duty;
+    }
+
     /** Closes the client, then the embedded driver if there is one. */
     @Override
     public void close() {
-        CloseHelper.closeAll(aeron, driver);
+        CloseHelper.closeAll(aeron, duty, driver);
     }
 
     static String oneLine(Throwable e) {
