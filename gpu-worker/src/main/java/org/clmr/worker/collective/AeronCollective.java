@@ -6,12 +6,13 @@ import io.aeron.Image;
 import io.aeron.Publication;
 import io.aeron.Subscription;
 import io.aeron.exceptions.RegistrationException;
+import io.aeron.logbuffer.BufferClaim;
 import io.aeron.logbuffer.ControlledFragmentHandler;
 import io.aeron.logbuffer.Header;
 import io.aeron.protocol.DataHeaderFlyweight;
-import org.agrona.BufferUtil;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
 import org.agrona.UnsafeApi;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.BackoffIdleStrategy;
@@ -333,22 +334,48 @@ public final class AeronCollective implements Collective, Agent {
         runPhase(1);
     }
 
-    /** out[outOff, +n) = sum over k = 0..N-1, in that order, of rank k's contribution (this rank's at own[ownOff]). */
+    /**
+     * out[outOff, +n) = ((x0 + x1) + x2) + ... + x(N-1), where x(rank) is {@code own[ownOff, +n)} and the
+     * others are the staged contributions: the same float additions in the same order on every rank.
+     * Streams each input once; {@code out} may be {@code own} (element i is read before it is written).
+     */
     private void sumInRankOrder(float[] own, int ownOff, float[] out, int outOff, int n) {
-        float[] acc = accF;
         if (rank == 0) {
-            System.arraycopy(own, ownOff, acc, 0, n);
-        } else {
-            System.arraycopy(stageF[0], 0, acc, 0, n);
+            if (out != own || outOff != ownOff) {
+                System.arraycopy(own, ownOff, out, outOff, n);
+            }
+            for (int k = 1; k < worldSize; k++) {
+                addInto(out, outOff, stageF[k], 0, n);
+            }
+            return;
         }
-        for (int k = 1; k < worldSize; k++) {
+        float[] acc = accF;
+        float[] second = rank == 1 ? own : stageF[1];
+        int secondOff = rank == 1 ? ownOff : 0;
+        float[] first = stageF[0];
+        boolean last = worldSize == 2;
+        float[] target = last ? out : acc;
+        int targetOff = last ? outOff : 0;
+        for (int i = 0; i < n; i++) {
+            target[targetOff + i] = first[i] + second[secondOff + i];
+        }
+        for (int k = 2; k < worldSize; k++) {
             float[] src = k == rank ? own : stageF[k];
             int so = k == rank ? ownOff : 0;
-            for (int i = 0; i < n; i++) {
-                acc[i] += src[so + i];
+            if (k == worldSize - 1) {
+                for (int i = 0; i < n; i++) {
+                    out[outOff + i] = acc[i] + src[so + i];
+                }
+            } else {
+                addInto(acc, 0, src, so, n);
             }
         }
-        System.arraycopy(acc, 0, out, outOff, n);
+    }
+
+    private static void addInto(float[] acc, int accOff, float[] src, int srcOff, int n) {
+        for (int i = 0; i < n; i++) {
+            acc[accOff + i] += src[srcOff + i];
+        }
     }
 
     static int segmentLength(int length, int q, int n) {
@@ -620,7 +647,7 @@ public final class AeronCollective implements Collective, Agent {
         final ExclusivePublication publication;
         final Subscription subscription;
         final ControlledFragmentAssembler assembler;
-        final UnsafeBuffer scratch;
+        final BufferClaim claim = new BufferClaim();
         final FrameFlyweight tx = new FrameFlyweight();
         boolean hadImage;
         /** Set by the Aeron client thread when the peer's image goes: true if it ended without end-of-stream. */
@@ -634,7 +661,6 @@ public final class AeronCollective implements Collective, Agent {
         int sendElementBytes;
         int sendChunks;
         int sent;
-        int scratchLength;
 
         Object recvArray;
         long recvBase;
@@ -671,9 +697,6 @@ public final class AeronCollective implements Collective, Agent {
                 throw endpointError(peerRank, e);
             }
             this.assembler = new ControlledFragmentAssembler(this, s.maxMessageLength(), true);
-            this.scratch = new UnsafeBuffer(BufferUtil.allocateDirectAligned(
-                    FrameFlyweight.HEADER_LENGTH + chunkBytes, 64));
-            tx.wrap(scratch, 0);
         }
 
         private RuntimeException endpointError(int whose, RegistrationException e) {
@@ -737,7 +760,6 @@ public final class AeronCollective implements Collective, Agent {
         void startPhase() {
             sent = 0;
             received = 0;
-            scratchLength = 0;
         }
 
         /** Clears the regions so that the next phase sends or receives nothing unless it says so. */
@@ -752,29 +774,29 @@ public final class AeronCollective implements Collective, Agent {
             return sent >= sendChunks && received >= recvChunks;
         }
 
+        /** Writes the next chunk straight into the publication's log (one copy), if there is room. */
         int trySend() {
             if (sent >= sendChunks) {
                 return 0;
             }
-            if (scratchLength == 0) {
-                int perChunk = chunkBytes / sendElementBytes;
-                int first = sent * perChunk;
-                int count = Math.min(perChunk, sendLength - first);
-                int bytes = count * sendElementBytes;
-                tx.runId(runId).generation(generation).step(step).opSequence(sequence).opKind(kind).phase(phase)
-                        .sourceRank(AeronCollective.this.rank).chunkIndex(sent).chunkCount(sendChunks).payloadLength(bytes);
-                UnsafeApi.copyMemory(sendArray, sendBase + (long) (sendOffset + first) * sendElementBytes,
-                        null, scratch.addressOffset() + FrameFlyweight.HEADER_LENGTH, bytes);
-                tx.sealCrc();
-                scratchLength = FrameFlyweight.HEADER_LENGTH + bytes;
-            }
-            long result = publication.offer(scratch, 0, scratchLength);
+            int perChunk = chunkBytes / sendElementBytes;
+            int first = sent * perChunk;
+            int bytes = Math.min(perChunk, sendLength - first) * sendElementBytes;
+            long result = publication.tryClaim(FrameFlyweight.HEADER_LENGTH + bytes, claim);
             if (result > 0) {
+                MutableDirectBuffer b = claim.buffer();
+                int at = claim.offset();
+                tx.wrap(b, at).runId(runId).generation(generation).step(step).opSequence(sequence).opKind(kind)
+                        .phase(phase).sourceRank(AeronCollective.this.rank).chunkIndex(sent).chunkCount(sendChunks)
+                        .payloadLength(bytes);
+                UnsafeApi.copyMemory(sendArray, sendBase + (long) (sendOffset + first) * sendElementBytes,
+                        b.byteArray(), b.addressOffset() + at + FrameFlyweight.HEADER_LENGTH, bytes);
+                tx.sealCrc();
+                claim.commit();
                 metrics.framesSent.incrementAndGet();
-                metrics.bytesSent.addAndGet(scratchLength - FrameFlyweight.HEADER_LENGTH);
+                metrics.bytesSent.addAndGet(bytes);
                 sent++;
-                scratchLength = 0;
-                if (done()) {
+                if (sent == sendChunks) {
                     sendArray = null;
                 }
                 return 1;

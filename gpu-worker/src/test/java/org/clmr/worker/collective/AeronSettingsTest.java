@@ -16,8 +16,8 @@ class AeronSettingsTest {
     void shouldReadTheDocumentedDefaults() {
         AeronSettings s = AeronSettings.from(ClmrConfig.defaults());
         assertTrue(s.embeddedDriver());
-        assertEquals(8 * 1024 * 1024, s.termLength());
-        assertEquals(1024 * 1024, s.maxMessageLength());
+        assertEquals(16 * 1024 * 1024, s.termLength());
+        assertEquals(2 * 1024 * 1024, s.maxMessageLength());
         assertEquals(Duration.ofSeconds(30), s.opTimeout());
         assertEquals(64 * 1024, s.smallThreshold());
     }
