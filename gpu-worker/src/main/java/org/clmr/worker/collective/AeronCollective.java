@@ -879,10 +879,4 @@ public final class AeronCollective implements Collective, Agent {
         }
         return Integer.compare(framePhase, phase);
     }
-
-    /** Exposed for tests: the image of {@code peer}'s frames, or null before it connects. */
-    Image imageOf(int peer) {
-        Subscription s = peers[peer].subscription;
-        return s.imageCount() == 0 ? null : s.imageAtIndex(0);
-    }
 }

@@ -76,27 +76,28 @@ public final class FrameFlyweight {
     /** Largest source rank the 16-bit field holds. */
     public static final int MAX_RANK = 0xFFFF;
 
-    private MutableDirectBuffer buffer;
+    private DirectBuffer buffer;
+    private MutableDirectBuffer mutable;
     private int offset;
 
-    /** Points this flyweight at a frame starting at {@code offset}. */
+    /** Points this flyweight at a frame starting at {@code offset}, for writing and reading. */
     public FrameFlyweight wrap(MutableDirectBuffer buffer, int offset) {
         this.buffer = buffer;
+        this.mutable = buffer;
         this.offset = offset;
         return this;
     }
 
-    /**
-     * Points this flyweight at a received frame for reading. The buffer must not be written through the
-     * flyweight (the setters would fail on a read-only buffer at the first write).
-     */
+    /** Points this flyweight at a received frame, for reading only (a setter then throws). */
     public FrameFlyweight wrapForRead(DirectBuffer buffer, int offset) {
-        this.buffer = (MutableDirectBuffer) buffer;
+        this.buffer = buffer;
+        this.mutable = null;
         this.offset = offset;
         return this;
     }
 
-    public MutableDirectBuffer buffer() {
+    /** The wrapped buffer. */
+    public DirectBuffer buffer() {
         return buffer;
     }
 
@@ -109,7 +110,7 @@ public final class FrameFlyweight {
     }
 
     public FrameFlyweight runId(long v) {
-        buffer.putLong(offset + RUN_ID_OFFSET, v, BYTE_ORDER);
+        mutable.putLong(offset + RUN_ID_OFFSET, v, BYTE_ORDER);
         return this;
     }
 
@@ -118,7 +119,7 @@ public final class FrameFlyweight {
     }
 
     public FrameFlyweight generation(long v) {
-        buffer.putLong(offset + GENERATION_OFFSET, v, BYTE_ORDER);
+        mutable.putLong(offset + GENERATION_OFFSET, v, BYTE_ORDER);
         return this;
     }
 
@@ -127,7 +128,7 @@ public final class FrameFlyweight {
     }
 
     public FrameFlyweight step(long v) {
-        buffer.putLong(offset + STEP_OFFSET, v, BYTE_ORDER);
+        mutable.putLong(offset + STEP_OFFSET, v, BYTE_ORDER);
         return this;
     }
 
@@ -136,7 +137,7 @@ public final class FrameFlyweight {
     }
 
     public FrameFlyweight opSequence(int v) {
-        buffer.putInt(offset + OP_SEQUENCE_OFFSET, v, BYTE_ORDER);
+        mutable.putInt(offset + OP_SEQUENCE_OFFSET, v, BYTE_ORDER);
         return this;
     }
 
@@ -146,7 +147,7 @@ public final class FrameFlyweight {
     }
 
     public FrameFlyweight opKind(OpKind kind) {
-        buffer.putByte(offset + OP_KIND_OFFSET, (byte) kind.code());
+        mutable.putByte(offset + OP_KIND_OFFSET, (byte) kind.code());
         return this;
     }
 
@@ -155,7 +156,7 @@ public final class FrameFlyweight {
     }
 
     public FrameFlyweight phase(int v) {
-        buffer.putByte(offset + PHASE_OFFSET, (byte) v);
+        mutable.putByte(offset + PHASE_OFFSET, (byte) v);
         return this;
     }
 
@@ -164,7 +165,7 @@ public final class FrameFlyweight {
     }
 
     public FrameFlyweight sourceRank(int v) {
-        buffer.putShort(offset + SOURCE_RANK_OFFSET, (short) v, BYTE_ORDER);
+        mutable.putShort(offset + SOURCE_RANK_OFFSET, (short) v, BYTE_ORDER);
         return this;
     }
 
@@ -173,7 +174,7 @@ public final class FrameFlyweight {
     }
 
     public FrameFlyweight chunkIndex(int v) {
-        buffer.putInt(offset + CHUNK_INDEX_OFFSET, v, BYTE_ORDER);
+        mutable.putInt(offset + CHUNK_INDEX_OFFSET, v, BYTE_ORDER);
         return this;
     }
 
@@ -182,7 +183,7 @@ public final class FrameFlyweight {
     }
 
     public FrameFlyweight chunkCount(int v) {
-        buffer.putInt(offset + CHUNK_COUNT_OFFSET, v, BYTE_ORDER);
+        mutable.putInt(offset + CHUNK_COUNT_OFFSET, v, BYTE_ORDER);
         return this;
     }
 
@@ -191,7 +192,7 @@ public final class FrameFlyweight {
     }
 
     public FrameFlyweight payloadLength(int v) {
-        buffer.putInt(offset + PAYLOAD_LENGTH_OFFSET, v, BYTE_ORDER);
+        mutable.putInt(offset + PAYLOAD_LENGTH_OFFSET, v, BYTE_ORDER);
         return this;
     }
 
@@ -200,7 +201,7 @@ public final class FrameFlyweight {
     }
 
     public FrameFlyweight crc(int v) {
-        buffer.putInt(offset + CRC_OFFSET, v, BYTE_ORDER);
+        mutable.putInt(offset + CRC_OFFSET, v, BYTE_ORDER);
         return this;
     }
 
