@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
         description = "Contrastive Learning of Musical Representations, trained as an elastic cluster.",
         subcommands = {
                 ConfigCommand.class,
+                org.clmr.ops.augment.AugmentCommand.class,
                 org.clmr.ops.bench.BenchCommand.class,
                 CommandLine.HelpCommand.class,
         })

@@ -3,10 +3,11 @@ package org.clmr.ops.bench;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** {@code clmr bench}: the benchmarks' parent command; each prints a table, or one JSON object with --json. */
+/** {@code clmr bench}: the parent of the benchmarks; each prints a table, or one JSON object with --json. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Benchmarks of the system's parts (each takes --json).",
+        description = "Benchmarks; each prints a table, or one JSON object of its figures with --json.",
         subcommands = {
+                BenchAugment.class,
                 BenchAllReduce.class,
         })
 public final class BenchCommand implements Runnable {
