@@ -1,24 +1,12 @@
 package org.clmr.worker.collective;
 
-import io.aeron.ControlledFragmentAssembler;
-import io.aeron.ExclusivePublication;
-import io.aeron.Image;
-import io.aeron.Publication;
-import io.aeron.Subscription;
-import io.aeron.exceptions.RegistrationException;
-import io.aeron.logbuffer.BufferClaim;
-import io.aeron.logbuffer.ControlledFragmentHandler;
-import io.aeron.logbuffer.Header;
 import io.aeron.protocol.DataHeaderFlyweight;
 import org.agrona.CloseHelper;
-import org.agrona.DirectBuffer;
-import org.agrona.MutableDirectBuffer;
 import org.agrona.UnsafeApi;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
-import org.clmr.protocol.UserError;
 import org.clmr.protocol.wire.FrameFlyweight;
 import org.clmr.protocol.wire.OpKind;
 
@@ -68,19 +56,18 @@ public final class AeronCollective implements Collective, Agent {
     private final AeronTransport transport;
     private final DriverDuty duty;
     private final CollectiveMetrics metrics;
-    private final long runId;
+    private final OpCursor op;
     private final long generation;
     private final int rank;
     private final int worldSize;
     private final List<String> endpoints;
     private final boolean ipc;
-    private final Peer[] peers;
+    private final PeerLink[] peers;
     private final int frameMtu;
     private final int chunkBytes;
     private final int smallThreshold;
     private final long opTimeoutNs;
     private final IdleStrategy idle;
-    private final FrameFlyweight rx = new FrameFlyweight();
     private final TagOrder order = new TagOrder();
     private final byte[] lengthBox = new byte[8];
 
@@ -89,12 +76,7 @@ public final class AeronCollective implements Collective, Agent {
     private float[] accF = new float[0];
     private double[] accD = new double[0];
 
-    private OpKind kind;
-    private long step;
-    private int sequence;
-    private int phase;
     private long deadlineNs;
-    private String failure;
     private boolean closed;
 
     AeronCollective(AeronTransport transport, Membership m) {
@@ -105,7 +87,7 @@ public final class AeronCollective implements Collective, Agent {
         this.transport = transport;
         this.duty = transport.duty();
         this.metrics = transport.metrics();
-        this.runId = m.runId();
+        this.op = new OpCursor(m.runId(), m.generation(), m.rank());
         this.generation = m.generation();
         this.rank = m.rank();
         this.worldSize = m.worldSize();
@@ -117,11 +99,11 @@ public final class AeronCollective implements Collective, Agent {
         this.smallThreshold = s.smallThreshold();
         this.opTimeoutNs = s.opTimeout().toNanos();
         this.idle = new BackoffIdleStrategy(200, 50, TimeUnit.MICROSECONDS.toNanos(1), s.idleMaxPark().toNanos());
-        this.peers = new Peer[worldSize];
+        this.peers = new PeerLink[worldSize];
         try {
             for (int p = 0; p < worldSize; p++) {
                 if (p != rank) {
-                    peers[p] = new Peer(p, s);
+                    peers[p] = new PeerLink(p, op, transport.aeron(), s, endpoints, frameMtu, chunkBytes, metrics);
                 }
             }
             awaitConnected(s.connectTimeout().toNanos());
@@ -182,10 +164,10 @@ public final class AeronCollective implements Collective, Agent {
         if (worldSize == 1) {
             return;
         }
-        kind = OpKind.ALL_REDUCE_DIRECT_F64;
+        op.kind = OpKind.ALL_REDUCE_DIRECT_F64;
         int n = data.length;
         ensureStageD(n);
-        for (Peer p : peers) {
+        for (PeerLink p : peers) {
             if (p != null) {
                 p.send(data, DOUBLE_BASE, 0, n, 8);
                 p.receive(stageD[p.rank], DOUBLE_BASE, 0, n, 8);
@@ -217,8 +199,8 @@ public final class AeronCollective implements Collective, Agent {
         if (worldSize == 1) {
             return out;
         }
-        kind = OpKind.ALL_GATHER_F32;
-        for (Peer p : peers) {
+        op.kind = OpKind.ALL_GATHER_F32;
+        for (PeerLink p : peers) {
             if (p != null) {
                 p.send(local, FLOAT_BASE, 0, local.length, 4);
                 p.receive(out, FLOAT_BASE, displacement(counts, p.rank), counts[p.rank], 4);
@@ -238,10 +220,10 @@ public final class AeronCollective implements Collective, Agent {
             System.arraycopy(data, 0, out, 0, out.length);
             return out;
         }
-        kind = OpKind.REDUCE_SCATTER_F32;
+        op.kind = OpKind.REDUCE_SCATTER_F32;
         int own = displacement(counts, rank);
         ensureStageF(counts[rank]);
-        for (Peer p : peers) {
+        for (PeerLink p : peers) {
             if (p != null) {
                 p.send(data, FLOAT_BASE, displacement(counts, p.rank), counts[p.rank], 4);
                 p.receive(stageF[p.rank], FLOAT_BASE, 0, counts[rank], 4);
@@ -265,10 +247,10 @@ public final class AeronCollective implements Collective, Agent {
         if (worldSize == 1) {
             return data.clone();
         }
-        kind = OpKind.BROADCAST_BYTES;
+        op.kind = OpKind.BROADCAST_BYTES;
         if (rank == root) {
             new UnsafeBuffer(lengthBox).putLong(0, data.length, FrameFlyweight.BYTE_ORDER);
-            for (Peer p : peers) {
+            for (PeerLink p : peers) {
                 if (p != null) {
                     p.send(lengthBox, BYTE_BASE, 0, 8, 1);
                 }
@@ -280,7 +262,7 @@ public final class AeronCollective implements Collective, Agent {
         byte[] out;
         if (rank == root) {
             out = data.clone();
-            for (Peer p : peers) {
+            for (PeerLink p : peers) {
                 if (p != null) {
                     p.send(data, BYTE_BASE, 0, data.length, 1);
                 }
@@ -300,9 +282,9 @@ public final class AeronCollective implements Collective, Agent {
     }
 
     private void directSumF32(float[] data, int offset, int length) {
-        kind = OpKind.ALL_REDUCE_DIRECT_F32;
+        op.kind = OpKind.ALL_REDUCE_DIRECT_F32;
         ensureStageF(length);
-        for (Peer p : peers) {
+        for (PeerLink p : peers) {
             if (p != null) {
                 p.send(data, FLOAT_BASE, offset, length, 4);
                 p.receive(stageF[p.rank], FLOAT_BASE, 0, length, 4);
@@ -313,11 +295,11 @@ public final class AeronCollective implements Collective, Agent {
     }
 
     private void ringSumF32(float[] data, int offset, int length) {
-        kind = OpKind.ALL_REDUCE_RING_F32;
+        op.kind = OpKind.ALL_REDUCE_RING_F32;
         int own = offset + segmentStart(length, rank);
         int ownLength = segmentLength(length, rank);
         ensureStageF(ownLength);
-        for (Peer p : peers) {
+        for (PeerLink p : peers) {
             if (p != null) {
                 p.send(data, FLOAT_BASE, offset + segmentStart(length, p.rank), segmentLength(length, p.rank), 4);
                 p.receive(stageF[p.rank], FLOAT_BASE, 0, ownLength, 4);
@@ -325,7 +307,7 @@ public final class AeronCollective implements Collective, Agent {
         }
         runPhase(0);
         sumInRankOrder(data, own, data, own, ownLength);
-        for (Peer p : peers) {
+        for (PeerLink p : peers) {
             if (p != null) {
                 p.send(data, FLOAT_BASE, own, ownLength, 4);
                 p.receive(data, FLOAT_BASE, offset + segmentStart(length, p.rank), segmentLength(length, p.rank), 4);
@@ -435,11 +417,11 @@ public final class AeronCollective implements Collective, Agent {
             throw new CollectiveException("collective of generation " + generation + " is closed; op " + tag + " refused");
         }
         order.next(generation, tag);
-        step = tag.step();
-        sequence = tag.sequence();
+        op.step = tag.step();
+        op.sequence = tag.sequence();
         deadlineNs = System.nanoTime() + opTimeoutNs;
-        failure = null;
-        for (Peer p : peers) {
+        op.failure = null;
+        for (PeerLink p : peers) {
             if (p != null) {
                 p.endPhase();
             }
@@ -448,8 +430,8 @@ public final class AeronCollective implements Collective, Agent {
 
     /** Drives one phase to completion, the deadline, a lost peer or a bad frame. */
     private void runPhase(int newPhase) {
-        phase = newPhase;
-        for (Peer p : peers) {
+        op.phase = newPhase;
+        for (PeerLink p : peers) {
             if (p != null) {
                 p.startPhase();
             }
@@ -466,7 +448,7 @@ public final class AeronCollective implements Collective, Agent {
                 duty.release();
             }
         }
-        for (Peer p : peers) {
+        for (PeerLink p : peers) {
             if (p != null) {
                 p.endPhase();
             }
@@ -477,7 +459,7 @@ public final class AeronCollective implements Collective, Agent {
         long nextLivenessCheck = firstLivenessCheck;
         while (!phaseComplete()) {
             int work = doWork();
-            if (failure != null) {
+            if (op.failure != null) {
                 fail();
             }
             if (work == 0) {
@@ -495,7 +477,7 @@ public final class AeronCollective implements Collective, Agent {
     }
 
     private boolean phaseComplete() {
-        for (Peer p : peers) {
+        for (PeerLink p : peers) {
             if (p != null && !p.done()) {
                 return false;
             }
@@ -512,12 +494,12 @@ public final class AeronCollective implements Collective, Agent {
     public int doWork() {
         int work = duty == null ? 0 : duty.invoke();
         for (int s = 1; s < worldSize; s++) {
-            Peer p = peers[(rank + s) % worldSize];
+            PeerLink p = peers[(rank + s) % worldSize];
             work += p.trySend();
             if (p.received < p.recvChunks) {
                 work += p.subscription.controlledPoll(p.assembler, FRAGMENT_LIMIT);
             }
-            if (failure != null) {
+            if (op.failure != null) {
                 break;
             }
         }
@@ -530,8 +512,8 @@ public final class AeronCollective implements Collective, Agent {
     }
 
     private void fail() {
-        String message = "collective " + tag() + " (" + kind + ", phase " + phase + ") failed on rank " + rank + ": " + failure;
-        failure = null;
+        String message = "collective " + tag() + " (" + op.kind + ", phase " + op.phase + ") failed on rank " + rank + ": " + op.failure;
+        op.failure = null;
         throw new CollectiveException(message);
     }
 
@@ -542,7 +524,7 @@ public final class AeronCollective implements Collective, Agent {
             throw lostException(lost);
         }
         List<Integer> silent = new ArrayList<>();
-        for (Peer p : peers) {
+        for (PeerLink p : peers) {
             if (p != null && !p.done()) {
                 silent.add(p.rank);
             }
@@ -551,7 +533,7 @@ public final class AeronCollective implements Collective, Agent {
     }
 
     private void checkLiveness() {
-        for (Peer p : peers) {
+        for (PeerLink p : peers) {
             if (p != null && (p.died || p.ended || p.imageGone() || !p.publication.isConnected())) {
                 metrics.timeouts.incrementAndGet();
                 throw lostException(lostPeers());
@@ -565,7 +547,7 @@ public final class AeronCollective implements Collective, Agent {
         for (int r : lost) {
             where.append(where.length() == 0 ? "" : ", ").append(r).append(ipc ? " (ipc)" : " (udp " + endpoints.get(r) + ")");
         }
-        return new CollectiveTimeoutException("collective " + tag() + " (" + kind + ") on rank " + rank
+        return new CollectiveTimeoutException("collective " + tag() + " (" + op.kind + ") on rank " + rank
                 + " lost rank(s) " + where + ": their Aeron connection went down; the generation "
                 + generation + " cannot go on", lost);
     }
@@ -578,7 +560,7 @@ public final class AeronCollective implements Collective, Agent {
     private List<Integer> lostPeers() {
         List<Integer> died = new ArrayList<>();
         List<Integer> lost = new ArrayList<>();
-        for (Peer p : peers) {
+        for (PeerLink p : peers) {
             if (p != null) {
                 if (p.died) {
                     died.add(p.rank);
@@ -591,7 +573,7 @@ public final class AeronCollective implements Collective, Agent {
     }
 
     private OpTag tag() {
-        return new OpTag(generation, step, sequence);
+        return new OpTag(generation, op.step, op.sequence);
     }
 
     private void awaitConnected(long timeoutNs) {
@@ -599,7 +581,7 @@ public final class AeronCollective implements Collective, Agent {
         idle.reset();
         while (true) {
             List<Integer> missing = new ArrayList<>();
-            for (Peer p : peers) {
+            for (PeerLink p : peers) {
                 if (p != null && !p.connected()) {
                     missing.add(p.rank);
                 }
@@ -629,7 +611,7 @@ public final class AeronCollective implements Collective, Agent {
             return;
         }
         closed = true;
-        for (Peer p : peers) {
+        for (PeerLink p : peers) {
             if (p != null) {
                 CloseHelper.quietCloseAll(p.publication, p.subscription);
             }
@@ -641,242 +623,5 @@ public final class AeronCollective implements Collective, Agent {
         close();
     }
 
-    /** One peer: the link to it, the link from it, and this phase's send and receive regions. */
-    private final class Peer implements ControlledFragmentHandler {
-        final int rank;
-        final ExclusivePublication publication;
-        final Subscription subscription;
-        final ControlledFragmentAssembler assembler;
-        final BufferClaim claim = new BufferClaim();
-        final FrameFlyweight tx = new FrameFlyweight();
-        boolean hadImage;
-        /** Set by the Aeron client thread when the peer's image goes: true if it ended without end-of-stream. */
-        volatile boolean died;
-        volatile boolean ended;
 
-        Object sendArray;
-        long sendBase;
-        int sendOffset;
-        int sendLength;
-        int sendElementBytes;
-        int sendChunks;
-        int sent;
-
-        Object recvArray;
-        long recvBase;
-        int recvOffset;
-        int recvLength;
-        int recvElementBytes;
-        int recvChunks;
-        int received;
-
-        Peer(int peerRank, AeronSettings s) {
-            this.rank = peerRank;
-            String params = "term-length=" + s.termLength() + "|mtu=" + frameMtu;
-            String pubChannel;
-            String subChannel;
-            if (ipc) {
-                pubChannel = "aeron:ipc?" + params;
-                subChannel = "aeron:ipc";
-            } else {
-                pubChannel = "aeron:udp?endpoint=" + endpoints.get(peerRank) + "|" + params;
-                subChannel = "aeron:udp?endpoint=" + endpoints.get(AeronCollective.this.rank);
-            }
-            int outStream = streamId(generation, peerRank, AeronCollective.this.rank);
-            int inStream = streamId(generation, AeronCollective.this.rank, peerRank);
-            try {
-                this.subscription = transport.aeron().addSubscription(subChannel, inStream,
-                        this::onImageAvailable, this::onImageUnavailable);
-            } catch (RegistrationException e) {
-                throw endpointError(AeronCollective.this.rank, e);
-            }
-            try {
-                this.publication = transport.aeron().addExclusivePublication(pubChannel, outStream);
-            } catch (RegistrationException e) {
-                CloseHelper.quietClose(subscription);
-                throw endpointError(peerRank, e);
-            }
-            this.assembler = new ControlledFragmentAssembler(this, s.maxMessageLength(), true);
-        }
-
-        private RuntimeException endpointError(int whose, RegistrationException e) {
-            String m = AeronTransport.oneLine(e);
-            if (m.contains("in use") || m.contains("bind")) {
-                return new UserError("UDP endpoint " + endpoints.get(whose) + " of rank " + whose
-                        + " is already in use by another process (clmr.worker.aeron.endpoint): stop it or choose a free port ("
-                        + m + ")", e);
-            }
-            return new UserError("Aeron refused the channel of rank " + whose + " ("
-                    + (ipc ? "ipc" : "udp " + endpoints.get(whose)) + "): " + m, e);
-        }
-
-        void onImageAvailable(Image image) {
-            ended = false;
-            died = false;
-        }
-
-        void onImageUnavailable(Image image) {
-            if (image.isEndOfStream()) {
-                ended = true;
-            } else {
-                died = true;
-            }
-        }
-
-        boolean connected() {
-            if (subscription.imageCount() > 0) {
-                hadImage = true;
-            }
-            return publication.isConnected() && hadImage;
-        }
-
-        boolean imageGone() {
-            return hadImage && subscription.imageCount() == 0;
-        }
-
-        void send(Object array, long base, int offset, int length, int elementBytes) {
-            sendArray = array;
-            sendBase = base;
-            sendOffset = offset;
-            sendLength = length;
-            sendElementBytes = elementBytes;
-            sendChunks = chunks(length, elementBytes);
-        }
-
-        void receive(Object array, long base, int offset, int length, int elementBytes) {
-            recvArray = array;
-            recvBase = base;
-            recvOffset = offset;
-            recvLength = length;
-            recvElementBytes = elementBytes;
-            recvChunks = chunks(length, elementBytes);
-        }
-
-        private int chunks(int length, int elementBytes) {
-            int perChunk = chunkBytes / elementBytes;
-            return (length + perChunk - 1) / perChunk;
-        }
-
-        void startPhase() {
-            sent = 0;
-            received = 0;
-        }
-
-        /** Clears the regions so that the next phase sends or receives nothing unless it says so. */
-        void endPhase() {
-            sendArray = null;
-            sendChunks = 0;
-            recvArray = null;
-            recvChunks = 0;
-        }
-
-        boolean done() {
-            return sent >= sendChunks && received >= recvChunks;
-        }
-
-        /** Writes the next chunk straight into the publication's log (one copy), if there is room. */
-        int trySend() {
-            if (sent >= sendChunks) {
-                return 0;
-            }
-            int perChunk = chunkBytes / sendElementBytes;
-            int first = sent * perChunk;
-            int bytes = Math.min(perChunk, sendLength - first) * sendElementBytes;
-            long result = publication.tryClaim(FrameFlyweight.HEADER_LENGTH + bytes, claim);
-            if (result > 0) {
-                MutableDirectBuffer b = claim.buffer();
-                int at = claim.offset();
-                tx.wrap(b, at).runId(runId).generation(generation).step(step).opSequence(sequence).opKind(kind)
-                        .phase(phase).sourceRank(AeronCollective.this.rank).chunkIndex(sent).chunkCount(sendChunks)
-                        .payloadLength(bytes);
-                UnsafeApi.copyMemory(sendArray, sendBase + (long) (sendOffset + first) * sendElementBytes,
-                        b.byteArray(), b.addressOffset() + at + FrameFlyweight.HEADER_LENGTH, bytes);
-                tx.sealCrc();
-                claim.commit();
-                metrics.framesSent.incrementAndGet();
-                metrics.bytesSent.addAndGet(bytes);
-                sent++;
-                if (sent == sendChunks) {
-                    sendArray = null;
-                }
-                return 1;
-            }
-            if (result == Publication.CLOSED || result == Publication.MAX_POSITION_EXCEEDED) {
-                failure = "publication to rank " + rank + " is " + Publication.errorString(result);
-            }
-            return 0;
-        }
-
-        @Override
-        public Action onFragment(DirectBuffer buffer, int offset, int length, Header header) {
-            FrameFlyweight f = rx.wrapForRead(buffer, offset);
-            String invalid = f.validate(length);
-            if (invalid != null) {
-                metrics.malformed.incrementAndGet();
-                failure = "malformed frame from rank " + rank + ": " + invalid;
-                return Action.BREAK;
-            }
-            if (f.runId() != runId || f.generation() != generation) {
-                metrics.staleDropped.incrementAndGet();
-                return Action.CONTINUE;
-            }
-            int cmp = compareToCurrent(f.step(), f.opSequence(), f.phase());
-            if (cmp < 0) {
-                metrics.staleDropped.incrementAndGet();
-                return Action.CONTINUE;
-            }
-            if (received >= recvChunks) {
-                return Action.ABORT;
-            }
-            if (cmp > 0) {
-                metrics.malformed.incrementAndGet();
-                failure = "rank " + rank + " sent " + f + " while this rank still awaits chunk " + received + " of "
-                        + recvChunks + " of the current phase (the ranks disagree on the order of operations)";
-                return Action.BREAK;
-            }
-            return accept(f);
-        }
-
-        private Action accept(FrameFlyweight f) {
-            int perChunk = chunkBytes / recvElementBytes;
-            int first = received * perChunk;
-            int bytes = Math.min(perChunk, recvLength - first) * recvElementBytes;
-            if (f.opKindCode() != kind.code() || f.sourceRank() != rank || f.chunkIndex() != received
-                    || f.chunkCount() != recvChunks || f.payloadLength() != bytes) {
-                metrics.malformed.incrementAndGet();
-                failure = "rank " + rank + " sent " + f + " where this rank expected opKind=" + kind.code()
-                        + " sourceRank=" + rank + " chunkIndex=" + received + " chunkCount=" + recvChunks
-                        + " payloadLength=" + bytes + " (the ranks disagree on the operation)";
-                return Action.BREAK;
-            }
-            if (!f.crcMatches()) {
-                metrics.crcFailures.incrementAndGet();
-                failure = "CRC32C mismatch in chunk " + received + " of " + recvChunks + " from rank " + rank
-                        + " (stored " + Integer.toHexString(f.crc()) + ", computed "
-                        + Integer.toHexString(f.computePayloadCrc()) + "); refusing to sum corrupt data";
-                return Action.BREAK;
-            }
-            DirectBuffer b = f.buffer();
-            UnsafeApi.copyMemory(b.byteArray(), b.addressOffset() + f.payloadOffset(), recvArray,
-                    recvBase + (long) (recvOffset + first) * recvElementBytes, bytes);
-            metrics.framesReceived.incrementAndGet();
-            metrics.bytesReceived.addAndGet(bytes);
-            received++;
-            if (received == recvChunks) {
-                recvArray = null;
-                return Action.BREAK;
-            }
-            return Action.CONTINUE;
-        }
-    }
-
-    private int compareToCurrent(long frameStep, int frameSequence, int framePhase) {
-        if (frameStep != step) {
-            return frameStep < step ? -1 : 1;
-        }
-        if (frameSequence != sequence) {
-            return frameSequence < sequence ? -1 : 1;
-        }
-        return Integer.compare(framePhase, phase);
-    }
 }
