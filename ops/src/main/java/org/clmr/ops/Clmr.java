@@ -15,6 +15,8 @@ import picocli.CommandLine.Command;
         description = "Contrastive Learning of Musical Representations, trained as an elastic cluster.",
         subcommands = {
                 ConfigCommand.class,
+                org.clmr.ops.data.PrepareCommand.class,
+                org.clmr.ops.bench.BenchCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Clmr implements Runnable {
