@@ -71,7 +71,8 @@ public final class Ffmpeg {
         try {
             byte[] pcm = p.getInputStream().readAllBytes();
             int code = p.waitFor();
-            String message = err.join();
+            // "[mp3 @ 0x5615...]" names a heap address that changes every run; the report should not
+            String message = err.join().replaceAll(" @ 0x[0-9a-fA-F]+", "");
             if (code != 0) {
                 return new Result(null, "ffmpeg could not decode it (exit " + code + (message.isEmpty() ? "" : ": " + message) + ")");
             }
