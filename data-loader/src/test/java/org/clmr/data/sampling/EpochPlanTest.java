@@ -1,8 +1,12 @@
 package org.clmr.data.sampling;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.clmr.data.random.Rng;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.util.Arrays;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -24,6 +28,28 @@ class EpochPlanTest {
         assertFalse(Arrays.equals(a.order(), new EpochPlan(42, 4, 1000, 96).order()));
         assertFalse(Arrays.equals(a.order(), new EpochPlan(43, 3, 1000, 96).order()));
         assertEquals(10, a.stepsPerEpoch());
+    }
+
+    /** Fixture from src/test/scripts/make_epoch_order.py, an independent implementation of the PRNG. */
+    @Test
+    void shouldDrawTheOrderAndCropOffsetsAnIndependentImplementationDraws() throws IOException {
+        JsonNode fixture;
+        try (InputStream in = getClass().getResourceAsStream("epoch-order.json")) {
+            fixture = new ObjectMapper().readTree(in);
+        }
+        for (JsonNode c : fixture.path("permutations")) {
+            int[] expected = new int[c.path("order").size()];
+            for (int i = 0; i < expected.length; i++) {
+                expected[i] = c.path("order").get(i).asInt();
+            }
+            EpochPlan plan = new EpochPlan(c.path("seed").asLong(), c.path("epoch").asInt(), c.path("items").asInt(), 4);
+            assertArrayEquals(expected, plan.order(), c.toString());
+        }
+        for (JsonNode c : fixture.path("cropOffsets")) {
+            long offset = Rng.of(c.path("seed").asLong(), c.path("epoch").asInt(), c.path("item").asInt(),
+                    c.path("view").asInt()).nextLong(c.path("bound").asLong());
+            assertEquals(c.path("offset").asLong(), offset, c.toString());
+        }
     }
 
     @Test
