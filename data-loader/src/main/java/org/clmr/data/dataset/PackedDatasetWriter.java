@@ -40,8 +40,9 @@ public final class PackedDatasetWriter implements AutoCloseable {
     private final List<Skipped> skipped = new ArrayList<>();
     private final Set<String> ids = new HashSet<>();
     private ByteBuffer scratch = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
+    private final Thread cleanupOnExit;
     private long samples;
-    private boolean committed;
+    private volatile boolean committed;
 
     /**
      * Starts a dataset at {@code target}.
@@ -69,6 +70,17 @@ public final class PackedDatasetWriter implements AutoCloseable {
         } catch (IOException e) {
             throw new UserError("cannot create the dataset " + target + ": " + e.getMessage() + "; check the path and permissions");
         }
+        // Ctrl-C during a prepare removes the partial directory (a kill -9 leaves it, hidden and never complete)
+        this.cleanupOnExit = new Thread(() -> {
+            if (!committed) {
+                try {
+                    deleteTree(temp);
+                } catch (IOException e) {
+                    // the JVM is exiting; a leftover .partial directory is harmless
+                }
+            }
+        }, "clmr-dataset-cleanup");
+        Runtime.getRuntime().addShutdownHook(cleanupOnExit);
     }
 
     /** Adds a track whose samples are little-endian int16 PCM in {@code pcm} (position to limit). */
@@ -175,6 +187,7 @@ public final class PackedDatasetWriter implements AutoCloseable {
                 Files.move(temp, target);
             }
             committed = true;
+            removeCleanupHook();
             if (old != null) {
                 deleteTree(old);
             }
@@ -190,11 +203,20 @@ public final class PackedDatasetWriter implements AutoCloseable {
         if (committed) {
             return;
         }
+        removeCleanupHook();
         try {
             data.close();
             deleteTree(temp);
         } catch (IOException e) {
             // best effort: a leftover .partial directory is hidden and never mistaken for a dataset
+        }
+    }
+
+    private void removeCleanupHook() {
+        try {
+            Runtime.getRuntime().removeShutdownHook(cleanupOnExit);
+        } catch (IllegalStateException e) {
+            // shutting down already: the hook runs and finds the state it needs
         }
     }
 
