@@ -3,8 +3,10 @@ package org.clmr.data.pipeline;
 import org.clmr.data.sampling.EpochPlan;
 import org.clmr.protocol.UserError;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -28,6 +30,7 @@ import java.util.function.LongConsumer;
  *     BatchRequest now = BatchRequest.of(epoch, step, shares, rank);
  *     Batch b = p.take(now, List.of(next1, next2));   // blocks until ready; starts the next ones
  *     // b.view0(), b.view1(): float[share * 1 * crop], [share, 1, crop]
+ *     p.recycle(b);                                   // optional, once copied into tensors
  * }
  * }</pre>
  * {@link #take(BatchRequest, List)} returns the batch for {@code now} (assembling it first if nobody
@@ -59,6 +62,7 @@ public final class BatchPipeline implements AutoCloseable {
     private final ThreadLocal<float[]> scratch;
     private final Map<BatchRequest, Pending> inFlight = new LinkedHashMap<>();
     private final Map<Integer, EpochPlan> plans = new LinkedHashMap<>();
+    private final Map<Integer, ArrayDeque<float[]>> spare = new HashMap<>();
     private final LongAdder waitNanos = new LongAdder();
     private final LongAdder waits = new LongAdder();
     private volatile LongConsumer waitListener = n -> { };
@@ -154,6 +158,25 @@ public final class BatchPipeline implements AutoCloseable {
         }
     }
 
+    /**
+     * Gives a taken batch's view arrays back for reuse by a later batch of the same share, once the
+     * caller has copied them (e.g. into the model's tensors); the batch must not be read afterwards.
+     * Optional: without it every batch gets new arrays.
+     */
+    public synchronized void recycle(Batch batch) {
+        ArrayDeque<float[]> q = spare.computeIfAbsent(batch.view0().length, k -> new ArrayDeque<>());
+        int max = 2 * (prefetch + 2);
+        if (q.size() + 2 <= max) {
+            q.push(batch.view0());
+            q.push(batch.view1());
+        }
+    }
+
+    private float[] array(int length) {
+        ArrayDeque<float[]> q = spare.get(length);
+        return q == null || q.isEmpty() ? new float[length] : q.pop();
+    }
+
     /** Batches in flight (assembling or assembled, not yet taken). */
     public synchronized int inFlight() {
         return inFlight.size();
@@ -200,7 +223,8 @@ public final class BatchPipeline implements AutoCloseable {
 
     private Pending start(BatchRequest r) {
         int[] slice = plan(r.epoch()).slice(r.step(), r.offsetInBatch(), r.share());
-        Pending p = new Pending(r, slice, sampler.cropLength());
+        int crop = sampler.cropLength();
+        Pending p = new Pending(r, slice, crop, array(slice.length * crop), array(slice.length * crop));
         inFlight.put(r, p);
         for (int i = 0; i < slice.length; i++) {
             int row = i;
@@ -236,13 +260,13 @@ public final class BatchPipeline implements AutoCloseable {
         private Throwable failure;
         volatile boolean cancelled;
 
-        Pending(BatchRequest request, int[] items, int crop) {
+        Pending(BatchRequest request, int[] items, int crop, float[] view0, float[] view1) {
             this.request = request;
             this.items = items;
             this.crop = crop;
             this.offsets = new long[2][items.length];
-            this.view0 = new float[items.length * crop];
-            this.view1 = new float[items.length * crop];
+            this.view0 = view0;
+            this.view1 = view1;
             this.left = items.length;
         }
 

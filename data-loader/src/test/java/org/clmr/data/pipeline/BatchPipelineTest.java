@@ -151,6 +151,22 @@ class BatchPipelineTest {
     }
 
     @Test
+    void shouldFillRecycledArraysExactlyAsNewOnes() {
+        try (BatchPipeline fresh = pipeline(2, 1); BatchPipeline reusing = pipeline(2, 1)) {
+            for (int k = 0; k < 3; k++) {
+                BatchRequest r = new BatchRequest(0, k, 0, B);
+                Batch expected = fresh.take(r);
+                Batch got = reusing.take(r);
+                assertArrayEquals(expected.view0(), got.view0());
+                assertArrayEquals(expected.view1(), got.view1());
+                float[] old = got.view0();
+                reusing.recycle(got);
+                Arrays.fill(old, 123f);
+            }
+        }
+    }
+
+    @Test
     void shouldReportTheTimeTheTrainerWaited() {
         AtomicLong heard = new AtomicLong();
         try (BatchPipeline p = pipeline(1, 1)) {

@@ -6,6 +6,7 @@ import org.clmr.data.ViewTransform;
 import org.clmr.data.dataset.PackedDataset;
 import org.clmr.data.dataset.PretrainView;
 import org.clmr.data.generate.GeneratedSet;
+import org.clmr.data.pipeline.Batch;
 import org.clmr.data.pipeline.BatchPipeline;
 import org.clmr.data.pipeline.BatchRequest;
 import org.clmr.data.pipeline.ViewSampler;
@@ -174,7 +175,9 @@ public final class BenchData implements Callable<Integer> {
                 for (int j = 1; j <= 4; j++) {
                     next.add(new BatchRequest((k + j) / steps, (k + j) % steps, 0, batch));
                 }
-                views += 2L * p.take(new BatchRequest(k / steps, k % steps, 0, batch), next).share();
+                Batch b = p.take(new BatchRequest(k / steps, k % steps, 0, batch), next);
+                views += 2L * b.share();
+                p.recycle(b);
                 k++;
             }
             return views / ((System.nanoTime() - t0) / 1e9);
