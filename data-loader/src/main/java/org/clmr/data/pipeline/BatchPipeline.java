@@ -1,6 +1,10 @@
 package org.clmr.data.pipeline;
 
+import org.clmr.data.DataSettings;
+import org.clmr.data.ViewTransform;
+import org.clmr.data.dataset.PretrainView;
 import org.clmr.data.sampling.EpochPlan;
+import org.clmr.protocol.run.RunSpec;
 import org.clmr.protocol.UserError;
 
 import java.util.ArrayDeque;
@@ -25,7 +29,9 @@ import java.util.function.LongConsumer;
  *
  * <h2>How a trainer uses it</h2>
  * <pre>{@code
- * try (BatchPipeline p = new BatchPipeline(sampler, runSeed, globalBatch, items, threads, prefetch)) {
+ * PackedDataset ds = PackedDataset.open(dir, spec.sampleRate());        // one line if the rate differs
+ * PretrainView view = PretrainView.of(ds, settings.concatSongs());      // train split only
+ * try (BatchPipeline p = BatchPipeline.forRun(view, spec, augmentChain, settings)) {
  *     // at every step, with the current shares (they may change between steps):
  *     BatchRequest now = BatchRequest.of(epoch, step, shares, rank);
  *     Batch b = p.take(now, List.of(next1, next2));   // blocks until ready; starts the next ones
@@ -98,6 +104,16 @@ public final class BatchPipeline implements AutoCloseable {
         });
         int crop = sampler.cropLength();
         this.scratch = ThreadLocal.withInitial(() -> new float[crop]);
+    }
+
+    /**
+     * The pipeline of a run: crops of {@code spec.cropLength()} samples, the run's seed and global batch,
+     * threads and prefetch from {@code clmr.data.pipeline}.
+     */
+    public static BatchPipeline forRun(PretrainView view, RunSpec spec, ViewTransform transform, DataSettings settings) {
+        ViewSampler sampler = new ViewSampler(view, spec.seed(), spec.cropLength(), transform);
+        return new BatchPipeline(sampler, spec.seed(), spec.globalBatch(), view.size(), settings.pipelineThreads(),
+                settings.prefetch());
     }
 
     /** Calls {@code listener} with the nanoseconds of every wait in {@code take} (from the taking thread). */

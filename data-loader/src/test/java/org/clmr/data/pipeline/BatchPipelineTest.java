@@ -167,6 +167,19 @@ class BatchPipelineTest {
     }
 
     @Test
+    void shouldBuildARunsPipelineFromItsSpecAndSettings() {
+        var config = org.clmr.protocol.config.ClmrConfig.load(null,
+                List.of("run.model.preset=tiny", "run.global-batch=8", "run.seed=3", "data.pipeline.threads=3"));
+        var spec = org.clmr.protocol.run.RunSpec.from(config);
+        try (BatchPipeline p = BatchPipeline.forRun(view, spec, ViewTransform.IDENTITY,
+                org.clmr.data.DataSettings.from(config))) {
+            Batch b = p.take(new BatchRequest(0, 0, 0, 8));
+            assertEquals(8 * spec.cropLength(), b.view0().length);
+            assertArrayEquals(new EpochPlan(3, 0, view.size(), 8).slice(0, 0, 8), b.items());
+        }
+    }
+
+    @Test
     void shouldReportTheTimeTheTrainerWaited() {
         AtomicLong heard = new AtomicLong();
         try (BatchPipeline p = pipeline(1, 1)) {
