@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 ConfigCommand.class,
                 org.clmr.ops.data.PrepareCommand.class,
+                org.clmr.ops.augment.AugmentCommand.class,
                 org.clmr.ops.bench.BenchCommand.class,
                 CommandLine.HelpCommand.class,
         })

@@ -3,10 +3,11 @@ package org.clmr.ops.bench;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** {@code clmr bench}: the benchmarks; each prints a table, or one JSON object with {@code --json}. */
+/** {@code clmr bench}: the parent of the benchmarks; each prints a table, or one JSON object with --json. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Measure a part of the system on this machine.",
+        description = "Benchmarks; each prints a table, or one JSON object of its figures with --json.",
         subcommands = {
+                BenchAugment.class,
                 BenchData.class,
         })
 public final class BenchCommand implements Runnable {
