@@ -3,6 +3,7 @@ package org.clmr.ops.bench;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.clmr.data.ViewTransform;
+import org.clmr.data.augment.AugmentationChain;
 import org.clmr.data.dataset.PackedDataset;
 import org.clmr.data.dataset.PretrainView;
 import org.clmr.data.generate.GeneratedSet;
@@ -11,6 +12,8 @@ import org.clmr.data.pipeline.BatchPipeline;
 import org.clmr.data.pipeline.BatchRequest;
 import org.clmr.data.pipeline.ViewSampler;
 import org.clmr.data.random.Rng;
+import org.clmr.protocol.config.ClmrConfig;
+import org.clmr.protocol.run.RunSpec;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -57,6 +60,9 @@ public final class BenchData implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object instead of a table")
     boolean json;
 
+    @Option(names = "--augment", description = "Also measure the pipeline with the default augmentation chain (clmr.run.augment)")
+    boolean augment;
+
     @Override
     public Integer call() throws Exception {
         if (threads < 1 || seconds <= 0 || crop < 1) {
@@ -74,8 +80,10 @@ public final class BenchData implements Callable<Integer> {
             PretrainView view = PretrainView.of(ds, false);
             warmPageCache(ds, view);
             double[] crops = crops(view);
-            double viewsPerSecond = pipeline(view);
-            print(dir, ds, crops[0], crops[1], viewsPerSecond);
+            double viewsPerSecond = pipeline(view, ViewTransform.IDENTITY);
+            double augmentedPerSecond = augment
+                    ? pipeline(view, AugmentationChain.from(RunSpec.from(ClmrConfig.defaults()).augment())) : Double.NaN;
+            print(dir, ds, crops[0], crops[1], viewsPerSecond, augmentedPerSecond);
             return 0;
         } finally {
             if (temp != null) {
@@ -160,10 +168,10 @@ public final class BenchData implements Callable<Integer> {
         return dst[crop >> 1];
     }
 
-    /** Views per second through a {@link BatchPipeline} with no augmentation. */
-    private double pipeline(PretrainView view) {
+    /** Views per second through a {@link BatchPipeline} of {@code threads} threads with {@code transform}. */
+    private double pipeline(PretrainView view, ViewTransform transform) {
         int batch = Math.min(16, view.size());
-        ViewSampler sampler = new ViewSampler(view, 7, crop, ViewTransform.IDENTITY);
+        ViewSampler sampler = new ViewSampler(view, 7, crop, transform);
         try (BatchPipeline p = new BatchPipeline(sampler, 7, batch, view.size(), threads, 4)) {
             int steps = view.size() / batch;
             long views = 0;
@@ -184,8 +192,8 @@ public final class BenchData implements Callable<Integer> {
         }
     }
 
-    private void print(Path dir, PackedDataset ds, double cropsPerSecond, double cropsPerCpuSecond, double viewsPerSecond)
-            throws IOException {
+    private void print(Path dir, PackedDataset ds, double cropsPerSecond, double cropsPerCpuSecond, double viewsPerSecond,
+                       double augmentedPerSecond) throws IOException {
         PrintWriter out = spec.commandLine().getOut();
         double perThread = cropsPerSecond / threads;
         double gbPerSecond = cropsPerSecond * crop * 2 / 1e9;
@@ -198,6 +206,9 @@ public final class BenchData implements Callable<Integer> {
                     .put("cropsPerCpuSecond", Math.round(cropsPerCpuSecond)).put("pcmGBPerSecond", round(gbPerSecond))
                     .put("pipelineViewsPerSecond", Math.round(viewsPerSecond))
                     .put("cpus", Runtime.getRuntime().availableProcessors());
+            if (augment) {
+                o.put("pipelineAugmentedViewsPerSecond", Math.round(augmentedPerSecond));
+            }
             out.println(new ObjectMapper().writeValueAsString(o));
         } else {
             out.printf(Locale.ROOT, "clmr bench data: %s (%d tracks, %.1f MB), %d thread(s), crops of %d samples%n",
@@ -207,6 +218,9 @@ public final class BenchData implements Callable<Integer> {
             out.printf(Locale.ROOT, "  %-36s %,14.0f%n", "crops per CPU-second of a thread", cropsPerCpuSecond);
             out.printf(Locale.ROOT, "  %-36s %14.2f%n", "PCM read GB/s", gbPerSecond);
             out.printf(Locale.ROOT, "  %-36s %,14.0f%n", "pipeline views/s (no augmentation)", viewsPerSecond);
+            if (augment) {
+                out.printf(Locale.ROOT, "  %-36s %,14.0f%n", "pipeline views/s (augmented)", augmentedPerSecond);
+            }
         }
         out.flush();
     }
