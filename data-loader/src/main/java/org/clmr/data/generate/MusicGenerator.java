@@ -214,7 +214,7 @@ public final class MusicGenerator {
         for (int i = 0; i < s.length; i++) {
             double t = i / (double) sr;
             double noise = rng.nextDouble() * 2 - 1;
-            s[i] = (float) (0.6 * noise * Math.exp(-t / 0.06) + 0.4 * Math.sin(tone * i) * Math.exp(-t / 0.04));
+            s[i] = (float) (1.2 * noise * Math.exp(-t / 0.06) + 0.5 * Math.sin(tone * i) * Math.exp(-t / 0.04));
         }
         return s;
     }
@@ -225,7 +225,7 @@ public final class MusicGenerator {
         double prev = 0;
         for (int i = 0; i < h.length; i++) {
             double noise = rng.nextDouble() * 2 - 1;
-            h[i] = (float) (0.25 * (noise - prev) * Math.exp(-i / (0.015 * sr)));
+            h[i] = (float) (0.7 * (noise - prev) * Math.exp(-i / (0.015 * sr)));
             prev = noise;
         }
         return h;

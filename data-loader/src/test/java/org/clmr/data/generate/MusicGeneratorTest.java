@@ -106,7 +106,54 @@ class MusicGeneratorTest {
         assertTrue(spreadDb < 2 * MusicGenerator.MAX_GAIN_DB + 0.5, "RMS spread " + spreadDb + " dB");
     }
 
-    /** ROC-AUC of RMS as a score for {@code tag} (Mann-Whitney). */
+    @Test
+    void shouldPutTheTagsInTheAudio() {
+        int n = 80;
+        double[] low = new double[n];
+        double[] high = new double[n];
+        int[][] tags = new int[n][];
+        for (int i = 0; i < n; i++) {
+            Recipe r = Recipe.draw(5, i);
+            float[] x = MusicGenerator.render(r, 8000, 3);
+            double lp = 0;
+            double lowEnergy = 0;
+            double all = 0;
+            int frame = 160;
+            double[] hf = new double[x.length / frame];
+            for (int k = 2; k < x.length; k++) {
+                lp += 0.08 * (x[k] - lp);
+                lowEnergy += lp * lp;
+                all += x[k] * x[k];
+                double d2 = x[k] - 2 * x[k - 1] + x[k - 2];
+                if (k / frame < hf.length) {
+                    hf[k / frame] += d2 * d2;
+                }
+            }
+            low[i] = lowEnergy / all;
+            high[i] = coefficientOfVariation(hf);
+            tags[i] = r.tags();
+        }
+        double bass = auc(low, tags, Recipe.TAGS.indexOf("bass"));
+        double drums = auc(high, tags, Recipe.TAGS.indexOf("drums"));
+        assertTrue(bass > 0.75, "low-frequency share should reveal the bass: ROC-AUC " + bass);
+        assertTrue(drums > 0.75, "rhythmic bursts of high frequencies should reveal the drums: ROC-AUC " + drums);
+    }
+
+    /** Standard deviation over mean: how much the 20 ms frames' high-frequency energy fluctuates. */
+    private static double coefficientOfVariation(double[] v) {
+        double m = 0;
+        for (double x : v) {
+            m += x;
+        }
+        m /= v.length;
+        double s = 0;
+        for (double x : v) {
+            s += (x - m) * (x - m);
+        }
+        return Math.sqrt(s / v.length) / m;
+    }
+
+    /** ROC-AUC of {@code score} for {@code tag} (Mann-Whitney). */
     private static double auc(double[] score, int[][] tags, int tag) {
         double pairs = 0;
         double wins = 0;
