@@ -12,5 +12,6 @@ final class AllSettings {
         RunSpec.from(config);
         org.clmr.coordinator.CoordinatorSettings.from(config);
         org.clmr.worker.collective.AeronSettings.from(config);
+        org.clmr.data.DataSettings.from(config);
     }
 }

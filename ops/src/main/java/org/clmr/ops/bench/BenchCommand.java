@@ -9,6 +9,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 BenchAugment.class,
                 BenchAllReduce.class,
+                BenchData.class,
         })
 public final class BenchCommand implements Runnable {
     @CommandLine.Spec
