@@ -10,6 +10,9 @@ final class AllSettings {
 
     static void validate(Config config) {
         RunSpec.from(config);
+        org.clmr.coordinator.CoordinatorSettings.from(config);
+        org.clmr.worker.collective.AeronSettings.from(config);
+        org.clmr.data.DataSettings.from(config);
         org.clmr.worker.train.TrainSettings.from(config);
     }
 }

@@ -15,6 +15,10 @@ import picocli.CommandLine.Command;
         description = "Contrastive Learning of Musical Representations, trained as an elastic cluster.",
         subcommands = {
                 ConfigCommand.class,
+                org.clmr.ops.cluster.CoordinatorCommand.class,
+                org.clmr.ops.cluster.StatusCommand.class,
+                org.clmr.ops.cluster.ControlCommand.class,
+                org.clmr.ops.data.PrepareCommand.class,
                 org.clmr.ops.augment.AugmentCommand.class,
                 org.clmr.ops.model.ModelCommand.class,
                 org.clmr.ops.model.TrainCommand.class,
