@@ -2,13 +2,16 @@ package org.clmr.ops.model;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import org.clmr.data.DataSettings;
 import org.clmr.data.augment.AugmentationChain;
 import org.clmr.ops.ConfigOptions;
 import org.clmr.protocol.checkpoint.CheckpointRecord;
 import org.clmr.protocol.checkpoint.DirectoryCheckpointStore;
 import org.clmr.protocol.config.ClmrConfig;
 import org.clmr.protocol.run.RunSpec;
+import org.clmr.worker.train.PipelineViewSource;
 import org.clmr.worker.train.SyntheticViewSource;
+import org.clmr.worker.train.ViewPairSource;
 import org.clmr.worker.train.TrainListener;
 import org.clmr.worker.train.TrainSettings;
 import org.clmr.worker.train.Trainer;
@@ -27,13 +30,13 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code clmr train}: single-process pre-training on one device, resuming from the run directory's newest
- * checkpoint. Until packed datasets land it trains on the generated tone set ({@link SyntheticViewSource}).
+ * checkpoint, on a packed dataset or, without one, the generated tone set ({@link SyntheticViewSource}).
  */
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = {"Pre-train SampleCNN + projection head with NT-Xent and Adam in this process (one device).",
-                "Resumes from the newest checkpoint in RUN-DIR/checkpoints. Trains on a generated tone set "
-                        + "(clmr.worker.train.synthetic-tracks tracks, augmented by clmr.run.augment) until packed "
-                        + "datasets are supported."})
+                "Resumes from the newest checkpoint in RUN-DIR/checkpoints. Views come from --dataset (a packed "
+                        + "dataset, through the batch pipeline) or, without it, from a generated tone set "
+                        + "(clmr.worker.train.synthetic-tracks); both augmented by clmr.run.augment."})
 public final class TrainCommand implements Callable<Integer> {
     /** The run id under RUN-DIR/checkpoints. */
     static final String RUN_ID = "train";
@@ -43,6 +46,10 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
+
+    @Option(names = "--dataset", paramLabel = "DIR",
+            description = "a packed dataset (clmr prepare); without it, a generated tone set")
+    Path dataset;
 
     @Option(names = "--preset", paramLabel = "P", description = "model preset: paper, small or tiny")
     String preset;
@@ -87,13 +94,16 @@ public final class TrainCommand implements Callable<Integer> {
         RunSpec run = RunSpec.from(config);
         TrainSettings settings = TrainSettings.from(config);
         PrintWriter out = spec.commandLine().getOut();
-        SyntheticViewSource source = new SyntheticViewSource(run.seed(), settings.syntheticTracks(), run.globalBatch(),
-                run.cropLength(), run.sampleRate(), AugmentationChain.from(run.augment()));
-        out.printf("clmr train: preset %s, batch %d, %d generated tracks (%d steps/epoch), device %s, run spec %s%n",
-                run.model().preset(), run.globalBatch(), settings.syntheticTracks(), source.stepsPerEpoch(),
-                settings.device(), run.hash());
+        ViewPairSource source = dataset != null
+                ? PipelineViewSource.open(dataset, run, DataSettings.from(config))
+                : new SyntheticViewSource(run.seed(), settings.syntheticTracks(), run.globalBatch(), run.cropLength(),
+                        run.sampleRate(), AugmentationChain.from(run.augment()));
+        out.printf("clmr train: preset %s, batch %d, %s (%d steps/epoch), device %s, run spec %s%n",
+                run.model().preset(), run.globalBatch(),
+                dataset != null ? "dataset " + dataset : settings.syntheticTracks() + " generated tracks",
+                source.stepsPerEpoch(), settings.device(), run.hash());
         DirectoryCheckpointStore store = new DirectoryCheckpointStore(runDir.resolve("checkpoints"));
-        try (Trainer trainer = new Trainer(run, settings, source, store, RUN_ID, ClmrConfig.hash(config), new Printer(out))) {
+        try (source; Trainer trainer = new Trainer(run, settings, source, store, RUN_ID, ClmrConfig.hash(config), new Printer(out))) {
             long target = length != null && length.steps != null ? length.steps : trainer.stepsForEpochs();
             Trainer.Summary s = trainer.run(target);
             out.printf("done: %d steps (epoch %d), %d skipped, weights %s, last checkpoint %s%n", s.steps(), s.epoch(),

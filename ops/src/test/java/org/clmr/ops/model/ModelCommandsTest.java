@@ -1,5 +1,8 @@
 package org.clmr.ops.model;
 
+import org.clmr.data.dataset.PackedDatasetWriter;
+import org.clmr.data.dataset.Split;
+import org.clmr.data.random.Rng;
 import org.clmr.ops.Clmr;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -10,6 +13,8 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -67,6 +72,27 @@ class ModelCommandsTest {
         assertEquals(1, refused.code());
         assertEquals(1, refused.err().strip().lines().count(), refused.err());
         assertTrue(refused.err().contains("is refused"), refused.err());
+    }
+
+    @Test
+    void shouldTrainOnAPackedDataset(@TempDir Path dir) {
+        Rng rng = new Rng(4);
+        try (PackedDatasetWriter w = new PackedDatasetWriter(dir.resolve("ds"), 22050, List.of(), Map.of(), false)) {
+            for (int i = 0; i < 10; i++) {
+                float[] x = new float[2187 + rng.nextInt(3000)];
+                for (int k = 0; k < x.length; k++) {
+                    x[k] = (float) (0.4 * Math.sin(0.01 * (i + 1) * k) + 0.05 * rng.nextGaussian());
+                }
+                w.add("t" + i, "t" + i, x, new int[0], Split.TRAIN, null);
+            }
+            w.commit(Map.of());
+        }
+        Result r = run("train", "--dataset", dir.resolve("ds").toString(), "--preset", "tiny", "--batch", "4",
+                "--steps", "3", "--run-dir", dir.resolve("run").toString(), "--set", "worker.threads=1",
+                "--set", "run.model.projection-dim=16");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("dataset " + dir.resolve("ds") + " (2 steps/epoch)"), r.out());
+        assertTrue(r.out().contains("done: 3 steps (epoch 1), 0 skipped"), r.out());
     }
 
     private static String[] concat(String[] a, String[] b) {
