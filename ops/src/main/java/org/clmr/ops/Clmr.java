@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
         description = "Contrastive Learning of Musical Representations, trained as an elastic cluster.",
         subcommands = {
                 ConfigCommand.class,
+                org.clmr.ops.eval.MetricsCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Clmr implements Runnable {
