@@ -10,5 +10,6 @@ final class AllSettings {
 
     static void validate(Config config) {
         RunSpec.from(config);
+        org.clmr.eval.EvalSettings.from(config);
     }
 }
