@@ -36,4 +36,26 @@ public record EvalSettings(ProbeSpec probe, int seeds, long seed, double labelFr
         return new EvalSettings(probe, r.getInt("seeds", 1, 100), r.getLong("seed", 0, Long.MAX_VALUE), fraction,
                 r.getInt("feature-batch", 1, 4096));
     }
+
+    /**
+     * These settings with command-line overrides (null = keep).
+     *
+     * @throws org.clmr.protocol.config.SettingsException naming the option when a value is out of range
+     */
+    public EvalSettings with(String head, Double fraction, Integer seedCount) {
+        ProbeSpec p = probe;
+        if (head != null) {
+            if (!List.of("linear", "mlp").contains(head)) {
+                throw new org.clmr.protocol.config.SettingsException("--head", head, "must be linear or mlp");
+            }
+            p = p.withKind(ProbeHead.Kind.parse(head));
+        }
+        if (fraction != null && !(fraction > 0 && fraction <= 1)) {
+            throw new org.clmr.protocol.config.SettingsException("--label-fraction", fraction, "must be in (0, 1], e.g. 0.01 for 1%");
+        }
+        if (seedCount != null && (seedCount < 1 || seedCount > 100)) {
+            throw new org.clmr.protocol.config.SettingsException("--seeds", seedCount, "must be an integer in [1, 100]");
+        }
+        return new EvalSettings(p, seedCount != null ? seedCount : seeds, seed, fraction != null ? fraction : labelFraction, featureBatch);
+    }
 }

@@ -34,4 +34,14 @@ class EvalSettingsTest {
                 () -> EvalSettings.from(ClmrConfig.load(null, List.of("eval.label-fraction=0"))));
         assertEquals("clmr.eval.label-fraction", fraction.key());
     }
+
+    @Test
+    void shouldApplyCommandLineOverridesAndRejectAFractionAboveOne() {
+        EvalSettings s = EvalSettings.from(ClmrConfig.defaults()).with("mlp", 0.1, 1);
+        assertEquals(ProbeHead.Kind.MLP, s.probe().kind());
+        assertEquals(0.1, s.labelFraction());
+        assertEquals(1, s.seeds());
+        SettingsException e = assertThrows(SettingsException.class, () -> EvalSettings.from(ClmrConfig.defaults()).with(null, 1.5, null));
+        assertEquals("--label-fraction", e.key());
+    }
 }
