@@ -16,6 +16,8 @@ import picocli.CommandLine.Command;
         subcommands = {
                 ConfigCommand.class,
                 org.clmr.ops.eval.MetricsCommand.class,
+                org.clmr.ops.augment.AugmentCommand.class,
+                org.clmr.ops.bench.BenchCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Clmr implements Runnable {
