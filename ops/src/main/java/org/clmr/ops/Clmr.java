@@ -16,6 +16,10 @@ import picocli.CommandLine.Command;
         subcommands = {
                 ConfigCommand.class,
                 org.clmr.ops.eval.MetricsCommand.class,
+                org.clmr.ops.cluster.CoordinatorCommand.class,
+                org.clmr.ops.cluster.StatusCommand.class,
+                org.clmr.ops.cluster.ControlCommand.class,
+                org.clmr.ops.data.PrepareCommand.class,
                 org.clmr.ops.augment.AugmentCommand.class,
                 org.clmr.ops.bench.BenchCommand.class,
                 CommandLine.HelpCommand.class,

@@ -11,6 +11,15 @@ public final class CollectiveTimeoutException extends CollectiveException {
         this.silentRanks = List.copyOf(silentRanks);
     }
 
+    /**
+     * A failure that names the ranks responsible in its own words: a peer whose connection was lost
+     * before the deadline, or peers that never connected to a new generation.
+     */
+    public CollectiveTimeoutException(String message, List<Integer> silentRanks) {
+        super(message);
+        this.silentRanks = List.copyOf(silentRanks);
+    }
+
     /** The ranks whose data did not arrive. */
     public List<Integer> silentRanks() {
         return silentRanks;

@@ -8,6 +8,8 @@ import picocli.CommandLine.Command;
         description = "Benchmarks; each prints a table, or one JSON object of its figures with --json.",
         subcommands = {
                 BenchAugment.class,
+                BenchAllReduce.class,
+                BenchData.class,
         })
 public final class BenchCommand implements Runnable {
     @CommandLine.Spec

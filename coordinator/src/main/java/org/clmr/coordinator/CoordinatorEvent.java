@@ -1,0 +1,84 @@
+package org.clmr.coordinator;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import org.clmr.protocol.CborSerializable;
+import org.clmr.protocol.checkpoint.CheckpointRecord;
+import org.clmr.protocol.cluster.CoordinatorProtocol.ResumePoint;
+import org.clmr.protocol.cluster.CoordinatorProtocol.StopReason;
+import org.clmr.protocol.run.RunSpec;
+
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * What the coordinator's journal records. Few: run lifecycle, membership and durable progress, never one
+ * per step. Every time is read from the clock in the command handler and carried here.
+ */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+@JsonSubTypes({
+        @JsonSubTypes.Type(value = CoordinatorEvent.RunStarted.class, name = "run-started"),
+        @JsonSubTypes.Type(value = CoordinatorEvent.WorkerJoined.class, name = "worker-joined"),
+        @JsonSubTypes.Type(value = CoordinatorEvent.WorkerRemoved.class, name = "worker-removed"),
+        @JsonSubTypes.Type(value = CoordinatorEvent.GenerationStarted.class, name = "generation-started"),
+        @JsonSubTypes.Type(value = CoordinatorEvent.CheckpointCommitted.class, name = "checkpoint-committed"),
+        @JsonSubTypes.Type(value = CoordinatorEvent.EpochCompleted.class, name = "epoch-completed"),
+        @JsonSubTypes.Type(value = CoordinatorEvent.RunPaused.class, name = "run-paused"),
+        @JsonSubTypes.Type(value = CoordinatorEvent.RunResumed.class, name = "run-resumed"),
+        @JsonSubTypes.Type(value = CoordinatorEvent.RunCompleted.class, name = "run-completed"),
+})
+public sealed interface CoordinatorEvent extends CborSerializable {
+
+    /** An operator started a run. */
+    record RunStarted(String runId, RunSpec spec, String datasetHash, long tracks, long stepsPerEpoch, Instant at)
+            implements CoordinatorEvent {
+    }
+
+    /** A worker registered; it becomes a member at the next generation. */
+    record WorkerJoined(WorkerInfo worker, Instant at) implements CoordinatorEvent {
+    }
+
+    /** A member or joiner is gone. */
+    record WorkerRemoved(String workerId, FailureReason reason, Instant at) implements CoordinatorEvent {
+    }
+
+    /**
+     * A new membership generation.
+     *
+     * @param members in rank order, with shares and the throughput they came from
+     * @param resume  where it starts
+     * @param reason  why (joins, losses, re-balance, resume)
+     */
+    record GenerationStarted(long generation, List<WorkerInfo> members, ResumePoint resume, String reason, Instant at)
+            implements CoordinatorEvent {
+        public GenerationStarted {
+            members = List.copyOf(members);
+        }
+    }
+
+    /** A checkpoint was written, verified by the coordinator, and is now a resume point. */
+    record CheckpointCommitted(long checkpointId, CheckpointRecord record, Instant at) implements CoordinatorEvent {
+    }
+
+    /** Every step of an epoch was completed. */
+    record EpochCompleted(int epoch, long step, Instant at) implements CoordinatorEvent {
+    }
+
+    /** The run was paused. */
+    record RunPaused(String reason, Instant at) implements CoordinatorEvent {
+    }
+
+    /** The run was resumed. */
+    record RunResumed(Instant at) implements CoordinatorEvent {
+        @JsonCreator
+        public RunResumed(@JsonProperty("at") Instant at) {
+            this.at = at;
+        }
+    }
+
+    /** The run finished or was stopped. */
+    record RunCompleted(StopReason reason, Instant at) implements CoordinatorEvent {
+    }
+}

@@ -1,0 +1,158 @@
+package org.clmr.coordinator;
+
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import org.clmr.coordinator.CoordinatorState.RunData;
+import org.clmr.protocol.checkpoint.CheckpointRecord;
+
+import java.time.Clock;
+import java.util.HashSet;
+import java.util.Set;
+
+/**
+ * The coordinator's Prometheus metrics, in a registry of its own (two coordinators in one JVM do not
+ * clash). Updated from the coordinator actor only; scraped from the HTTP thread.
+ */
+public final class CoordinatorMetrics {
+    private final PrometheusRegistry registry;
+    private final Gauge phase;
+    private final Gauge generation;
+    private final Gauge members;
+    private final Gauge pending;
+    private final Gauge share;
+    private final Gauge throughput;
+    private final Gauge committedStep;
+    private final Gauge committedEpoch;
+    private final Gauge checkpointSize;
+    private final Gauge recovery;
+    private final Counter events;
+    private final Counter rejected;
+    private final Counter lost;
+    private final Counter classified;
+    private final Counter checkpointFailures;
+    private final Counter divergence;
+    private final Set<String> sharedWorkers = new HashSet<>();
+    private volatile long checkpointCreatedMillis = -1;
+
+    /** Metrics registered in a fresh registry. */
+    public CoordinatorMetrics(Clock clock) {
+        this(new PrometheusRegistry(), clock);
+    }
+
+    /** Metrics registered in the given registry. */
+    public CoordinatorMetrics(PrometheusRegistry registry, Clock clock) {
+        this.registry = registry;
+        phase = Gauge.builder().name("clmr_run_phase").help("1 for the coordinator's current phase")
+                .labelNames("phase").register(registry);
+        for (RunPhase p : RunPhase.values()) {
+            phase.labelValues(p.name().toLowerCase()).set(p == RunPhase.IDLE ? 1 : 0);
+        }
+        generation = Gauge.builder().name("clmr_generation").help("Current membership generation").register(registry);
+        members = Gauge.builder().name("clmr_members").help("Members of the current generation").register(registry);
+        pending = Gauge.builder().name("clmr_pending_workers").help("Registered workers waiting to join")
+                .register(registry);
+        share = Gauge.builder().name("clmr_share").help("Tracks of the global batch per step, per worker")
+                .labelNames("worker").register(registry);
+        throughput = Gauge.builder().name("clmr_worker_throughput_samples_per_second")
+                .help("Throughput EMA each share was computed from").labelNames("worker").register(registry);
+        committedStep = Gauge.builder().name("clmr_committed_step").help("Newest durable step").register(registry);
+        committedEpoch = Gauge.builder().name("clmr_committed_epoch").help("Epochs completed").register(registry);
+        checkpointSize = Gauge.builder().name("clmr_checkpoint_size_bytes").help("Size of the newest committed checkpoint")
+.register(registry);
+        GaugeWithCallback.builder().name("clmr_checkpoint_age_seconds")
+                .help("Seconds since the newest committed checkpoint was written (absent before the first)")
+
+                .callback(cb -> {
+                    long created = checkpointCreatedMillis;
+                    if (created >= 0) {
+                        cb.call((clock.millis() - created) / 1000.0);
+                    }
+                }).register(registry);
+        recovery = Gauge.builder().name("clmr_recovery_duration_seconds")
+                .help("Time the coordinator took to recover its state from the journal")
+                .register(registry);
+        events = Counter.builder().name("clmr_events_persisted_total").help("Events written to the journal")
+                .register(registry);
+        rejected = Counter.builder().name("clmr_registrations_rejected_total").help("Refused registrations by reason")
+                .labelNames("reason").register(registry);
+        lost = Counter.builder().name("clmr_workers_removed_total").help("Workers removed from the run by reason")
+                .labelNames("reason").register(registry);
+        classified = Counter.builder().name("clmr_messages_total")
+                .help("Reports and replies by type and classification (accepted, duplicate, stale, unknown)")
+                .labelNames("type", "classification").register(registry);
+        checkpointFailures = Counter.builder().name("clmr_checkpoint_failures_total")
+                .help("Checkpoints that were not written or failed verification").register(registry);
+        divergence = Counter.builder().name("clmr_weight_divergence_total")
+                .help("Progress reports whose weights fingerprint differs from another member's at the same step")
+                .register(registry);
+    }
+
+    /** The registry to expose. */
+    public PrometheusRegistry registry() {
+        return registry;
+    }
+
+    void state(CoordinatorState state) {
+        for (RunPhase p : RunPhase.values()) {
+            phase.labelValues(p.name().toLowerCase()).set(p == state.phase() ? 1 : 0);
+        }
+        generation.set(state.generation());
+        RunData run = state.run().orElse(null);
+        Set<String> now = new HashSet<>();
+        if (run != null) {
+            members.set(run.members().size());
+            pending.set(run.pending().size());
+            for (WorkerInfo w : run.members()) {
+                share.labelValues(w.workerId()).set(w.share());
+                throughput.labelValues(w.workerId()).set(w.samplesPerSecond());
+                now.add(w.workerId());
+            }
+            committedStep.set(run.committedStep());
+            committedEpoch.set(run.committedEpoch());
+            CheckpointRecord c = run.lastCheckpoint();
+            checkpointSize.set(c == null ? 0 : c.sizeBytes());
+            checkpointCreatedMillis = c == null ? -1 : c.createdAt().toEpochMilli();
+        } else {
+            members.set(0);
+            pending.set(0);
+        }
+        for (String gone : sharedWorkers) {
+            if (!now.contains(gone)) {
+                share.remove(gone);
+                throughput.remove(gone);
+            }
+        }
+        sharedWorkers.clear();
+        sharedWorkers.addAll(now);
+    }
+
+    void eventsPersisted(int n) {
+        events.inc(n);
+    }
+
+    void rejected(String reason) {
+        rejected.labelValues(reason.toLowerCase()).inc();
+    }
+
+    void removed(FailureReason reason) {
+        lost.labelValues(reason.name().toLowerCase()).inc();
+    }
+
+    void classified(String type, Classification c) {
+        classified.labelValues(type, c.name().toLowerCase()).inc();
+    }
+
+    void checkpointFailed() {
+        checkpointFailures.inc();
+    }
+
+    void diverged() {
+        divergence.inc();
+    }
+
+    void recovered(double seconds) {
+        recovery.set(seconds);
+    }
+}

@@ -1,0 +1,231 @@
+package org.clmr.coordinator;
+
+import akka.actor.Address;
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.SupervisorStrategy;
+import akka.actor.typed.javadsl.AskPattern;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.receptionist.Receptionist;
+import akka.cluster.typed.Cluster;
+import akka.cluster.typed.ClusterSingleton;
+import akka.cluster.typed.ClusterSingletonSettings;
+import akka.cluster.typed.Join;
+import akka.cluster.typed.SingletonActor;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
+import org.clmr.protocol.UserError;
+import org.clmr.protocol.checkpoint.CheckpointStore;
+import org.clmr.protocol.checkpoint.JdbcCheckpointStore;
+import org.clmr.protocol.cluster.CoordinatorProtocol;
+import org.clmr.protocol.cluster.CoordinatorProtocol.ToCoordinator;
+import org.clmr.protocol.run.RunSpec;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+
+/**
+ * One coordinator node: an Akka Cluster member of role {@code coordinator} that hosts the
+ * {@link Coordinator} as a Cluster Singleton (it runs on the oldest coordinator node and moves when that
+ * node leaves), the checkpoint store, and the HTTP endpoint with status, metrics and operator commands.
+ */
+public final class CoordinatorNode implements AutoCloseable {
+    private final ActorSystem<Void> system;
+    private final ActorRef<ToCoordinator> coordinator;
+    private final CheckpointStore store;
+    private final StatusHttpServer http;
+    private final CoordinatorSettings settings;
+    private final RunSpec spec;
+
+    private CoordinatorNode(ActorSystem<Void> system, ActorRef<ToCoordinator> coordinator, CheckpointStore store,
+                            StatusHttpServer http, CoordinatorSettings settings, RunSpec spec) {
+        this.system = system;
+        this.coordinator = coordinator;
+        this.store = store;
+        this.http = http;
+        this.settings = settings;
+        this.spec = spec;
+    }
+
+    /**
+     * Starts a node.
+     *
+     * @param config resolved configuration (the {@code clmr} tree validated)
+     * @param runDir holds the default H2 database; created if missing
+     */
+    public static CoordinatorNode start(Config config, Path runDir) {
+        return start(config, CoordinatorSettings.from(config), runDir);
+    }
+
+    /** Starts a node with explicit settings (tests vary ports and database). */
+    public static CoordinatorNode start(Config config, CoordinatorSettings settings, Path runDir) {
+        try {
+            Files.createDirectories(runDir);
+        } catch (IOException e) {
+            throw new UserError("cannot create the run directory " + runDir + ": " + e.getMessage());
+        }
+        RunSpec spec = RunSpec.from(config);
+        String url = settings.database().jdbcUrl(runDir);
+        JournalSchema.ensure(settings.database(), url);
+        JdbcCheckpointStore store = JdbcCheckpointStore.open(url, settings.database().user(),
+                settings.database().password(), settings.database().poolSize());
+        ActorSystem<Void> system;
+        try {
+            system = ActorSystem.create(Behaviors.empty(), "clmr", akkaConfig(settings, url).withFallback(config));
+        } catch (RuntimeException e) {
+            store.close();
+            throw bindFailure(e, settings);
+        }
+        Cluster cluster = Cluster.get(system);
+        if (settings.seedNodes().isEmpty()) {
+            cluster.manager().tell(Join.create(cluster.selfMember().address()));
+        }
+        CoordinatorMetrics metrics = new CoordinatorMetrics(Clock.systemUTC());
+        Behavior<ToCoordinator> behavior = Behaviors.<ToCoordinator>supervise(Behaviors.setup(ctx -> {
+            system.receptionist().tell(Receptionist.register(CoordinatorProtocol.SERVICE_KEY, ctx.getSelf()));
+            return Coordinator.create(settings, store, metrics, Clock.systemUTC());
+        })).onFailure(SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2));
+        ActorRef<ToCoordinator> proxy = ClusterSingleton.get(system).init(
+                SingletonActor.of(behavior, CoordinatorProtocol.SINGLETON_NAME)
+                        .withSettings(ClusterSingletonSettings.create(system).withRole(CoordinatorProtocol.COORDINATOR_ROLE)));
+        StatusHttpServer http;
+        try {
+            http = StatusHttpServer.start(settings.httpHost(), settings.httpPort(), system, proxy, metrics, spec,
+                    settings.askTimeout());
+        } catch (RuntimeException e) {
+            system.terminate();
+            store.close();
+            throw e;
+        }
+        system.getWhenTerminated().whenComplete((done, err) -> {
+            http.close();
+            store.close();
+        });
+        return new CoordinatorNode(system, proxy, store, http, settings, spec);
+    }
+
+    /** Akka's settings for a coordinator node: cluster, Artery, SBR, and akka-persistence-jdbc on this database. */
+    static Config akkaConfig(CoordinatorSettings s, String url) {
+        CoordinatorSettings.DatabaseSettings db = s.database();
+        Map<String, Object> values = Map.ofEntries(
+                Map.entry("akka.actor.provider", "cluster"),
+                Map.entry("akka.remote.artery.canonical.hostname", s.clusterHost()),
+                Map.entry("akka.remote.artery.canonical.port", s.clusterPort()),
+                Map.entry("akka.cluster.roles", List.of(CoordinatorProtocol.COORDINATOR_ROLE)),
+                Map.entry("akka.cluster.seed-nodes", s.seedNodes()),
+                Map.entry("akka.cluster.downing-provider-class", "akka.cluster.sbr.SplitBrainResolverProvider"),
+                Map.entry("akka.cluster.jmx.multi-mbeans-in-same-jvm", "on"),
+                Map.entry("akka.coordinated-shutdown.exit-jvm", "off"),
+                Map.entry("akka.persistence.journal.plugin", "jdbc-journal"),
+                Map.entry("akka.persistence.snapshot-store.plugin", "jdbc-snapshot-store"),
+                Map.entry("jdbc-journal.use-shared-db", "slick"),
+                Map.entry("jdbc-snapshot-store.use-shared-db", "slick"),
+                Map.entry("jdbc-read-journal.use-shared-db", "slick"),
+                Map.entry("akka-persistence-jdbc.shared-databases.slick.profile", db.slickProfile()),
+                Map.entry("akka-persistence-jdbc.shared-databases.slick.db.url", url),
+                Map.entry("akka-persistence-jdbc.shared-databases.slick.db.user", db.user()),
+                Map.entry("akka-persistence-jdbc.shared-databases.slick.db.password", db.password()),
+                Map.entry("akka-persistence-jdbc.shared-databases.slick.db.driver", db.driver()),
+                Map.entry("akka-persistence-jdbc.shared-databases.slick.db.numThreads", db.poolSize()),
+                Map.entry("akka-persistence-jdbc.shared-databases.slick.db.maxConnections", db.poolSize()),
+                Map.entry("akka-persistence-jdbc.shared-databases.slick.db.minConnections", 1));
+        Config c = ConfigFactory.empty();
+        for (Map.Entry<String, Object> e : values.entrySet()) {
+            c = c.withValue(e.getKey(), ConfigValueFactory.fromAnyRef(e.getValue()));
+        }
+        return c;
+    }
+
+    private static RuntimeException bindFailure(RuntimeException e, CoordinatorSettings s) {
+        Throwable t = e;
+        while (t != null) {
+            if (t instanceof java.net.BindException) {
+                return new UserError("cannot bind the cluster port " + s.clusterHost() + ":" + s.clusterPort()
+                        + " (" + t.getMessage() + "): set clmr.coordinator.cluster.port to a free port");
+            }
+            t = t.getCause();
+        }
+        return e;
+    }
+
+    /** The actor system (cluster node). */
+    public ActorSystem<Void> system() {
+        return system;
+    }
+
+    /** The singleton proxy: messages reach the coordinator wherever it runs. */
+    public ActorRef<ToCoordinator> coordinator() {
+        return coordinator;
+    }
+
+    /** This node's cluster address. */
+    public Address address() {
+        return Cluster.get(system).selfMember().address();
+    }
+
+    /** The port of the HTTP endpoint. */
+    public int httpPort() {
+        return http.port();
+    }
+
+    /** The checkpoint store in the coordinator's database. */
+    public CheckpointStore checkpointStore() {
+        return store;
+    }
+
+    /** The RunSpec of this node's configuration (what {@code POST /control/start} starts). */
+    public RunSpec spec() {
+        return spec;
+    }
+
+    /** The settings this node runs with. */
+    public CoordinatorSettings settings() {
+        return settings;
+    }
+
+    /** Asks the coordinator and waits for the answer. */
+    public <R> R ask(Function<ActorRef<R>, ToCoordinator> message) {
+        CompletionStage<R> answer = AskPattern.ask(coordinator, message::apply, settings.askTimeout(), system.scheduler());
+        try {
+            return answer.toCompletableFuture().get(settings.askTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new UserError("interrupted while asking the coordinator");
+        } catch (ExecutionException | TimeoutException e) {
+            throw new UserError("the coordinator did not answer within " + settings.askTimeout()
+                    + " (is a coordinator node up and the singleton started?): " + e.getMessage());
+        }
+    }
+
+    /** Completes when the node has stopped. */
+    public CompletionStage<?> whenTerminated() {
+        return system.getWhenTerminated();
+    }
+
+    /** Leaves the cluster (the singleton moves to another coordinator node, if any) and stops. */
+    @Override
+    public void close() {
+        system.terminate();
+        try {
+            system.getWhenTerminated().toCompletableFuture().get(60, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("coordinator node did not stop within 60 s", e);
+        }
+        http.close();
+        store.close();
+    }
+}

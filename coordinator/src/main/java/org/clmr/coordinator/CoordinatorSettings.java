@@ -1,0 +1,128 @@
+package org.clmr.coordinator;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import org.clmr.protocol.config.ConfigReader;
+import org.clmr.protocol.config.SettingsException;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The coordinator's settings, read once from {@code clmr.coordinator} and validated.
+ *
+ * @param database            where journal, snapshots and checkpoints live
+ * @param clusterHost         Artery host
+ * @param clusterPort         Artery port (0: any free one)
+ * @param seedNodes           cluster seed nodes (empty: join itself)
+ * @param httpHost            status/metrics host
+ * @param httpPort            status/metrics port (0: any free one)
+ * @param persistenceId       the journal's persistence id
+ * @param snapshotEveryEvents snapshot cadence
+ * @param planSteps           longest plan
+ * @param rebalanceThreshold  minimum predicted step-time gain for a re-balance
+ * @param throughputEmaAlpha  EMA weight of a new report
+ * @param formationDelay      gathering time before a run's first generation
+ * @param tolerance           the failure tolerance policy
+ * @param askTimeout          operator/status ask timeout
+ */
+public record CoordinatorSettings(DatabaseSettings database, String clusterHost, int clusterPort, List<String> seedNodes,
+                                  String httpHost, int httpPort, String persistenceId, int snapshotEveryEvents,
+                                  int planSteps, double rebalanceThreshold, double throughputEmaAlpha,
+                                  Duration formationDelay, TolerancePolicy tolerance, Duration askTimeout) {
+
+    /** Reads and validates {@code clmr.coordinator}. */
+    public static CoordinatorSettings from(Config resolved) {
+        ConfigReader r = new ConfigReader(resolved, "").at("clmr").at("coordinator");
+        ConfigReader c = r.at("cluster");
+        ConfigReader h = r.at("http");
+        return new CoordinatorSettings(
+                DatabaseSettings.from(r.at("database")),
+                c.getString("host"),
+                c.getInt("port", 0, 65535),
+                stringList(c, "seed-nodes"),
+                h.getString("host"),
+                h.getInt("port", 0, 65535),
+                r.getString("persistence-id"),
+                r.getInt("snapshot-every-events", 1, 1_000_000),
+                r.getInt("plan-steps", 1, 1_000_000),
+                r.getDouble("rebalance-threshold", 0.0, 1.0),
+                r.getDouble("throughput-ema-alpha", 0.001, 1.0),
+                r.getDuration("formation-delay", Duration.ZERO, Duration.ofHours(1)),
+                new TolerancePolicy(r.getInt("max-checkpoint-failures", 1, 1000)),
+                r.getDuration("ask-timeout", Duration.ofMillis(100), Duration.ofMinutes(10)));
+    }
+
+    private static List<String> stringList(ConfigReader r, String path) {
+        try {
+            List<String> v = r.config().getStringList(path);
+            for (String s : v) {
+                if (!s.startsWith("akka://")) {
+                    throw new SettingsException(r.key(path), v, "every seed node must look like akka://clmr@HOST:PORT");
+                }
+            }
+            return List.copyOf(v);
+        } catch (ConfigException.WrongType e) {
+            throw new SettingsException(r.key(path), "must be a list of strings such as [\"akka://clmr@10.0.0.1:25520\"]");
+        }
+    }
+
+    /** A copy with other ports (tests use 0 for both). */
+    public CoordinatorSettings withPorts(int cluster, int http) {
+        return new CoordinatorSettings(database, clusterHost, cluster, seedNodes, httpHost, http, persistenceId,
+                snapshotEveryEvents, planSteps, rebalanceThreshold, throughputEmaAlpha, formationDelay, tolerance,
+                askTimeout);
+    }
+
+    /**
+     * Where the coordinator's tables live.
+     *
+     * @param kind     h2 or postgresql
+     * @param url      JDBC URL; empty: an H2 file in the run directory
+     * @param user     database user
+     * @param password its password
+     * @param poolSize connections per pool
+     */
+    public record DatabaseSettings(String kind, String url, String user, String password, int poolSize) {
+        /** The supported kinds. */
+        public static final List<String> KINDS = List.of("h2", "postgresql");
+
+        static DatabaseSettings from(ConfigReader r) {
+            String kind = r.getEnum("kind", KINDS);
+            String url = r.getString("url");
+            if (!url.isEmpty() && !url.startsWith("jdbc:" + kind + ":")) {
+                throw new SettingsException(r.key("url"), url, "must start with jdbc:" + kind + ": to match "
+                        + r.key("kind") + " = " + kind);
+            }
+            if (url.isEmpty() && kind.equals("postgresql")) {
+                throw new SettingsException(r.key("url"), "must be set for PostgreSQL, e.g. jdbc:postgresql://db:5432/clmr");
+            }
+            return new DatabaseSettings(kind, url, r.getString("user"), r.getString("password"),
+                    r.getInt("pool-size", 1, 256));
+        }
+
+        /** The JDBC URL, the default H2 file resolved against the run directory. */
+        public String jdbcUrl(Path runDir) {
+            if (!url.isEmpty()) {
+                return url;
+            }
+            return "jdbc:h2:file:" + runDir.toAbsolutePath().resolve("coordinator") + ";AUTO_SERVER=TRUE";
+        }
+
+        /** The JDBC driver class. */
+        public String driver() {
+            return kind.equals("h2") ? "org.h2.Driver" : "org.postgresql.Driver";
+        }
+
+        /** Slick's profile for akka-persistence-jdbc. */
+        public String slickProfile() {
+            return kind.equals("h2") ? "slick.jdbc.H2Profile$" : "slick.jdbc.PostgresProfile$";
+        }
+
+        /** A copy with another URL (tests). */
+        public DatabaseSettings withUrl(String kind, String url, String user, String password) {
+            return new DatabaseSettings(kind, url, user, password, poolSize);
+        }
+    }
+}

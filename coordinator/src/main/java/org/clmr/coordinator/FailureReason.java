@@ -1,0 +1,13 @@
+package org.clmr.coordinator;
+
+/** Why a worker stopped being a member (or a registered joiner) of the run. */
+public enum FailureReason {
+    /** It sent {@code Leave}: an orderly shutdown. */
+    LEFT,
+    /** Its actor terminated: its node was downed by the Split Brain Resolver and removed, or it stopped. */
+    TERMINATED,
+    /** A peer's collective timed out waiting for it. */
+    PEER_TIMEOUT,
+    /** It registered again from a new incarnation (same worker id, new actor). */
+    RESTARTED
+}

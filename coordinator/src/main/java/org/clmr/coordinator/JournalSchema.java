@@ -1,0 +1,51 @@
+package org.clmr.coordinator;
+
+import org.clmr.protocol.UserError;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+/**
+ * Creates the journal and snapshot tables of akka-persistence-jdbc if they are missing. Our own copy of
+ * the plugin's schema with every statement idempotent (the shipped H2 script's index has no
+ * IF NOT EXISTS, so it fails on an existing database).
+ */
+public final class JournalSchema {
+    private JournalSchema() {
+    }
+
+    /** Applies {@code schema/coordinator-KIND.sql} to the database. */
+    public static void ensure(CoordinatorSettings.DatabaseSettings db, String url) {
+        String script = script(db.kind());
+        try (Connection c = DriverManager.getConnection(url, db.user(), db.password());
+             Statement s = c.createStatement()) {
+            for (String statement : script.split(";")) {
+                String sql = statement.lines().filter(l -> !l.strip().startsWith("--"))
+                        .reduce("", (a, b) -> a + "\n" + b).strip();
+                if (!sql.isEmpty()) {
+                    s.execute(sql);
+                }
+            }
+        } catch (SQLException e) {
+            throw new UserError("cannot prepare the coordinator's database " + url + ": " + e.getMessage()
+                    + "; check clmr.coordinator.database (url, user, password) and that the database is reachable");
+        }
+    }
+
+    private static String script(String kind) {
+        String name = "/schema/coordinator-" + kind + ".sql";
+        try (InputStream in = JournalSchema.class.getResourceAsStream(name)) {
+            if (in == null) {
+                throw new IllegalStateException("missing resource " + name);
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read " + name, e);
+        }
+    }
+}

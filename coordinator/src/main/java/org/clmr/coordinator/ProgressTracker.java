@@ -1,0 +1,81 @@
+package org.clmr.coordinator;
+
+import org.clmr.protocol.cluster.CoordinatorProtocol.Progress;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Progress as reported by workers: in memory only (never an event per step). Holds, per worker, its newest
+ * report and a throughput EMA. Owned by the coordinator actor; not thread-safe.
+ */
+final class ProgressTracker {
+    /** A worker's newest report in a generation, and its throughput EMA across generations. */
+    record Reported(long generation, long step, int epoch, double loss, double samplesPerSecondEma,
+                    String weightsFingerprint) {
+    }
+
+    private final double alpha;
+    private final Map<String, Reported> byWorker = new HashMap<>();
+
+    ProgressTracker(double alpha) {
+        this.alpha = alpha;
+    }
+
+    /**
+     * Classifies and, when accepted, records a report of the current generation.
+     *
+     * @return ACCEPTED for a newer step, DUPLICATE for a step already reported in this generation
+     */
+    Classification record(Progress p, double initialThroughput) {
+        Reported old = byWorker.get(p.workerId());
+        if (old != null && old.generation() == p.generation() && p.step() <= old.step()) {
+            return Classification.DUPLICATE;
+        }
+        double prior = old != null ? old.samplesPerSecondEma() : initialThroughput;
+        double ema = Double.isFinite(p.samplesPerSecond()) && p.samplesPerSecond() > 0
+                ? (Double.isFinite(prior) && prior > 0 ? alpha * p.samplesPerSecond() + (1 - alpha) * prior : p.samplesPerSecond())
+                : prior;
+        byWorker.put(p.workerId(), new Reported(p.generation(), p.step(), p.epoch(), p.loss(), ema,
+                p.weightsFingerprint()));
+        return Classification.ACCEPTED;
+    }
+
+    /**
+     * Another worker's report of the same generation and step whose weights fingerprint differs from this
+     * one's (members must hold bit-identical weights after every step).
+     */
+    Optional<String> divergentFrom(Progress p) {
+        for (Map.Entry<String, Reported> e : byWorker.entrySet()) {
+            Reported r = e.getValue();
+            if (!e.getKey().equals(p.workerId()) && r.generation() == p.generation() && r.step() == p.step()
+                    && !r.weightsFingerprint().equals(p.weightsFingerprint())) {
+                return Optional.of(e.getKey() + " has " + r.weightsFingerprint());
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** The worker's newest report, if any. */
+    Optional<Reported> get(String workerId) {
+        return Optional.ofNullable(byWorker.get(workerId));
+    }
+
+    /** The worker's throughput EMA, or the fallback if it never reported. */
+    double throughput(String workerId, double fallback) {
+        Reported r = byWorker.get(workerId);
+        return r == null ? fallback : r.samplesPerSecondEma();
+    }
+
+    /** The step the worker reported in this generation, or -1. */
+    long stepIn(String workerId, long generation) {
+        Reported r = byWorker.get(workerId);
+        return r != null && r.generation() == generation ? r.step() : -1;
+    }
+
+    /** Forgets a worker that is gone. */
+    void forget(String workerId) {
+        byWorker.remove(workerId);
+    }
+}

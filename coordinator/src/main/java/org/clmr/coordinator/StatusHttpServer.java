@@ -1,0 +1,185 @@
+package org.clmr.coordinator;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.javadsl.AskPattern;
+import com.fasterxml.jackson.annotation.JsonAutoDetect;
+import com.fasterxml.jackson.annotation.PropertyAccessor;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.prometheus.metrics.exporter.httpserver.MetricsHandler;
+import org.clmr.protocol.UserError;
+import org.clmr.protocol.cluster.CoordinatorProtocol.GetStatus;
+import org.clmr.protocol.cluster.CoordinatorProtocol.OperatorReply;
+import org.clmr.protocol.cluster.CoordinatorProtocol.PauseRun;
+import org.clmr.protocol.cluster.CoordinatorProtocol.ResumeRun;
+import org.clmr.protocol.cluster.CoordinatorProtocol.StartRun;
+import org.clmr.protocol.cluster.CoordinatorProtocol.StopRun;
+import org.clmr.protocol.cluster.CoordinatorProtocol.ToCoordinator;
+import org.clmr.protocol.run.RunSpec;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * The coordinator node's HTTP endpoint (JDK HTTP server, a small thread pool):
+ * <ul>
+ *   <li>{@code GET /status}: the run's {@code Status} as JSON (what {@code clmr status} prints);</li>
+ *   <li>{@code GET /metrics}: Prometheus text format;</li>
+ *   <li>{@code POST /control/start?run-id=ID&dataset-hash=HASH&tracks=N}: start a run with this node's
+ *       RunSpec; {@code POST /control/pause}, {@code /control/resume}, {@code /control/stop}: answer an
+ *       {@code OperatorReply} as JSON, status 200 when accepted and 409 when refused.</li>
+ * </ul>
+ * HTTP was chosen over joining the cluster as a client so that {@code clmr status} is instant, needs no
+ * cluster port, and works from any machine that reaches the coordinator (curl works too).
+ */
+public final class StatusHttpServer implements AutoCloseable {
+    /** Status/operator JSON: record fields, ISO-8601 times. */
+    public static final ObjectMapper JSON = new ObjectMapper()
+            .registerModule(new JavaTimeModule())
+            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+            .setVisibility(PropertyAccessor.ALL, JsonAutoDetect.Visibility.NONE)
+            .setVisibility(PropertyAccessor.FIELD, JsonAutoDetect.Visibility.ANY);
+
+    private final HttpServer server;
+    private final ExecutorService executor;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+
+    private StatusHttpServer(HttpServer server, ExecutorService executor) {
+        this.server = server;
+        this.executor = executor;
+    }
+
+    static StatusHttpServer start(String host, int port, ActorSystem<?> system, ActorRef<ToCoordinator> coordinator,
+                                  CoordinatorMetrics metrics, RunSpec spec, Duration timeout) {
+        HttpServer server;
+        try {
+            server = HttpServer.create(new InetSocketAddress(host, port), 16);
+        } catch (BindException e) {
+            throw new UserError("cannot listen on " + host + ":" + port + " for status and metrics (" + e.getMessage()
+                    + "): set clmr.coordinator.http.port to a free port");
+        } catch (IOException e) {
+            throw new UserError("cannot start the HTTP endpoint on " + host + ":" + port + ": " + e.getMessage());
+        }
+        ExecutorService executor = Executors.newFixedThreadPool(2, r -> {
+            Thread t = new Thread(r, "clmr-coordinator-http");
+            t.setDaemon(true);
+            return t;
+        });
+        server.setExecutor(executor);
+        server.createContext("/metrics", new MetricsHandler(metrics.registry()));
+        server.createContext("/status", ex -> {
+            if (!ex.getRequestMethod().equals("GET")) {
+                send(ex, 405, Map.of("error", "use GET /status"));
+                return;
+            }
+            answer(ex, () -> ask(system, coordinator, GetStatus::new, timeout), s -> 200);
+        });
+        server.createContext("/control/", ex -> {
+            if (!ex.getRequestMethod().equals("POST")) {
+                send(ex, 405, Map.of("error", "use POST /control/{start,pause,resume,stop}"));
+                return;
+            }
+            String action = ex.getRequestURI().getPath().substring("/control/".length());
+            Map<String, String> q = query(ex.getRequestURI().getRawQuery());
+            Function<ActorRef<OperatorReply>, ToCoordinator> message;
+            switch (action) {
+                case "pause" -> message = PauseRun::new;
+                case "resume" -> message = ResumeRun::new;
+                case "stop" -> message = StopRun::new;
+                case "start" -> {
+                    String runId = q.getOrDefault("run-id", "");
+                    String hash = q.getOrDefault("dataset-hash", "");
+                    long tracks;
+                    try {
+                        tracks = Long.parseLong(q.getOrDefault("tracks", ""));
+                    } catch (NumberFormatException e) {
+                        send(ex, 400, new OperatorReply(false, "start needs run-id, dataset-hash and tracks (an integer)"));
+                        return;
+                    }
+                    message = r -> new StartRun(runId, spec, hash, tracks, r);
+                }
+                default -> {
+                    send(ex, 404, Map.of("error", "unknown command " + action + "; use start, pause, resume or stop"));
+                    return;
+                }
+            }
+            answer(ex, () -> ask(system, coordinator, message, timeout), r -> ((OperatorReply) r).accepted() ? 200 : 409);
+        });
+        server.start();
+        return new StatusHttpServer(server, executor);
+    }
+
+    private static <R> R ask(ActorSystem<?> system, ActorRef<ToCoordinator> coordinator,
+                             Function<ActorRef<R>, ToCoordinator> message, Duration timeout) throws Exception {
+        return AskPattern.ask(coordinator, message::apply, timeout, system.scheduler()).toCompletableFuture()
+                .get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
+    }
+
+    private interface Call {
+        Object call() throws Exception;
+    }
+
+    private static void answer(HttpExchange ex, Call call, Function<Object, Integer> code) throws IOException {
+        Object result;
+        try {
+            result = call.call();
+        } catch (Exception e) {
+            send(ex, 503, Map.of("error", "the coordinator did not answer: " + e));
+            return;
+        }
+        send(ex, code.apply(result), result);
+    }
+
+    private static void send(HttpExchange ex, int code, Object body) throws IOException {
+        byte[] bytes = JSON.writeValueAsBytes(body);
+        ex.getResponseHeaders().set("Content-Type", "application/json");
+        ex.sendResponseHeaders(code, bytes.length);
+        try (OutputStream out = ex.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+
+    private static Map<String, String> query(String raw) {
+        Map<String, String> q = new HashMap<>();
+        if (raw == null) {
+            return q;
+        }
+        for (String pair : raw.split("&")) {
+            int eq = pair.indexOf('=');
+            if (eq > 0) {
+                q.put(URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
+                        URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+            }
+        }
+        return q;
+    }
+
+    /** The port it listens on. */
+    public int port() {
+        return server.getAddress().getPort();
+    }
+
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        server.stop(0);
+        executor.shutdownNow();
+    }
+}

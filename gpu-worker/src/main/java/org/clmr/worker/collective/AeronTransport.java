@@ -1,0 +1,174 @@
+package org.clmr.worker.collective;
+
+import io.aeron.Aeron;
+import io.aeron.CommonContext;
+import io.aeron.driver.MediaDriver;
+import io.aeron.driver.ThreadingMode;
+import io.aeron.exceptions.AeronException;
+import io.aeron.exceptions.DriverTimeoutException;
+import org.agrona.CloseHelper;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.clmr.protocol.UserError;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One process's Aeron: the media driver (embedded, or an external one it connects to) and the Aeron
+ * client, kept across generations. An embedded driver runs in Aeron's INVOKER mode: its duty cycle is
+ * run by the thread waiting in a collective, otherwise by a keeper thread (see {@link DriverDuty}). {@link #join(Membership)} opens the {@link AeronCollective} of a
+ * generation on it. Start-up failures a user can fix (a busy driver directory, no driver to connect to)
+ * are {@link UserError}s of one line.
+ */
+public final class AeronTransport implements AutoCloseable {
+    private final AeronSettings settings;
+    private final MediaDriver driver;
+    private final DriverDuty duty;
+    private final Aeron aeron;
+    private final String directory;
+    private final CollectiveMetrics metrics = new CollectiveMetrics();
+
+    private AeronTransport(AeronSettings settings, MediaDriver driver, DriverDuty duty, Aeron aeron, String directory) {
+        this.settings = settings;
+        this.driver = driver;
+        this.duty = duty;
+        this.aeron = aeron;
+        this.directory = directory;
+    }
+
+    /** Starts the embedded driver if the settings ask for one, and connects the client. */
+    public static AeronTransport start(AeronSettings settings) {
+        MediaDriver driver = null;
+        DriverDuty duty = null;
+        String dir = settings.driverDir();
+        if (settings.embeddedDriver()) {
+            if (dir.isEmpty()) {
+                dir = freshDirectory();
+            }
+            driver = launchDriver(settings, dir, true);
+            duty = new DriverDuty(driver.sharedAgentInvoker(), settings.idleMaxPark().toNanos());
+        }
+        Aeron.Context ctx = new Aeron.Context();
+        if (!dir.isEmpty()) {
+            ctx.aeronDirectoryName(dir);
+        }
+        ctx.driverTimeoutMs(Math.max(1_000, settings.connectTimeout().toMillis()));
+        try {
+            Aeron aeron = Aeron.connect(ctx);
+            return new AeronTransport(settings, driver, duty, aeron, ctx.aeronDirectoryName());
+        } catch (DriverTimeoutException e) {
+            CloseHelper.quietCloseAll(duty, driver);
+            throw new UserError("no Aeron media driver is running in " + ctx.aeronDirectoryName()
+                    + " (clmr.worker.aeron.driver = external): start the host's driver there, point"
+                    + " clmr.worker.aeron.driver-dir at it, or set clmr.worker.aeron.driver = embedded ("
+                    + oneLine(e) + ")", e);
+        } catch (RuntimeException e) {
+            CloseHelper.quietCloseAll(duty, driver);
+            throw e;
+        }
+    }
+
+    /**
+     * Starts a stand-alone media driver in {@code dir} (the one a host's processes share over IPC): shared
+     * threading (one thread, backing off when idle), liveness timeouts from
+     * {@link AeronSettings#livenessTimeout()}. The caller closes it. An active driver already there is a
+     * {@link UserError}; a stale directory is replaced.
+     */
+    public static MediaDriver launchDriver(AeronSettings settings, String dir) {
+        return launchDriver(settings, dir, false);
+    }
+
+    private static MediaDriver launchDriver(AeronSettings settings, String dir, boolean invoker) {
+        if (Files.isDirectory(Path.of(dir))
+                && CommonContext.isDriverActive(new File(dir), settings.livenessTimeout().toMillis(), ignored -> { })) {
+            throw new UserError("an Aeron media driver is already active in " + dir
+                    + " (clmr.worker.aeron.driver-dir): stop it, choose another directory, or set"
+                    + " clmr.worker.aeron.driver = external to share it");
+        }
+        long liveness = settings.livenessTimeout().toNanos();
+        MediaDriver.Context ctx = new MediaDriver.Context()
+                .aeronDirectoryName(dir)
+                .dirDeleteOnStart(true)
+                .dirDeleteOnShutdown(true)
+                .warnIfDirectoryExists(false)
+                .threadingMode(invoker ? ThreadingMode.INVOKER : ThreadingMode.SHARED)
+                .sharedIdleStrategy(new BackoffIdleStrategy(200, 50, TimeUnit.MICROSECONDS.toNanos(1),
+                        settings.idleMaxPark().toNanos()))
+                .clientLivenessTimeoutNs(liveness)
+                .imageLivenessTimeoutNs(liveness)
+                .publicationConnectionTimeoutNs(liveness)
+                .publicationUnblockTimeoutNs(Math.max(3 * liveness, TimeUnit.SECONDS.toNanos(15)))
+                .socketRcvbufLength(settings.socketBuffer())
+                .socketSndbufLength(settings.socketBuffer())
+                .initialWindowLength(Math.min(settings.socketBuffer(), settings.termLength() / 2))
+                .ipcTermBufferLength(settings.termLength())
+                .publicationTermBufferLength(settings.termLength())
+                .mtuLength(settings.mtu())
+                .ipcMtuLength(settings.mtu());
+        try {
+            return MediaDriver.launch(ctx);
+        } catch (io.aeron.driver.exceptions.ActiveDriverException e) {
+            ctx.close();
+            throw new UserError("an Aeron media driver is already active in " + dir
+                    + " (clmr.worker.aeron.driver-dir): stop it, choose another directory, or set"
+                    + " clmr.worker.aeron.driver = external to share it", e);
+        }
+    }
+
+    /** A new, unique driver directory under /dev/shm when it exists, else under the JVM's temp directory. */
+    public static String freshDirectory() {
+        Path shm = Path.of("/dev/shm");
+        Path parent = Files.isDirectory(shm) && Files.isWritable(shm) ? shm : Path.of(System.getProperty("java.io.tmpdir"));
+        return parent.resolve("clmr-aeron-" + ProcessHandle.current().pid() + "-" + System.nanoTime()).toString();
+    }
+
+    /** Opens the collective of {@code membership}'s generation; waits until every peer is connected. */
+    public AeronCollective join(Membership membership) {
+        return new AeronCollective(this, membership);
+    }
+
+    /** The settings this transport runs with. */
+    public AeronSettings settings() {
+        return settings;
+    }
+
+    /** The driver directory in use. */
+    public String directory() {
+        return directory;
+    }
+
+    /** Counters of every generation's collectives of this process. */
+    public CollectiveMetrics metrics() {
+        return metrics;
+    }
+
+    Aeron aeron() {
+        return aeron;
+    }
+
+    /** The embedded driver's duty cycle, or null when the driver runs elsewhere. */
+    DriverDuty duty() {
+        return duty;
+    }
+
+    /** Closes the client, then the embedded driver if there is one. */
+    @Override
+    public void close() {
+        CloseHelper.closeAll(aeron, duty, driver);
+    }
+
+    static String oneLine(Throwable e) {
+        String m = e.getMessage();
+        if (m == null) {
+            return e.getClass().getSimpleName();
+        }
+        int nl = m.indexOf('\n');
+        return nl < 0 ? m : m.substring(0, nl);
+    }
+
+    static boolean isAeron(Throwable e) {
+        return e instanceof AeronException;
+    }
+}

@@ -1,0 +1,46 @@
+package org.clmr.worker.collective;
+
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Counters of one process's collectives, cumulative over generations. Written by the training thread
+ * (allocation-free increments on the hot path), read from any thread through {@link #snapshot()}.
+ */
+public final class CollectiveMetrics {
+    final AtomicLong framesSent = new AtomicLong();
+    final AtomicLong framesReceived = new AtomicLong();
+    final AtomicLong bytesSent = new AtomicLong();
+    final AtomicLong bytesReceived = new AtomicLong();
+    final AtomicLong staleDropped = new AtomicLong();
+    final AtomicLong crcFailures = new AtomicLong();
+    final AtomicLong malformed = new AtomicLong();
+    final AtomicLong timeouts = new AtomicLong();
+    final AtomicLong peersLost = new AtomicLong();
+    final AtomicLong operations = new AtomicLong();
+
+    /**
+     * A consistent-enough copy of the counters.
+     *
+     * @param framesSent     frames handed to Aeron
+     * @param framesReceived frames accepted into an operation
+     * @param bytesSent      payload bytes sent
+     * @param bytesReceived  payload bytes accepted
+     * @param staleDropped   frames of another run, an older generation or an abandoned operation, dropped
+     * @param crcFailures    frames whose payload failed its CRC32C (each failed its operation)
+     * @param malformed      frames that failed structural validation or disagreed on the op (each failed its operation)
+     * @param timeouts       operations that failed on their deadline or on a lost peer
+     * @param peersLost      peers found lost (their Aeron connection went down)
+     * @param operations     operations completed
+     */
+    public record Snapshot(long framesSent, long framesReceived, long bytesSent, long bytesReceived,
+                           long staleDropped, long crcFailures, long malformed, long timeouts, long peersLost,
+                           long operations) {
+    }
+
+    /** The counters now. */
+    public Snapshot snapshot() {
+        return new Snapshot(framesSent.get(), framesReceived.get(), bytesSent.get(), bytesReceived.get(),
+                staleDropped.get(), crcFailures.get(), malformed.get(), timeouts.get(), peersLost.get(),
+                operations.get());
+    }
+}

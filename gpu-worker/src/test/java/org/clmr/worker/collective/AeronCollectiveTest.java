@@ -1,0 +1,187 @@
+package org.clmr.worker.collective;
+
+import io.aeron.Aeron;
+import io.aeron.ExclusivePublication;
+import io.aeron.Subscription;
+import io.aeron.driver.MediaDriver;
+import org.agrona.BufferUtil;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.clmr.protocol.UserError;
+import org.clmr.protocol.config.ClmrConfig;
+import org.clmr.protocol.wire.FrameFlyweight;
+import org.clmr.protocol.wire.OpKind;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The receive path against hand-made frames (stale, foreign, corrupt, valid) from a rogue publication on
+ * the same driver, and the one-line start-up failures: unreachable peer, port in use, busy or missing driver.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class AeronCollectiveTest {
+    private static final long RUN = 77L;
+
+    @TempDir
+    Path tmp;
+
+    private static AeronSettings settings() {
+        return AeronSettings.from(ClmrConfig.defaults()).withSizes(64 * 1024, 4096)
+                .withTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofSeconds(2));
+    }
+
+    @Test
+    void shouldDropStaleFramesCountThemAndFailLoudlyOnACorruptOne() throws Exception {
+        String dir = tmp.resolve("driver").toString();
+        AeronSettings s = settings().with(false, dir, true, "ipc");
+        try (MediaDriver driver = AeronTransport.launchDriver(s, dir);
+             Aeron rogue = Aeron.connect(new Aeron.Context().aeronDirectoryName(dir));
+             Subscription rogueIn = rogue.addSubscription("aeron:ipc", AeronCollective.streamId(1, 1, 0));
+             ExclusivePublication rogueOut = rogue.addExclusivePublication("aeron:ipc", AeronCollective.streamId(1, 0, 1));
+             AeronTransport transport = AeronTransport.start(s);
+             AeronCollective c = transport.join(new Membership(RUN, 1, 0, List.of("ipc", "ipc")))) {
+            float[] peerRows = {1.5f, -2.25f, 3.0f, 4.125f};
+            offer(rogueOut, RUN, 0, 5, 0, peerRows, false);      // an older generation
+            offer(rogueOut, 999, 1, 5, 0, peerRows, false);      // another run
+            offer(rogueOut, RUN, 1, 4, 0, peerRows, false);      // an op this rank has finished
+            offer(rogueOut, RUN, 1, 5, 0, peerRows, true);       // the current op, payload corrupted
+            CollectiveException e = assertThrows(CollectiveException.class,
+                    () -> c.allGather(new OpTag(1, 5, 0), new float[] {9f, 8f, 7f}, new int[] {3, 4}));
+            assertTrue(e.getMessage().contains("CRC32C mismatch in chunk 0 of 1 from rank 1"), e.getMessage());
+            CollectiveMetrics.Snapshot m = c.metrics().snapshot();
+            assertEquals(3, m.staleDropped());
+            assertEquals(1, m.crcFailures());
+            assertEquals(0, m.framesReceived());
+
+            offer(rogueOut, RUN, 1, 6, 0, peerRows, false);
+            float[] all = c.allGather(new OpTag(1, 6, 0), new float[] {9f, 8f, 7f}, new int[] {3, 4});
+            assertArrayEquals(new float[] {9f, 8f, 7f, 1.5f, -2.25f, 3.0f, 4.125f}, all);
+            assertEquals(1, c.metrics().snapshot().framesReceived());
+
+            long started = System.nanoTime();
+            CollectiveTimeoutException t = assertThrows(CollectiveTimeoutException.class,
+                    () -> c.allGather(new OpTag(1, 7, 0), new float[] {1f, 2f, 3f}, new int[] {3, 4}));
+            assertEquals(List.of(1), t.silentRanks());
+            assertTrue(System.nanoTime() - started < TimeUnit.SECONDS.toNanos(3), "the 1 s deadline held");
+            assertEquals(1, c.metrics().snapshot().timeouts());
+            assertTrue(rogueIn.imageCount() > 0, "rank 0 published to the rogue rank 1");
+        }
+    }
+
+    @Test
+    void shouldAgreeBitForBitAcrossTwoInProcessRanksWithManySmallChunks() throws Exception {
+        String dir = tmp.resolve("driver").toString();
+        AeronSettings s = settings().with(false, dir, true, "ipc").withTimeouts(Duration.ofSeconds(20),
+                Duration.ofSeconds(10), Duration.ofSeconds(5));
+        try (MediaDriver driver = AeronTransport.launchDriver(s, dir);
+             AeronTransport t0 = AeronTransport.start(s);
+             AeronTransport t1 = AeronTransport.start(s)) {
+            CompletableFuture<float[]> r1 = CompletableFuture.supplyAsync(() -> rankWork(t1, 1));
+            float[] r0 = rankWork(t0, 0);
+            assertArrayEquals(r0, r1.get(30, TimeUnit.SECONDS));
+            float[] expected = RankData.plainSum(5, new int[] {0, 1}, "x", 100_003);
+            assertArrayEquals(expected, r0);
+            // rank 0 sends its copy of segment 1 and its sum of segment 0, ~200 kB each, in 8112-byte chunks
+            assertEquals(25 + 25, t0.metrics().snapshot().framesSent(), "chunked below 8 KiB messages");
+        }
+    }
+
+    private static float[] rankWork(AeronTransport t, int rank) {
+        try (AeronCollective c = t.join(new Membership(RUN, 3, rank, List.of("ipc", "ipc")))) {
+            assertEquals(64 * 1024 / 8 - 32 - FrameFlyweight.HEADER_LENGTH, c.chunkBytes());
+            float[] x = RankData.floats(5, rank, "x", 100_003);
+            c.allReduceSum(new OpTag(3, 0, 0), x, 0, x.length);
+            return x;
+        }
+    }
+
+    @Test
+    void shouldNameUnreachablePeersWhenAGenerationCannotConnect() throws Exception {
+        List<String> endpoints = CollectiveProcessTest.freeEndpoints(2);
+        AeronSettings s = settings().withTimeouts(Duration.ofSeconds(1), Duration.ofMillis(800), Duration.ofSeconds(2))
+                .with(true, tmp.resolve("d").toString(), false, endpoints.get(0));
+        try (AeronTransport t = AeronTransport.start(s)) {
+            CollectiveTimeoutException e = assertThrows(CollectiveTimeoutException.class,
+                    () -> t.join(new Membership(RUN, 1, 0, endpoints)));
+            assertEquals(List.of(1), e.silentRanks());
+            assertTrue(e.getMessage().contains("peer rank(s) 1 (udp " + endpoints.get(1) + ") unreachable"), e.getMessage());
+            assertFalse(e.getMessage().contains("\n"));
+        }
+    }
+
+    @Test
+    void shouldSayInOneLineThatAPortIsAlreadyInUse() throws Exception {
+        try (DatagramSocket taken = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+            String mine = "127.0.0.1:" + taken.getLocalPort();
+            AeronSettings s = settings().with(true, tmp.resolve("d").toString(), false, mine);
+            try (AeronTransport t = AeronTransport.start(s)) {
+                UserError e = assertThrows(UserError.class,
+                        () -> t.join(new Membership(RUN, 1, 0, List.of(mine, "127.0.0.1:9"))));
+                assertTrue(e.getMessage().startsWith("UDP endpoint " + mine + " of rank 0 is already in use"), e.getMessage());
+                assertFalse(e.getMessage().contains("\n"), e.getMessage());
+            }
+        }
+    }
+
+    @Test
+    void shouldRefuseASecondDriverInAnActiveDirectory() {
+        String dir = tmp.resolve("busy").toString();
+        try (MediaDriver first = AeronTransport.launchDriver(settings(), dir)) {
+            UserError e = assertThrows(UserError.class, () -> AeronTransport.launchDriver(settings(), dir));
+            assertTrue(e.getMessage().startsWith("an Aeron media driver is already active in " + dir), e.getMessage());
+        }
+    }
+
+    @Test
+    void shouldSayInOneLineThatNoExternalDriverRuns() {
+        AeronSettings s = settings().with(false, tmp.resolve("none").toString(), true, "ipc");
+        UserError e = assertThrows(UserError.class, () -> AeronTransport.start(s));
+        assertTrue(e.getMessage().startsWith("no Aeron media driver is running in " + tmp.resolve("none")), e.getMessage());
+        assertFalse(e.getMessage().contains("\n"), e.getMessage());
+    }
+
+    @Test
+    void shouldRefuseTagsThatDoNotIncrease() throws Exception {
+        try (LocalCollective c = new LocalCollective(4)) {
+            c.allReduceSum(new OpTag(4, 2, 0), new double[1]);
+            assertThrows(IllegalArgumentException.class, () -> c.allReduceSum(new OpTag(4, 2, 0), new double[1]));
+            assertThrows(IllegalArgumentException.class, () -> c.allReduceSum(new OpTag(4, 1, 9), new double[1]));
+            assertThrows(IllegalArgumentException.class, () -> c.allReduceSum(new OpTag(3, 9, 0), new double[1]));
+        }
+    }
+
+    /** A frame built with the flyweight, as rank 1 of the test's generation would send it. */
+    private static void offer(ExclusivePublication pub, long runId, long generation, long step, int sequence,
+                              float[] rows, boolean corrupt) throws InterruptedException {
+        UnsafeBuffer b = new UnsafeBuffer(BufferUtil.allocateDirectAligned(256, 64));
+        FrameFlyweight f = new FrameFlyweight().wrap(b, 0);
+        f.runId(runId).generation(generation).step(step).opSequence(sequence).opKind(OpKind.ALL_GATHER_F32).phase(0)
+                .sourceRank(1).chunkIndex(0).chunkCount(1).payloadLength(rows.length * 4);
+        for (int i = 0; i < rows.length; i++) {
+            b.putFloat(f.payloadOffset() + 4 * i, rows[i], FrameFlyweight.BYTE_ORDER);
+        }
+        f.sealCrc();
+        if (corrupt) {
+            b.putByte(f.payloadOffset() + 2, (byte) (b.getByte(f.payloadOffset() + 2) ^ 0x01));
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (pub.offer(b, 0, f.frameLength()) < 0) {
+            assertTrue(System.nanoTime() < deadline, "rogue publication could not offer");
+            Thread.sleep(1);
+        }
+    }
+}

@@ -1,0 +1,344 @@
+package org.clmr.ops.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigValue;
+import io.aeron.driver.MediaDriver;
+import org.clmr.ops.ConfigOptions;
+import org.clmr.protocol.UserError;
+import org.clmr.protocol.config.SettingsException;
+import org.clmr.protocol.process.JavaProcess;
+import org.clmr.worker.collective.AeronSettings;
+import org.clmr.worker.collective.AeronTransport;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code clmr bench allreduce}: starts N rank JVMs ({@link AllReduceBenchRank}) on loopback UDP or on one
+ * shared driver over IPC, and reports per size the median time of an all-reduce, its algorithm bandwidth
+ * (bytes / time) and bus bandwidth (2(N-1)/N x bytes / time), plus the p50/p99 latency of a 4 KB
+ * all-reduce; then runs torch.distributed's gloo all_reduce on the same sizes and N for comparison when
+ * /usr/bin/python3 has torch.
+ */
+@Command(name = "allreduce", mixinStandardHelpOptions = true,
+        description = "All-reduce bandwidth and latency of the Aeron collectives between N local processes, against gloo.")
+public final class BenchAllReduce implements Callable<Integer> {
+    static final String PYTHON = "/usr/bin/python3";
+
+    @Mixin
+    ConfigOptions options;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--ranks", defaultValue = "2", description = "Processes (default ${DEFAULT-VALUE})")
+    int ranks;
+
+    @Option(names = "--bytes", defaultValue = "1MB,10MB,40MB",
+            description = "Sizes of the float32 vector, e.g. 1MB,10MB,40MB (KB/MB/GB decimal, KiB/MiB/GiB binary)")
+    String bytes;
+
+    @Option(names = "--transport", defaultValue = "udp", description = "udp (one embedded driver per rank) or ipc (one shared driver)")
+    String transport;
+
+    @Option(names = "--iterations", defaultValue = "10", description = "Timed all-reduces per size (default ${DEFAULT-VALUE})")
+    int iterations;
+
+    @Option(names = "--latency-iterations", defaultValue = "2000", description = "Timed 4 KB all-reduces (default ${DEFAULT-VALUE})")
+    int latencyIterations;
+
+    @Option(names = "--mtu", defaultValue = "65504",
+            description = "Aeron MTU in bytes for UDP (default ${DEFAULT-VALUE}, loopback's datagram limit; clmr.worker.aeron.mtu, 1408, suits Ethernet)")
+    int mtu;
+
+    @Option(names = "--term-length", description = "Publication term length, e.g. 16MiB (default: clmr.worker.aeron.term-length)")
+    String termLength;
+
+    @Option(names = "--gloo", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Also run torch.distributed gloo on the same sizes (default ${DEFAULT-VALUE})")
+    boolean gloo;
+
+    @Option(names = "--json", description = "Print one JSON object instead of a table")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        if (ranks < 2 || ranks > 64) {
+            throw new SettingsException("--ranks", ranks, "must be in [2, 64]");
+        }
+        if (!transport.equals("udp") && !transport.equals("ipc")) {
+            throw new SettingsException("--transport", transport, "must be udp or ipc");
+        }
+        if (iterations < 1 || latencyIterations < 10) {
+            throw new SettingsException("--iterations/--latency-iterations", iterations + "/" + latencyIterations,
+                    "must be >= 1 and >= 10");
+        }
+        long[] sizes = parseSizes(bytes);
+        Config config = options.load();
+        AeronSettings settings = AeronSettings.from(config);
+        int term = termLength == null ? settings.termLength() : (int) parseSize("--term-length", termLength);
+        settings = settings.withSizes(term, mtu);
+        validate(settings);
+        ObjectNode aeron = runAeron(config, settings, sizes);
+        ObjectNode gl = gloo ? runGloo(sizes) : null;
+        report(settings, sizes, aeron, gl);
+        return 0;
+    }
+
+    private static void validate(AeronSettings s) {
+        if (Integer.bitCount(s.termLength()) != 1 || s.termLength() < 65536) {
+            throw new SettingsException("--term-length", s.termLength(), "must be a power of two of at least 64KiB");
+        }
+        if (s.mtu() < 1024 || s.mtu() > 65504 || s.mtu() % 32 != 0) {
+            throw new SettingsException("--mtu", s.mtu(), "must be a multiple of 32 in [1024, 65504]");
+        }
+    }
+
+    private ObjectNode runAeron(Config config, AeronSettings settings, long[] sizes) throws Exception {
+        boolean ipc = transport.equals("ipc");
+        Path work = Files.createTempDirectory("clmr-bench-allreduce");
+        MediaDriver driver = null;
+        List<Process> processes = new ArrayList<>();
+        try {
+            String dir = "-";
+            List<String> endpoints = new ArrayList<>();
+            if (ipc) {
+                dir = AeronTransport.freshDirectory();
+                driver = AeronTransport.launchDriver(settings, dir);
+                for (int r = 0; r < ranks; r++) {
+                    endpoints.add("ipc");
+                }
+            } else {
+                endpoints = freeUdpEndpoints(ranks);
+            }
+            List<String> sets = forwardedSettings(config);
+            long largest = 0;
+            for (long s : sizes) {
+                largest = Math.max(largest, s);
+            }
+            String heap = Math.max(256, 6 * largest / (1024 * 1024) + 128) + "m";
+            StringBuilder sizeArg = new StringBuilder();
+            for (long s : sizes) {
+                sizeArg.append(sizeArg.length() == 0 ? "" : ",").append(s);
+            }
+            for (int r = 0; r < ranks; r++) {
+                List<String> args = new ArrayList<>(List.of(Integer.toString(r), String.join(",", endpoints), transport, dir,
+                        sizeArg.toString(), Integer.toString(iterations), Integer.toString(latencyIterations),
+                        Integer.toString(settings.termLength()), Integer.toString(settings.mtu())));
+                args.addAll(sets);
+                processes.add(JavaProcess.of(AllReduceBenchRank.class).maxHeap(heap).args(args)
+                        .output(work.resolve("rank" + r + ".log")).start());
+            }
+            for (int r = 0; r < ranks; r++) {
+                if (!processes.get(r).waitFor(600, TimeUnit.SECONDS)) {
+                    throw new UserError("bench rank " + r + " did not finish within 600 s; its log: " + work.resolve("rank" + r + ".log"));
+                }
+                if (processes.get(r).exitValue() != 0) {
+                    throw new UserError("bench rank " + r + " failed (exit " + processes.get(r).exitValue() + "): "
+                            + lastLine(work.resolve("rank" + r + ".log")) + " (log: " + work.resolve("rank" + r + ".log") + ")");
+                }
+            }
+            return result(Files.readString(work.resolve("rank0.log")), "rank 0 of the Aeron bench");
+        } finally {
+            processes.forEach(Process::destroyForcibly);
+            if (driver != null) {
+                driver.close();
+            }
+        }
+    }
+
+    private ObjectNode runGloo(long[] sizes) throws Exception {
+        if (!Files.isExecutable(Path.of(PYTHON))) {
+            return skipped("no " + PYTHON);
+        }
+        Path script = Files.createTempFile("clmr-gloo-allreduce", ".py");
+        try (InputStream in = BenchAllReduce.class.getResourceAsStream("gloo_allreduce.py")) {
+            Files.write(script, in.readAllBytes());
+        }
+        StringBuilder sizeArg = new StringBuilder();
+        for (long s : sizes) {
+            sizeArg.append(sizeArg.length() == 0 ? "" : ",").append(s);
+        }
+        int port;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
+        Path log = Files.createTempFile("clmr-gloo-allreduce", ".log");
+        Process p = new ProcessBuilder(PYTHON, script.toString(), "--ranks", Integer.toString(ranks),
+                "--bytes", sizeArg.toString(), "--iterations", Integer.toString(iterations),
+                "--latency-iterations", Integer.toString(latencyIterations), "--port", Integer.toString(port))
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try {
+            if (!p.waitFor(600, TimeUnit.SECONDS)) {
+                return skipped("gloo did not finish within 600 s (log " + log + ")");
+            }
+            String out = Files.readString(log);
+            if (p.exitValue() != 0) {
+                return skipped(out.contains("No module named 'torch'") ? PYTHON + " has no torch"
+                        : "gloo failed (exit " + p.exitValue() + "): " + lastLine(log));
+            }
+            return result(out, "the gloo script");
+        } finally {
+            p.destroyForcibly();
+            Files.deleteIfExists(script);
+        }
+    }
+
+    private void report(AeronSettings s, long[] sizes, ObjectNode aeron, ObjectNode gl) {
+        PrintWriter out = spec.commandLine().getOut();
+        double factor = 2.0 * (ranks - 1) / ranks;
+        boolean haveGloo = gl != null && !gl.has("skipped");
+        ObjectMapper mapper = new ObjectMapper();
+        ObjectNode all = mapper.createObjectNode();
+        all.put("ranks", ranks).put("transport", transport).put("mtu", s.mtu()).put("term_length", s.termLength())
+                .put("iterations", iterations).put("cpus", Runtime.getRuntime().availableProcessors());
+        var rows = all.putArray("sizes");
+        if (!json) {
+            out.printf(Locale.ROOT, "all-reduce (sum, float32), %d ranks, Aeron %s (mtu %d, term %d), %d iterations per size, %d CPUs%n",
+                    ranks, transport, s.mtu(), s.termLength(), iterations, Runtime.getRuntime().availableProcessors());
+            out.printf(Locale.ROOT, "%12s %12s %11s %11s %12s %11s %8s%n",
+                    "bytes", "median ms", "algbw GB/s", "busbw GB/s", "gloo ms", "gloo busbw", "x gloo");
+        }
+        for (int i = 0; i < sizes.length; i++) {
+            JsonNode a = aeron.get("sizes").get(i);
+            long b = a.get("bytes").asLong();
+            double t = a.get("median_s").asDouble();
+            double alg = b / t / 1e9;
+            ObjectNode row = rows.addObject();
+            row.put("bytes", b).put("median_ms", t * 1e3).put("algbw_gbps", alg).put("busbw_gbps", alg * factor);
+            double gt = haveGloo ? gl.get("sizes").get(i).get("median_s").asDouble() : Double.NaN;
+            if (haveGloo) {
+                row.put("gloo_median_ms", gt * 1e3).put("gloo_busbw_gbps", b / gt / 1e9 * factor).put("speedup", gt / t);
+            }
+            if (!json) {
+                out.printf(Locale.ROOT, "%12d %12.3f %11.3f %11.3f %12s %11s %8s%n", b, t * 1e3, alg, alg * factor,
+                        haveGloo ? String.format(Locale.ROOT, "%.3f", gt * 1e3) : "-",
+                        haveGloo ? String.format(Locale.ROOT, "%.3f", b / gt / 1e9 * factor) : "-",
+                        haveGloo ? String.format(Locale.ROOT, "%.2f", gt / t) : "-");
+            }
+        }
+        all.put("lat_4k_p50_us", aeron.get("lat_p50_us").asDouble()).put("lat_4k_p99_us", aeron.get("lat_p99_us").asDouble());
+        if (haveGloo) {
+            all.put("gloo_lat_4k_p50_us", gl.get("lat_p50_us").asDouble()).put("gloo_lat_4k_p99_us", gl.get("lat_p99_us").asDouble());
+        } else if (gl != null) {
+            all.put("gloo_skipped", gl.get("skipped").asText());
+        }
+        if (json) {
+            out.println(all);
+        } else {
+            out.printf(Locale.ROOT, "4 KB all-reduce latency: p50 %.1f us, p99 %.1f us (%d iterations)%s%n",
+                    aeron.get("lat_p50_us").asDouble(), aeron.get("lat_p99_us").asDouble(), latencyIterations,
+                    haveGloo ? String.format(Locale.ROOT, "; gloo p50 %.1f us, p99 %.1f us",
+                            gl.get("lat_p50_us").asDouble(), gl.get("lat_p99_us").asDouble())
+                            : gl == null ? "" : "; gloo skipped: " + gl.get("skipped").asText());
+        }
+        out.flush();
+    }
+
+    private static ObjectNode skipped(String why) {
+        return new ObjectMapper().createObjectNode().put("skipped", why);
+    }
+
+    private static ObjectNode result(String log, String who) throws IOException {
+        for (String line : log.split("\n")) {
+            if (line.startsWith("RESULT ")) {
+                return (ObjectNode) new ObjectMapper().readTree(line.substring(7));
+            }
+        }
+        throw new UserError(who + " printed no RESULT line; its output ends: " + last(log));
+    }
+
+    /** Every resolved key of clmr.worker.aeron as {@code --set key=value}, so the ranks run the same settings. */
+    private static List<String> forwardedSettings(Config config) {
+        List<String> sets = new ArrayList<>();
+        for (Map.Entry<String, ConfigValue> e : config.getConfig(AeronSettings.SECTION).entrySet()) {
+            sets.add("--set");
+            sets.add(AeronSettings.SECTION + "." + e.getKey() + "=" + e.getValue().render(
+                    com.typesafe.config.ConfigRenderOptions.concise()));
+        }
+        return sets;
+    }
+
+    static List<String> freeUdpEndpoints(int n) throws IOException {
+        List<DatagramSocket> sockets = new ArrayList<>();
+        List<String> endpoints = new ArrayList<>();
+        try {
+            for (int i = 0; i < n; i++) {
+                DatagramSocket s = new DatagramSocket(0, InetAddress.getLoopbackAddress());
+                sockets.add(s);
+                endpoints.add("127.0.0.1:" + s.getLocalPort());
+            }
+        } finally {
+            sockets.forEach(DatagramSocket::close);
+        }
+        return endpoints;
+    }
+
+    static long[] parseSizes(String list) {
+        String[] parts = list.split(",");
+        long[] sizes = new long[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            sizes[i] = parseSize("--bytes", parts[i].trim());
+            if (sizes[i] < 4 || sizes[i] > 1L << 30) {
+                throw new SettingsException("--bytes", parts[i], "each size must be in [4B, 1GiB]");
+            }
+        }
+        return sizes;
+    }
+
+    /** "40MB" = 40,000,000; "4KiB" = 4096; a bare number is bytes. */
+    static long parseSize(String option, String text) {
+        String t = text.trim().toUpperCase(Locale.ROOT);
+        long unit = 1;
+        String[][] units = {{"KIB", "1024"}, {"MIB", "1048576"}, {"GIB", "1073741824"},
+                {"KB", "1000"}, {"MB", "1000000"}, {"GB", "1000000000"}, {"K", "1024"}, {"M", "1048576"}, {"B", "1"}};
+        for (String[] u : units) {
+            if (t.endsWith(u[0])) {
+                unit = Long.parseLong(u[1]);
+                t = t.substring(0, t.length() - u[0].length()).trim();
+                break;
+            }
+        }
+        try {
+            double v = Double.parseDouble(t);
+            if (!(v > 0)) {
+                throw new NumberFormatException();
+            }
+            return (long) (v * unit);
+        } catch (NumberFormatException e) {
+            throw new SettingsException(option, text, "must be a size such as 4KB, 10MB or 16MiB");
+        }
+    }
+
+    private static String lastLine(Path log) {
+        try {
+            return last(Files.readString(log));
+        } catch (IOException e) {
+            return "(no log: " + e.getMessage() + ")";
+        }
+    }
+
+    private static String last(String text) {
+        String[] lines = text.strip().split("\n");
+        return lines.length == 0 ? "(no output)" : lines[lines.length - 1];
+    }
+}

@@ -1,0 +1,70 @@
+package org.clmr.ops.cluster;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.clmr.ops.ConfigOptions;
+import org.clmr.protocol.UserError;
+import org.clmr.protocol.config.SettingsException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.Callable;
+
+/** {@code clmr control start|pause|resume|stop}: operator commands to a coordinator node. */
+@Command(name = "control", mixinStandardHelpOptions = true,
+        description = {"Operator commands to the coordinator: start a run (with the coordinator node's RunSpec),",
+                "pause it (members stop at the next plan boundary), resume it, or stop it."})
+public final class ControlCommand implements Callable<Integer> {
+    /** The commands. */
+    enum Action { start, pause, resume, stop }
+
+    @Mixin
+    ConfigOptions options;
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "ACTION", description = "start, pause, resume or stop")
+    Action action;
+
+    @Option(names = "--coordinator", paramLabel = "HOST:PORT",
+            description = "HTTP endpoint of a coordinator node (default: clmr.coordinator.http host and port)")
+    String coordinator;
+
+    @Option(names = "--run-id", description = "start: the run's name")
+    String runId;
+
+    @Option(names = "--dataset-hash", description = "start: content hash of the packed dataset every worker must read")
+    String datasetHash;
+
+    @Option(names = "--tracks", description = "start: tracks in that dataset")
+    Long tracks;
+
+    @Override
+    public Integer call() {
+        CoordinatorClient client = CoordinatorClient.of(coordinator, options.load());
+        String path = "/control/" + action;
+        if (action == Action.start) {
+            if (runId == null || datasetHash == null || tracks == null) {
+                throw new SettingsException("control start", "needs --run-id, --dataset-hash and --tracks");
+            }
+            path += "?run-id=" + enc(runId) + "&dataset-hash=" + enc(datasetHash) + "&tracks=" + tracks;
+        }
+        JsonNode reply = client.post(path);
+        if (!reply.path("accepted").asBoolean(false)) {
+            throw new UserError(action + " refused: " + reply.path("message").asText());
+        }
+        spec.commandLine().getOut().println(reply.path("message").asText());
+        spec.commandLine().getOut().flush();
+        return 0;
+    }
+
+    private static String enc(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,317 @@
+package org.clmr.protocol.cluster;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.receptionist.ServiceKey;
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import org.clmr.protocol.CborSerializable;
+import org.clmr.protocol.checkpoint.CheckpointRecord;
+import org.clmr.protocol.run.RunSpec;
+
+import java.util.List;
+
+/**
+ * Every message between workers, operators and the coordinator, in one place. All are immutable records
+ * bound to jackson-cbor. Anything that can arrive late or twice carries the membership generation and
+ * the step (and a checkpoint id where it applies); the coordinator classifies each as accepted,
+ * duplicate, stale or unknown.
+ *
+ * <p>Steps are counted as steps completed: a worker "at step s" holds the weights after s global steps;
+ * epoch {@code e} covers steps {@code [e * stepsPerEpoch, (e + 1) * stepsPerEpoch)}.
+ */
+public final class CoordinatorProtocol {
+    private CoordinatorProtocol() {
+    }
+
+    /** The cluster role of coordinator nodes; the singleton runs on the oldest of them. */
+    public static final String COORDINATOR_ROLE = "coordinator";
+
+    /** The Cluster Singleton's name: a node reaches it with a proxy of this name and role. */
+    public static final String SINGLETON_NAME = "clmr-coordinator";
+
+    /** The coordinator also registers with the receptionist under this key (workers may subscribe). */
+    public static final ServiceKey<ToCoordinator> SERVICE_KEY = ServiceKey.create(ToCoordinator.class, "clmr-coordinator");
+
+    /** What the coordinator accepts. */
+    public interface ToCoordinator extends CborSerializable {
+    }
+
+    /** What the coordinator sends to a worker. */
+    public interface ToWorker extends CborSerializable {
+    }
+
+    // ---------------------------------------------------------------- registration
+
+    /**
+     * A worker asks to take part in the run.
+     *
+     * @param protocolVersion {@link org.clmr.protocol.BuildInfo#protocolVersion()} of the worker's build
+     * @param workerId        stable name of the worker (host and device), unique in the cluster
+     * @param host            host name
+     * @param device          device description: GPU model and memory, or CPU
+     * @param aeronEndpoint   where its collectives listen (host:port or an IPC channel)
+     * @param datasetHash     content hash of the packed dataset it reads
+     * @param samplesPerSecond measured or estimated throughput, for its first share
+     * @param replyTo         where the coordinator sends {@link ToWorker} messages
+     */
+    public record Register(int protocolVersion, String workerId, String host, String device, String aeronEndpoint,
+                           String datasetHash, double samplesPerSecond, ActorRef<ToWorker> replyTo)
+            implements ToCoordinator {
+    }
+
+    /** Why a registration is refused. */
+    public enum RefusalReason {
+        /** The worker speaks another protocol version: deploy the same clmr build everywhere. */
+        PROTOCOL_VERSION,
+        /** The worker's dataset differs from the run's: point it at the same packed dataset. */
+        DATASET_MISMATCH,
+        /** No run has been started: start one first. */
+        NO_RUN,
+        /** The run is over: start a new run. */
+        RUN_COMPLETED
+    }
+
+    /**
+     * The registration was refused; the worker should stop and print {@code message}.
+     *
+     * @param message one line: what differs, expected vs actual, and how to fix it
+     */
+    public record RegisterRefused(String workerId, RefusalReason reason, String message) implements ToWorker {
+    }
+
+    /**
+     * The registration was accepted; the worker becomes a member at the next step boundary and then
+     * receives a {@link Reconfigure}.
+     */
+    public record Registered(String workerId, String runId, RunSpec spec, long currentGeneration) implements ToWorker {
+    }
+
+    // ---------------------------------------------------------------- membership generations
+
+    /**
+     * One member of a generation.
+     *
+     * @param rank          its rank, 0-based; members are listed in rank order
+     * @param workerId      its name
+     * @param aeronEndpoint where its collectives listen
+     * @param share         tracks of the global batch it computes per step (each >= 2, summing to B)
+     */
+    public record Member(int rank, String workerId, String aeronEndpoint, int share) implements CborSerializable {
+    }
+
+    /**
+     * Where a generation starts. Exactly one source: a member that broadcasts its state
+     * ({@code broadcastRank >= 0}), a committed checkpoint to load ({@code checkpoint != null}), or the
+     * run's seed (neither: a fresh run at step 0).
+     *
+     * <p>A broadcasting member sends its newest complete state, which may be a step or so past
+     * {@code step} (a report in flight); members adopt the broadcast step, plans name where they end.
+     *
+     * @param step          steps completed by the state every member starts from (at least)
+     * @param epoch         epoch of {@code step}
+     * @param broadcastRank the rank that broadcasts weights and optimizer state, or -1
+     * @param checkpoint    the committed checkpoint to load, or null
+     */
+    public record ResumePoint(long step, int epoch, int broadcastRank, CheckpointRecord checkpoint)
+            implements CborSerializable {
+
+        /** A fresh run: every member initialises from the run's seed. */
+        public static ResumePoint fresh() {
+            return new ResumePoint(0, 0, -1, null);
+        }
+
+        /** Resume from a member's state. */
+        public static ResumePoint fromRank(long step, int epoch, int rank) {
+            return new ResumePoint(step, epoch, rank, null);
+        }
+
+        /** Resume from a committed checkpoint. */
+        public static ResumePoint fromCheckpoint(CheckpointRecord record) {
+            return new ResumePoint(record.step(), record.epoch(), -1, record);
+        }
+
+        /** Where the state comes from, for logs and status. */
+        public String describe() {
+            if (broadcastRank >= 0) {
+                return "step " + step + " broadcast by rank " + broadcastRank;
+            }
+            if (checkpoint != null) {
+                return "checkpoint of step " + step + " (" + checkpoint.location() + ")";
+            }
+            return "fresh start from the run seed";
+        }
+    }
+
+    /**
+     * A new membership generation, sent to every member. In-flight steps of older generations are
+     * abandoned; every member adopts the resume point, then waits for a {@link Plan}.
+     *
+     * @param runId      the run
+     * @param spec       the run's spec
+     * @param generation strictly increasing
+     * @param members    in rank order, with endpoints and shares
+     * @param resume     the state to start from
+     * @param stepsPerEpoch steps in one epoch of the run's dataset
+     */
+    public record Reconfigure(String runId, RunSpec spec, long generation, List<Member> members, ResumePoint resume,
+                              long stepsPerEpoch) implements ToWorker {
+        public Reconfigure {
+            members = List.copyOf(members);
+        }
+    }
+
+    /** Run steps {@code [fromStep, toStep)} of this generation autonomously, then wait for the next plan. */
+    public record Plan(long generation, long fromStep, long toStep) implements ToWorker {
+    }
+
+    /**
+     * A worker's progress: sent after each completed step (cheap, never persisted) and repeated while it
+     * waits at a plan boundary, so a lost {@link Plan} is re-sent.
+     *
+     * @param step               steps completed
+     * @param loss               the global loss of the last step
+     * @param samplesPerSecond   its measured throughput
+     * @param weightsFingerprint checksum of its weights (equal on every member after a step)
+     */
+    public record Progress(String workerId, long generation, long step, int epoch, double loss,
+                           double samplesPerSecond, String weightsFingerprint) implements ToCoordinator {
+    }
+
+    // ---------------------------------------------------------------- checkpoints
+
+    /** Rank 0: write a checkpoint of the state at {@code step} through the CheckpointStore. */
+    public record CheckpointRequest(long generation, long checkpointId, long step) implements ToWorker {
+    }
+
+    /** Rank 0 wrote (and itself verified) the checkpoint; the coordinator verifies it again before committing. */
+    public record CheckpointWritten(String workerId, long generation, long checkpointId, CheckpointRecord record)
+            implements ToCoordinator {
+    }
+
+    /** Rank 0 could not write the checkpoint. */
+    public record CheckpointFailed(String workerId, long generation, long checkpointId, long step, String reason)
+            implements ToCoordinator {
+    }
+
+    /** The checkpoint was verified and committed: it may now be a resume point. */
+    public record CheckpointCommitted(long generation, long checkpointId, CheckpointRecord record) implements ToWorker {
+    }
+
+    // ---------------------------------------------------------------- leaving and failures
+
+    /** A worker leaves the run on purpose (shutdown). */
+    public record Leave(String workerId, long generation, String reason) implements ToCoordinator {
+    }
+
+    /**
+     * A collective of this generation timed out at this step: the named ranks were silent.
+     *
+     * @param reporterId  the worker that timed out
+     * @param silentRanks ranks (of {@code generation}) that sent nothing in time
+     */
+    public record PeerTimeout(String reporterId, long generation, long step, List<Integer> silentRanks)
+            implements ToCoordinator {
+        public PeerTimeout {
+            silentRanks = List.copyOf(silentRanks);
+        }
+    }
+
+    /** Why the run, or a worker's part in it, ends. */
+    public enum StopReason {
+        /** Every epoch was trained. */
+        FINISHED,
+        /** An operator stopped the run. */
+        STOPPED,
+        /** The worker is no longer a member (it was declared lost, or it left). */
+        REMOVED
+    }
+
+    /** Stop working for this run. */
+    public record Stop(String runId, StopReason reason) implements ToWorker {
+    }
+
+    // ---------------------------------------------------------------- operators
+
+    /** An operator's command; each gets an {@link OperatorReply}. */
+    public interface OperatorCommand extends ToCoordinator {
+    }
+
+    /**
+     * Start a run. Allowed when no run is active (idle, or the previous one completed).
+     *
+     * @param runId       the run's name (unique)
+     * @param spec        what to train
+     * @param datasetHash content hash of the packed dataset every worker must have
+     * @param tracks      tracks in that dataset (steps per epoch = tracks / global batch)
+     */
+    public record StartRun(String runId, RunSpec spec, String datasetHash, long tracks,
+                           ActorRef<OperatorReply> replyTo) implements OperatorCommand {
+    }
+
+    /** Stop issuing plans; members stop at the next plan boundary. */
+    public record PauseRun(ActorRef<OperatorReply> replyTo) implements OperatorCommand {
+        @JsonCreator
+        public PauseRun(@JsonProperty("replyTo") ActorRef<OperatorReply> replyTo) {
+            this.replyTo = replyTo;
+        }
+    }
+
+    /** Continue a paused run from the newest state. */
+    public record ResumeRun(ActorRef<OperatorReply> replyTo) implements OperatorCommand {
+        @JsonCreator
+        public ResumeRun(@JsonProperty("replyTo") ActorRef<OperatorReply> replyTo) {
+            this.replyTo = replyTo;
+        }
+    }
+
+    /** End the run; members are told to stop. */
+    public record StopRun(ActorRef<OperatorReply> replyTo) implements OperatorCommand {
+        @JsonCreator
+        public StopRun(@JsonProperty("replyTo") ActorRef<OperatorReply> replyTo) {
+            this.replyTo = replyTo;
+        }
+    }
+
+    /** The answer to an operator command: whether it was done, and one line why or why not. */
+    public record OperatorReply(boolean accepted, String message) implements CborSerializable {
+    }
+
+    /** Ask for the run's status. */
+    public record GetStatus(ActorRef<Status> replyTo) implements ToCoordinator {
+        @JsonCreator
+        public GetStatus(@JsonProperty("replyTo") ActorRef<Status> replyTo) {
+            this.replyTo = replyTo;
+        }
+    }
+
+    /**
+     * One member as the status shows it.
+     *
+     * @param samplesPerSecond throughput EMA
+     * @param step             steps completed as last reported (-1: none yet in this generation)
+     */
+    public record MemberStatus(int rank, String workerId, String host, String device, int share,
+                               double samplesPerSecond, long step, double loss) implements CborSerializable {
+    }
+
+    /**
+     * The run as the coordinator sees it.
+     *
+     * @param phase              IDLE, WAITING_FOR_WORKERS, RUNNING, PAUSED or COMPLETED
+     * @param step               newest step reported by a member, else the committed step
+     * @param committedStep      step of the newest committed state (generation start, epoch end or checkpoint)
+     * @param pendingWorkers     registered workers that join at the next step boundary
+     * @param lastCheckpoint     the newest committed checkpoint, or null
+     * @param checkpointAgeSeconds seconds since it was written, or -1
+     * @param phaseReason        why the run is in this phase
+     */
+    public record Status(String phase, String runId, long generation, List<MemberStatus> members,
+                         List<String> pendingWorkers, int epoch, long step, long committedStep, long totalSteps,
+                         CheckpointRecord lastCheckpoint, double checkpointAgeSeconds, String phaseReason)
+            implements CborSerializable {
+        public Status {
+            members = List.copyOf(members);
+            pendingWorkers = List.copyOf(pendingWorkers);
+        }
+    }
+}

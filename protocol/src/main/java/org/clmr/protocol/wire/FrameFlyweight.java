@@ -1,0 +1,299 @@
+package org.clmr.protocol.wire;
+
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.BufferUtil;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.zip.CRC32C;
+
+/**
+ * Flyweight over one collective frame: a fixed 48-byte header followed by the payload. Every field is
+ * little-endian. One frame carries one chunk of one phase of one collective operation from one rank to
+ * another; the payload is the chunk's elements in little-endian order (float32, float64 or bytes, as the
+ * op kind says).
+ *
+ * <pre>
+ *   0                   1                   2                   3
+ *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *  +---------------------------------------------------------------+
+ *  |                            Run Id                             |  0
+ *  |                                                               |
+ *  +---------------------------------------------------------------+
+ *  |                          Generation                           |  8
+ *  |                                                               |
+ *  +---------------------------------------------------------------+
+ *  |                             Step                              | 16
+ *  |                                                               |
+ *  +---------------------------------------------------------------+
+ *  |                         Op Sequence                           | 24
+ *  +---------------+---------------+-------------------------------+
+ *  |    Op Kind    |     Phase     |          Source Rank          | 28
+ *  +---------------+---------------+-------------------------------+
+ *  |                         Chunk Index                           | 32
+ *  +---------------------------------------------------------------+
+ *  |                         Chunk Count                           | 36
+ *  +---------------------------------------------------------------+
+ *  |                        Payload Length                         | 40
+ *  +---------------------------------------------------------------+
+ *  |                   CRC32C of the Payload                       | 44
+ *  +---------------------------------------------------------------+
+ *  |                        Payload                               ... 48
+ * ...                                                              |
+ *  +---------------------------------------------------------------+
+ * </pre>
+ *
+ * <ul>
+ *   <li>Run Id: the run's 64-bit id; frames of another run are dropped.</li>
+ *   <li>Generation, Step, Op Sequence: the operation's {@code OpTag}; frames of an older generation or an
+ *       earlier operation are dropped as stale and counted.</li>
+ *   <li>Op Kind: {@link OpKind#code()}; Phase: 0 or 1 for two-phase operations.</li>
+ *   <li>Source Rank: the sender's rank in the generation (unsigned 16 bits).</li>
+ *   <li>Chunk Index / Count: the chunk's position among the frames this sender sends this receiver in
+ *       this phase.</li>
+ *   <li>Payload Length: bytes after the header; CRC32C (Castagnoli) of exactly those bytes.</li>
+ * </ul>
+ *
+ * Not thread safe; one instance per thread, re-wrapped for every frame (no allocation).
+ */
+public final class FrameFlyweight {
+    /** The byte order of every field and of the payload. */
+    public static final ByteOrder BYTE_ORDER = ByteOrder.LITTLE_ENDIAN;
+    public static final int RUN_ID_OFFSET = 0;
+    public static final int GENERATION_OFFSET = 8;
+    public static final int STEP_OFFSET = 16;
+    public static final int OP_SEQUENCE_OFFSET = 24;
+    public static final int OP_KIND_OFFSET = 28;
+    public static final int PHASE_OFFSET = 29;
+    public static final int SOURCE_RANK_OFFSET = 30;
+    public static final int CHUNK_INDEX_OFFSET = 32;
+    public static final int CHUNK_COUNT_OFFSET = 36;
+    public static final int PAYLOAD_LENGTH_OFFSET = 40;
+    public static final int CRC_OFFSET = 44;
+    /** Header length; the payload starts here, 8-byte aligned. */
+    public static final int HEADER_LENGTH = 48;
+    /** Largest source rank the 16-bit field holds. */
+    public static final int MAX_RANK = 0xFFFF;
+
+    private DirectBuffer buffer;
+    private MutableDirectBuffer mutable;
+    private int offset;
+
+    /** Points this flyweight at a frame starting at {@code offset}, for writing and reading. */
+    public FrameFlyweight wrap(MutableDirectBuffer buffer, int offset) {
+        this.buffer = buffer;
+        this.mutable = buffer;
+        this.offset = offset;
+        return this;
+    }
+
+    /** Points this flyweight at a received frame, for reading only (a setter then throws). */
+    public FrameFlyweight wrapForRead(DirectBuffer buffer, int offset) {
+        this.buffer = buffer;
+        this.mutable = null;
+        this.offset = offset;
+        return this;
+    }
+
+    /** The wrapped buffer. */
+    public DirectBuffer buffer() {
+        return buffer;
+    }
+
+    public int offset() {
+        return offset;
+    }
+
+    public long runId() {
+        return buffer.getLong(offset + RUN_ID_OFFSET, BYTE_ORDER);
+    }
+
+    public FrameFlyweight runId(long v) {
+        mutable.putLong(offset + RUN_ID_OFFSET, v, BYTE_ORDER);
+        return this;
+    }
+
+    public long generation() {
+        return buffer.getLong(offset + GENERATION_OFFSET, BYTE_ORDER);
+    }
+
+    public FrameFlyweight generation(long v) {
+        mutable.putLong(offset + GENERATION_OFFSET, v, BYTE_ORDER);
+        return this;
+    }
+
+    public long step() {
+        return buffer.getLong(offset + STEP_OFFSET, BYTE_ORDER);
+    }
+
+    public FrameFlyweight step(long v) {
+        mutable.putLong(offset + STEP_OFFSET, v, BYTE_ORDER);
+        return this;
+    }
+
+    public int opSequence() {
+        return buffer.getInt(offset + OP_SEQUENCE_OFFSET, BYTE_ORDER);
+    }
+
+    public FrameFlyweight opSequence(int v) {
+        mutable.putInt(offset + OP_SEQUENCE_OFFSET, v, BYTE_ORDER);
+        return this;
+    }
+
+    /** The op kind's wire code; see {@link OpKind#fromCode(int)}. */
+    public int opKindCode() {
+        return buffer.getByte(offset + OP_KIND_OFFSET) & 0xFF;
+    }
+
+    public FrameFlyweight opKind(OpKind kind) {
+        mutable.putByte(offset + OP_KIND_OFFSET, (byte) kind.code());
+        return this;
+    }
+
+    public int phase() {
+        return buffer.getByte(offset + PHASE_OFFSET) & 0xFF;
+    }
+
+    public FrameFlyweight phase(int v) {
+        mutable.putByte(offset + PHASE_OFFSET, (byte) v);
+        return this;
+    }
+
+    public int sourceRank() {
+        return buffer.getShort(offset + SOURCE_RANK_OFFSET, BYTE_ORDER) & 0xFFFF;
+    }
+
+    public FrameFlyweight sourceRank(int v) {
+        mutable.putShort(offset + SOURCE_RANK_OFFSET, (short) v, BYTE_ORDER);
+        return this;
+    }
+
+    public int chunkIndex() {
+        return buffer.getInt(offset + CHUNK_INDEX_OFFSET, BYTE_ORDER);
+    }
+
+    public FrameFlyweight chunkIndex(int v) {
+        mutable.putInt(offset + CHUNK_INDEX_OFFSET, v, BYTE_ORDER);
+        return this;
+    }
+
+    public int chunkCount() {
+        return buffer.getInt(offset + CHUNK_COUNT_OFFSET, BYTE_ORDER);
+    }
+
+    public FrameFlyweight chunkCount(int v) {
+        mutable.putInt(offset + CHUNK_COUNT_OFFSET, v, BYTE_ORDER);
+        return this;
+    }
+
+    public int payloadLength() {
+        return buffer.getInt(offset + PAYLOAD_LENGTH_OFFSET, BYTE_ORDER);
+    }
+
+    public FrameFlyweight payloadLength(int v) {
+        mutable.putInt(offset + PAYLOAD_LENGTH_OFFSET, v, BYTE_ORDER);
+        return this;
+    }
+
+    public int crc() {
+        return buffer.getInt(offset + CRC_OFFSET, BYTE_ORDER);
+    }
+
+    public FrameFlyweight crc(int v) {
+        mutable.putInt(offset + CRC_OFFSET, v, BYTE_ORDER);
+        return this;
+    }
+
+    /** Index in {@link #buffer()} of the payload's first byte. */
+    public int payloadOffset() {
+        return offset + HEADER_LENGTH;
+    }
+
+    /** Length of the whole frame, header and payload. */
+    public int frameLength() {
+        return HEADER_LENGTH + payloadLength();
+    }
+
+    /** CRC32C of the payload as it is in the buffer now (payload length taken from the header). */
+    public int computePayloadCrc() {
+        return crc32c(buffer, payloadOffset(), payloadLength());
+    }
+
+    /** Stores the CRC32C of the current payload; call after the payload and its length are written. */
+    public FrameFlyweight sealCrc() {
+        return crc(computePayloadCrc());
+    }
+
+    /** Whether the stored CRC matches the payload. */
+    public boolean crcMatches() {
+        return crc() == computePayloadCrc();
+    }
+
+    /**
+     * Structural check of a received frame of {@code length} bytes (not the CRC, which the receiver
+     * checks once the frame is known to be current): null when sound, otherwise a one-line
+     * {@code key=value} description of the first fault.
+     */
+    public String validate(int length) {
+        if (length < HEADER_LENGTH) {
+            return "frame=short length=" + length + " expected>=" + HEADER_LENGTH;
+        }
+        int payload = payloadLength();
+        if (payload < 0 || HEADER_LENGTH + payload != length) {
+            return "frame=bad-payload-length payloadLength=" + payload + " frameLength=" + length
+                    + " expected=" + (length - HEADER_LENGTH);
+        }
+        if (OpKind.fromCode(opKindCode()) == null) {
+            return "frame=bad-op-kind opKind=" + opKindCode();
+        }
+        int count = chunkCount();
+        int index = chunkIndex();
+        if (count <= 0 || index < 0 || index >= count) {
+            return "frame=bad-chunk chunkIndex=" + index + " chunkCount=" + count;
+        }
+        if (generation() < 0 || step() < 0 || opSequence() < 0) {
+            return "frame=bad-tag generation=" + generation() + " step=" + step() + " opSequence=" + opSequence();
+        }
+        return null;
+    }
+
+    /**
+     * CRC32C (Castagnoli) of {@code length} bytes at {@code index} of {@code buffer}, heap or off-heap,
+     * without allocating: a heap buffer's array or an off-heap buffer's ByteBuffer (whose position and
+     * limit are restored) is handed to the JDK's intrinsic.
+     */
+    public int crc32c(DirectBuffer buffer, int index, int length) {
+        CRC32C c = crc;
+        c.reset();
+        byte[] array = buffer.byteArray();
+        ByteBuffer bb = buffer.byteBuffer();
+        if (array != null) {
+            c.update(array, (int) (buffer.addressOffset() - BufferUtil.ARRAY_BASE_OFFSET) + index, length);
+        } else if (bb != null) {
+            int position = bb.position();
+            int limit = bb.limit();
+            int start = buffer.wrapAdjustment() + index;
+            bb.limit(bb.capacity()).position(start);
+            bb.limit(start + length);
+            c.update(bb);
+            bb.limit(bb.capacity()).position(position);
+            bb.limit(limit);
+        } else {
+            for (int i = 0; i < length; i++) {
+                c.update(buffer.getByte(index + i));
+            }
+        }
+        return (int) c.getValue();
+    }
+
+    private final CRC32C crc = new CRC32C();
+
+    @Override
+    public String toString() {
+        return "frame runId=" + runId() + " generation=" + generation() + " step=" + step()
+                + " opSequence=" + opSequence() + " opKind=" + opKindCode() + " phase=" + phase()
+                + " sourceRank=" + sourceRank() + " chunkIndex=" + chunkIndex() + " chunkCount=" + chunkCount()
+                + " payloadLength=" + payloadLength() + " crc=" + Integer.toHexString(crc());
+    }
+}
