@@ -14,5 +14,6 @@ final class AllSettings {
         org.clmr.coordinator.CoordinatorSettings.from(config);
         org.clmr.worker.collective.AeronSettings.from(config);
         org.clmr.data.DataSettings.from(config);
+        org.clmr.worker.train.TrainSettings.from(config);
     }
 }

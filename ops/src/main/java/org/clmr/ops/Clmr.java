@@ -21,6 +21,9 @@ import picocli.CommandLine.Command;
                 org.clmr.ops.cluster.ControlCommand.class,
                 org.clmr.ops.data.PrepareCommand.class,
                 org.clmr.ops.augment.AugmentCommand.class,
+                org.clmr.ops.model.ModelCommand.class,
+                org.clmr.ops.model.TrainCommand.class,
+                org.clmr.ops.model.ExportCommand.class,
                 org.clmr.ops.bench.BenchCommand.class,
                 CommandLine.HelpCommand.class,
         })

@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
                 BenchAugment.class,
                 BenchAllReduce.class,
                 BenchData.class,
+                BenchModel.class,
         })
 public final class BenchCommand implements Runnable {
     @CommandLine.Spec

@@ -1,0 +1,260 @@
+package org.clmr.worker.model;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+import org.clmr.data.random.Rng;
+import org.clmr.protocol.run.ModelSpec;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * SampleCNN encoder + projection head (the CLMR model) on DJL's PyTorch engine, as explicit segments:
+ * stem conv(1 -> stem, k3, s3)+BN+ReLU, one pooled block per entry of the spec's widths, a last
+ * conv(k3, pad1)+BN+ReLU, then z = W2 ReLU(W1 h) without biases. Weights are initialised from the run
+ * seed with {@link Rng} (He-uniform for convs as the reference implementation, PyTorch's defaults for
+ * conv biases and linear layers), so every JVM and device starts from the same bits.
+ *
+ * <p>Training goes view by view: {@link #forwardTrain} records each segment's own graph and
+ * {@link #backward} walks them from the top, seeded with the gradient of the loss w.r.t. z. Parameter
+ * gradients accumulate in the parameters' gradient arrays. Owns its NDManager; training thread only.
+ */
+public final class ClmrNetwork implements AutoCloseable {
+    private static final long INIT_STREAM = 0x494E4954L;
+    private final ModelSpec spec;
+    private final NDManager manager;
+    private final List<ConvBnSegment> segments;
+    private final NDArray w1;
+    private final NDArray w2;
+
+    private ClmrNetwork(ModelSpec spec, NDManager manager, List<ConvBnSegment> segments, NDArray w1, NDArray w2) {
+        this.spec = spec;
+        this.manager = manager;
+        this.segments = segments;
+        this.w1 = w1;
+        this.w2 = w2;
+    }
+
+    /** A freshly initialised network: same (spec, seed), same weights on any JVM and device. */
+    public static ClmrNetwork create(ModelSpec spec, long seed, Device device) {
+        spec.validated();
+        NDManager manager = NDManager.newBaseManager(device, "PyTorch");
+        int[] tensorIndex = {0};
+        List<ConvBnSegment> segments = new ArrayList<>();
+        List<Integer> widths = spec.blockChannels();
+        int in = 1;
+        for (int i = 0; i <= widths.size() + 1; i++) {
+            boolean stem = i == 0;
+            boolean last = i == widths.size() + 1;
+            int out = stem ? spec.stemChannels() : last ? in : widths.get(i - 1);
+            int fanIn = in * ConvBnSegment.KERNEL;
+            NDArray w = param(manager, new Shape(out, in, ConvBnSegment.KERNEL), heUniform(fanIn), seed, tensorIndex);
+            NDArray b = param(manager, new Shape(out), 1.0 / Math.sqrt(fanIn), seed, tensorIndex);
+            NDArray g = constant(manager, out, 1f);
+            NDArray beta = constant(manager, out, 0f);
+            segments.add(new ConvBnSegment(i, in, out, stem ? 3 : 1, stem ? 0 : 1, !stem && !last, w, b, g, beta));
+            in = out;
+        }
+        int d = spec.encoderDim();
+        NDArray w1 = param(manager, new Shape(d, d), 1.0 / Math.sqrt(d), seed, tensorIndex);
+        NDArray w2 = param(manager, new Shape(spec.projectionDim(), d), 1.0 / Math.sqrt(d), seed, tensorIndex);
+        return new ClmrNetwork(spec, manager, Collections.unmodifiableList(segments), w1, w2);
+    }
+
+    /** kaiming_uniform_(mode="fan_in", nonlinearity="relu"): bound sqrt(2) * sqrt(3 / fan_in). */
+    private static double heUniform(int fanIn) {
+        return Math.sqrt(6.0 / fanIn);
+    }
+
+    private static NDArray param(NDManager m, Shape shape, double bound, long seed, int[] tensorIndex) {
+        Rng rng = Rng.of(seed, INIT_STREAM, tensorIndex[0]++);
+        float[] data = new float[Math.toIntExact(shape.size())];
+        for (int i = 0; i < data.length; i++) {
+            data[i] = (float) rng.uniform(-bound, bound);
+        }
+        NDArray a = Tensors.upload(m, data, shape);
+        a.setRequiresGradient(true);
+        return a;
+    }
+
+    private static NDArray constant(NDManager m, int n, float v) {
+        float[] data = new float[n];
+        java.util.Arrays.fill(data, v);
+        NDArray a = Tensors.upload(m, data);
+        a.setRequiresGradient(true);
+        return a;
+    }
+
+    public ModelSpec spec() {
+        return spec;
+    }
+
+    /** The manager that owns the parameters (step scopes are its sub-managers). */
+    public NDManager manager() {
+        return manager;
+    }
+
+    public List<ConvBnSegment> segments() {
+        return segments;
+    }
+
+    /** Every trainable tensor in the fixed order: segments (conv w, b, BN w, b), then the head. */
+    public List<Param> params() {
+        List<Param> all = new ArrayList<>(encoderParams());
+        all.addAll(headParams());
+        return all;
+    }
+
+    /** The encoder's trainable tensors. */
+    public List<Param> encoderParams() {
+        List<Param> all = new ArrayList<>();
+        for (ConvBnSegment s : segments) {
+            all.addAll(s.params());
+        }
+        return all;
+    }
+
+    /** The projection head's two weight matrices, named as SimCLR's {@code projector}. */
+    public List<Param> headParams() {
+        return List.of(new Param("projector.0.weight", w1), new Param("projector.2.weight", w2));
+    }
+
+    /** Sum of the sizes of some params. */
+    public static long count(List<Param> params) {
+        return params.stream().mapToLong(Param::size).sum();
+    }
+
+    /** What one view's training forward keeps for its backward. */
+    public static final class ViewTape {
+        final int view;
+        final List<ConvBnSegment.Tape> tapes;
+        final NDArray h;
+        /** The projection, [B, projectionDim]. */
+        public final NDArray z;
+
+        ViewTape(int view, List<ConvBnSegment.Tape> tapes, NDArray h, NDArray z) {
+            this.view = view;
+            this.tapes = tapes;
+            this.h = h;
+            this.z = z;
+        }
+    }
+
+    /**
+     * Training forward of one view; autograd recording must be on.
+     *
+     * @param x [B, 1, L] in a step-scoped manager
+     */
+    public ViewTape forwardTrain(NDArray x, int view, BatchStats stats) {
+        List<ConvBnSegment.Tape> tapes = new ArrayList<>(segments.size());
+        NDArray a = x;
+        for (ConvBnSegment s : segments) {
+            ConvBnSegment.Tape t = s.forwardTrain(a, !tapes.isEmpty(), view, stats);
+            tapes.add(t);
+            a = t.output;                                            // [B, C, T/3...]
+        }
+        long batch = a.getShape().get(0);
+        NDArray h = a.stopGradient().reshape(batch, spec.encoderDim());  // [B, D]
+        h.setRequiresGradient(true);
+        return new ViewTape(view, tapes, h, project(h));
+    }
+
+    /** Back-propagates dL/dz of one view through the head and every segment, top first. */
+    public void backward(ViewTape tape, NDArray gradZ, BatchStats stats) {
+        JniUtils.backward((PtNDArray) tape.z, (PtNDArray) gradZ, false, false);
+        NDArray g = tape.h.getGradient();
+        g = g.reshape(g.getShape().get(0), g.getShape().get(1), 1);  // [B, D, 1]
+        for (int i = segments.size() - 1; i >= 0; i--) {
+            g = segments.get(i).backward(tape.tapes.get(i), g, tape.view, stats);
+        }
+    }
+
+    /**
+     * The ordinary alternative to {@link #forwardTrain}: one autograd graph through PyTorch's own
+     * {@code batch_norm} in training mode (local batch statistics; running statistics go to throw-away
+     * arrays). For the segmentation's tests and its overhead benchmark; a backward seeded on the returned
+     * z accumulates the same parameter gradients as the segmented pass.
+     *
+     * @param x [B, 1, L] in a step-scoped manager; autograd recording on
+     * @return z, [B, projectionDim]
+     */
+    public NDArray forwardWholeGraph(NDArray x) {
+        NDManager m = x.getManager();
+        NDArray a = x;
+        for (ConvBnSegment s : segments) {
+            List<Param> p = s.params();
+            NDArray y = JniUtils.convolution((PtNDArray) a, (PtNDArray) p.get(0).value(), (PtNDArray) p.get(1).value(),
+                    new Shape(s.index() == 0 ? 3 : 1), new Shape(s.index() == 0 ? 0 : 1), new Shape(1), 1);
+            NDArray bn = JniUtils.batchNorm((PtNDArray) y, (PtNDArray) m.zeros(new Shape(s.outChannels())),
+                    (PtNDArray) m.ones(new Shape(s.outChannels())), (PtNDArray) p.get(2).value(),
+                    (PtNDArray) p.get(3).value(), true, ConvBnSegment.MOMENTUM, ConvBnSegment.EPS);
+            a = JniUtils.relu((PtNDArray) bn);
+            if (s.pooled()) {
+                a = JniUtils.maxPool((PtNDArray) a, new Shape(ConvBnSegment.KERNEL), new Shape(ConvBnSegment.KERNEL),
+                        new Shape(0), false);
+            }
+        }
+        return project(a.reshape(a.getShape().get(0), spec.encoderDim()));
+    }
+
+    /** Inference: h = encoder(x) with running statistics, [B, D]. */
+    public NDArray encode(NDArray x) {
+        NDArray a = x;
+        for (ConvBnSegment s : segments) {
+            a = s.forwardEval(a);
+        }
+        return a.reshape(a.getShape().get(0), spec.encoderDim());
+    }
+
+    /** z = W2 ReLU(W1 h), [B, projectionDim]. */
+    public NDArray project(NDArray h) {
+        PtNDArray hidden = JniUtils.relu(JniUtils.linear((PtNDArray) h, (PtNDArray) w1, null));
+        return JniUtils.linear(hidden, (PtNDArray) w2, null);
+    }
+
+    /**
+     * SHA-256 (hex) of every parameter and batch-norm buffer in the fixed order (name, shape and
+     * little-endian float bits): equal fingerprints mean bit-identical models.
+     */
+    public String fingerprint() {
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            for (Param p : params()) {
+                update(md, p.name(), p.value().getShape().getShape(), p.value().toFloatArray());
+            }
+            for (ConvBnSegment s : segments) {
+                update(md, s.prefix() + ".1.running_mean", new long[] {s.outChannels()}, s.runningMean());
+                update(md, s.prefix() + ".1.running_var", new long[] {s.outChannels()}, s.runningVar());
+            }
+            return HexFormat.of().formatHex(md.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 missing from this JVM", e);
+        }
+    }
+
+    private static void update(MessageDigest md, String name, long[] shape, float[] data) {
+        md.update(name.getBytes(StandardCharsets.UTF_8));
+        ByteBuffer b = ByteBuffer.allocate(8 * shape.length + 4 * data.length).order(ByteOrder.LITTLE_ENDIAN);
+        for (long d : shape) {
+            b.putLong(d);
+        }
+        b.asFloatBuffer().put(data);
+        md.update(b.array());
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}

@@ -1,0 +1,147 @@
+package org.clmr.ops.model;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import org.clmr.data.augment.AugmentationChain;
+import org.clmr.ops.ConfigOptions;
+import org.clmr.protocol.checkpoint.CheckpointRecord;
+import org.clmr.protocol.checkpoint.DirectoryCheckpointStore;
+import org.clmr.protocol.config.ClmrConfig;
+import org.clmr.protocol.run.RunSpec;
+import org.clmr.worker.train.SyntheticViewSource;
+import org.clmr.worker.train.TrainListener;
+import org.clmr.worker.train.TrainSettings;
+import org.clmr.worker.train.Trainer;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code clmr train}: single-process pre-training on one device, resuming from the run directory's newest
+ * checkpoint. Until packed datasets land it trains on the generated tone set ({@link SyntheticViewSource}).
+ */
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = {"Pre-train SampleCNN + projection head with NT-Xent and Adam in this process (one device).",
+                "Resumes from the newest checkpoint in RUN-DIR/checkpoints. Trains on a generated tone set "
+                        + "(clmr.worker.train.synthetic-tracks tracks, augmented by clmr.run.augment) until packed "
+                        + "datasets are supported."})
+public final class TrainCommand implements Callable<Integer> {
+    /** The run id under RUN-DIR/checkpoints. */
+    static final String RUN_ID = "train";
+
+    @Mixin
+    ConfigOptions options;
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--preset", paramLabel = "P", description = "model preset: paper, small or tiny")
+    String preset;
+
+    @Option(names = "--batch", paramLabel = "B", description = "tracks per step (clmr.run.global-batch)")
+    Integer batch;
+
+    @Option(names = "--device", paramLabel = "D", description = "cpu, or cuda:N with the cuda build (clmr.worker.device)")
+    String device;
+
+    @ArgGroup(exclusive = true)
+    Length length;
+
+    static final class Length {
+        @Option(names = "--epochs", paramLabel = "E", description = "train E epochs (clmr.run.epochs)")
+        Integer epochs;
+
+        @Option(names = "--steps", paramLabel = "K", description = "train until K steps are complete")
+        Long steps;
+    }
+
+    @Option(names = "--run-dir", paramLabel = "DIR", defaultValue = "clmr-run",
+            description = "where checkpoints go (default ${DEFAULT-VALUE})")
+    Path runDir;
+
+    @Override
+    public Integer call() {
+        Map<String, Object> overrides = new HashMap<>();
+        if (preset != null) {
+            overrides.put("clmr.run.model.preset", preset);
+        }
+        if (batch != null) {
+            overrides.put("clmr.run.global-batch", batch);
+        }
+        if (device != null) {
+            overrides.put("clmr.worker.device", device);
+        }
+        if (length != null && length.epochs != null) {
+            overrides.put("clmr.run.epochs", length.epochs);
+        }
+        Config config = ConfigFactory.parseMap(overrides).withFallback(options.load()).resolve();
+        RunSpec run = RunSpec.from(config);
+        TrainSettings settings = TrainSettings.from(config);
+        PrintWriter out = spec.commandLine().getOut();
+        SyntheticViewSource source = new SyntheticViewSource(run.seed(), settings.syntheticTracks(), run.globalBatch(),
+                run.cropLength(), run.sampleRate(), AugmentationChain.from(run.augment()));
+        out.printf("clmr train: preset %s, batch %d, %d generated tracks (%d steps/epoch), device %s, run spec %s%n",
+                run.model().preset(), run.globalBatch(), settings.syntheticTracks(), source.stepsPerEpoch(),
+                settings.device(), run.hash());
+        DirectoryCheckpointStore store = new DirectoryCheckpointStore(runDir.resolve("checkpoints"));
+        try (Trainer trainer = new Trainer(run, settings, source, store, RUN_ID, ClmrConfig.hash(config), new Printer(out))) {
+            long target = length != null && length.steps != null ? length.steps : trainer.stepsForEpochs();
+            Trainer.Summary s = trainer.run(target);
+            out.printf("done: %d steps (epoch %d), %d skipped, weights %s, last checkpoint %s%n", s.steps(), s.epoch(),
+                    s.skipped(), s.fingerprint(), s.lastCheckpoint() == null ? "none" : s.lastCheckpoint().location());
+        } finally {
+            out.flush();
+        }
+        return 0;
+    }
+
+    /** Progress bar on a terminal, a line per interval and per checkpoint. */
+    private static final class Printer implements TrainListener {
+        private final PrintWriter out;
+        private final boolean terminal = System.console() != null;
+
+        Printer(PrintWriter out) {
+            this.out = out;
+        }
+
+        @Override
+        public void onStep(Trainer.StepReport r) {
+            if (terminal) {
+                out.printf("\r  step %d  loss %.4f%s   ", r.step(), r.loss(), r.applied() ? "" : " (skipped)");
+                out.flush();
+            }
+        }
+
+        @Override
+        public void onInterval(Trainer.IntervalReport r) {
+            int width = 30;
+            int done = (int) Math.min(width, width * r.step() / Math.max(1, r.targetSteps()));
+            out.printf("%s[%s%s] epoch %d step %d/%d loss %.4f %.1f samples/s data-wait %.0f%% skipped %d%n",
+                    terminal ? "\r" : "", "=".repeat(done), " ".repeat(width - done), r.epoch(), r.step(),
+                    r.targetSteps(), r.meanLoss(), r.samplesPerSecond(), 100 * r.dataWaitShare(), r.skipped());
+            out.flush();
+        }
+
+        @Override
+        public void onCheckpoint(CheckpointRecord r, String fingerprint) {
+            out.printf("checkpoint step %d -> %s (sha256 %s) weights %s%n", r.step(), r.location(),
+                    r.sha256().substring(0, 16), fingerprint);
+            out.flush();
+        }
+
+        @Override
+        public void onResume(CheckpointRecord r, String fingerprint) {
+            out.printf("resuming from step %d (%s), weights %s%n", r.step(), r.location(), fingerprint);
+            out.flush();
+        }
+    }
+}

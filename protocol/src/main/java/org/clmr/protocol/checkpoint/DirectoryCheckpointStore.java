@@ -1,0 +1,183 @@
+package org.clmr.protocol.checkpoint;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * A {@link CheckpointStore} in a directory: {@code <root>/<runId>/step-<step>.ckpt} holds the payload and
+ * {@code step-<step>.json} its record. A write goes to a temporary name, is forced to disk, read back and
+ * checked for size and SHA-256, and only then renamed into place (the record last), so a crash leaves
+ * either a complete checkpoint or none. Thread-safe: writes are serialised.
+ */
+public final class DirectoryCheckpointStore implements CheckpointStore {
+    private static final Pattern RUN_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final Path root;
+
+    /** A store rooted at {@code root} (created if absent). */
+    public DirectoryCheckpointStore(Path root) {
+        this.root = root;
+    }
+
+    /** The directory holding a run's checkpoints. */
+    public Path runDirectory(String runId) {
+        if (!RUN_ID.matcher(runId).matches()) {
+            throw new IllegalArgumentException("run id '" + runId + "' must match " + RUN_ID.pattern());
+        }
+        return root.resolve(runId);
+    }
+
+    @Override
+    public synchronized CheckpointRecord write(String runId, long step, int epoch, long generation,
+                                               String runSpecHash, byte[] payload) {
+        Path dir = runDirectory(runId);
+        String base = String.format("step-%012d", step);
+        Path target = dir.resolve(base + ".ckpt");
+        Path temp = dir.resolve("." + base + ".ckpt.tmp-" + ProcessHandle.current().pid());
+        try {
+            Files.createDirectories(dir);
+            writeAndForce(temp, payload);
+            byte[] back = Files.readAllBytes(temp);
+            String sha = CheckpointPayload.sha256Hex(payload);
+            if (back.length != payload.length || !CheckpointPayload.sha256Hex(back).equals(sha)) {
+                Files.deleteIfExists(temp);
+                throw new CheckpointCorruptException("checkpoint " + temp + " read back " + back.length
+                        + " bytes with another SHA-256 than the " + payload.length + " written; check the disk");
+            }
+            move(temp, target);
+            CheckpointRecord record = new CheckpointRecord(runId, step, epoch, generation, payload.length, sha,
+                    Instant.now(), runSpecHash, target.toString());
+            Path recordTemp = dir.resolve("." + base + ".json.tmp-" + ProcessHandle.current().pid());
+            writeAndForce(recordTemp, JSON.writeValueAsBytes(toJson(record)));
+            move(recordTemp, dir.resolve(base + ".json"));
+            forceDirectory(dir);
+            return record;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write checkpoint " + target + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public byte[] read(CheckpointRecord record) {
+        Path file = Path.of(record.location());
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new CheckpointCorruptException("checkpoint " + file + " is unreadable: " + e.getMessage());
+        }
+        if (bytes.length != record.sizeBytes()) {
+            throw new CheckpointCorruptException("checkpoint " + file + " has " + bytes.length + " bytes, its record says "
+                    + record.sizeBytes() + "; resume from an older checkpoint");
+        }
+        String sha = CheckpointPayload.sha256Hex(bytes);
+        if (!sha.equals(record.sha256())) {
+            throw new CheckpointCorruptException("checkpoint " + file + " has SHA-256 " + sha + ", its record says "
+                    + record.sha256() + "; resume from an older checkpoint");
+        }
+        return bytes;
+    }
+
+    @Override
+    public List<CheckpointRecord> list(String runId) {
+        Path dir = runDirectory(runId);
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        List<CheckpointRecord> records = new ArrayList<>();
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path p : (Iterable<Path>) files::iterator) {
+                String name = p.getFileName().toString();
+                if (name.startsWith("step-") && name.endsWith(".json")) {
+                    records.add(fromJson(JSON.readTree(p.toFile()), p));
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list checkpoints in " + dir + ": " + e.getMessage(), e);
+        }
+        records.sort(Comparator.comparingLong(CheckpointRecord::step));
+        return records;
+    }
+
+    @Override
+    public synchronized void delete(CheckpointRecord record) {
+        Path file = Path.of(record.location());
+        String base = file.getFileName().toString().replaceFirst("\\.ckpt$", "");
+        try {
+            // the record goes first: a checkpoint without a record is invisible, never half-listed
+            Files.deleteIfExists(file.resolveSibling(base + ".json"));
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete checkpoint " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static ObjectNode toJson(CheckpointRecord r) {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("runId", r.runId());
+        o.put("step", r.step());
+        o.put("epoch", r.epoch());
+        o.put("generation", r.generation());
+        o.put("sizeBytes", r.sizeBytes());
+        o.put("sha256", r.sha256());
+        o.put("createdAt", r.createdAt().toString());
+        o.put("runSpecHash", r.runSpecHash());
+        o.put("file", Path.of(r.location()).getFileName().toString());
+        return o;
+    }
+
+    private static CheckpointRecord fromJson(JsonNode o, Path recordFile) {
+        String file = o.path("file").asText();
+        if (file.isEmpty() || !o.has("sha256") || !o.has("sizeBytes")) {
+            throw new CheckpointCorruptException("checkpoint record " + recordFile + " is incomplete; delete it");
+        }
+        return new CheckpointRecord(o.path("runId").asText(), o.path("step").asLong(), o.path("epoch").asInt(),
+                o.path("generation").asLong(), o.path("sizeBytes").asLong(), o.path("sha256").asText(),
+                Instant.parse(o.path("createdAt").asText()), o.path("runSpecHash").asText(),
+                recordFile.resolveSibling(file).toString());
+    }
+
+    private static void writeAndForce(Path file, byte[] bytes) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            ByteBuffer buf = ByteBuffer.wrap(bytes);
+            while (buf.hasRemaining()) {
+                ch.write(buf);
+            }
+            ch.force(true);
+        }
+    }
+
+    private static void move(Path from, Path to) throws IOException {
+        try {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
+    private static void forceDirectory(Path dir) {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException e) {
+            // some file systems cannot open a directory for fsync; the renames are still ordered
+        }
+    }
+}
