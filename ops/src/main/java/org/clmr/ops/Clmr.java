@@ -16,6 +16,8 @@ import picocli.CommandLine.Command;
         subcommands = {
                 ConfigCommand.class,
                 org.clmr.ops.eval.MetricsCommand.class,
+                org.clmr.ops.eval.EvaluateCommand.class,
+                org.clmr.ops.eval.EmbedCommand.class,
                 org.clmr.ops.cluster.CoordinatorCommand.class,
                 org.clmr.ops.cluster.StatusCommand.class,
                 org.clmr.ops.cluster.ControlCommand.class,
