@@ -47,7 +47,8 @@ public final class Plots {
             values.add(stats.get(t).mean());
             errors.add(stats.get(t).std());
         }
-        int width = Math.max(800, 60 + 22 * names.size());
+        // wide enough for every bar and for the whole title (about 11 px per character of the bold 16 pt font)
+        int width = Math.max(Math.max(800, 60 + 22 * names.size()), 40 + 11 * title.length());
         CategoryChart chart = new CategoryChartBuilder().width(width).height(520).title(title)
                 .xAxisTitle("tag").yAxisTitle("ROC-AUC (test)").build();
         Styler s = chart.getStyler();
