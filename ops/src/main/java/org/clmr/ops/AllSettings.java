@@ -10,6 +10,7 @@ final class AllSettings {
 
     static void validate(Config config) {
         RunSpec.from(config);
+        org.clmr.eval.EvalSettings.from(config);
         org.clmr.coordinator.CoordinatorSettings.from(config);
         org.clmr.worker.collective.AeronSettings.from(config);
         org.clmr.data.DataSettings.from(config);

@@ -15,6 +15,9 @@ import picocli.CommandLine.Command;
         description = "Contrastive Learning of Musical Representations, trained as an elastic cluster.",
         subcommands = {
                 ConfigCommand.class,
+                org.clmr.ops.eval.MetricsCommand.class,
+                org.clmr.ops.eval.EvaluateCommand.class,
+                org.clmr.ops.eval.EmbedCommand.class,
                 org.clmr.ops.cluster.CoordinatorCommand.class,
                 org.clmr.ops.cluster.StatusCommand.class,
                 org.clmr.ops.cluster.ControlCommand.class,

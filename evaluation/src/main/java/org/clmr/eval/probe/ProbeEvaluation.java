@@ -1,0 +1,129 @@
+package org.clmr.eval.probe;
+
+import org.clmr.eval.features.FeatureSet;
+import org.clmr.eval.metrics.TaggingMetrics;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Linear evaluation over several seeds: for each seed a class-balanced label subset of the training
+ * clips (when the fraction is below 1), a head trained with early stopping on the validation clips, and
+ * its tag-wise and clip-wise metrics on the test clips. Runs on the caller's thread.
+ */
+public final class ProbeEvaluation {
+    private ProbeEvaluation() {
+    }
+
+    /** Progress of an evaluation: which seed, and each epoch. */
+    public interface Listener {
+        /** A head with {@code seed} (the {@code index}-th of {@code total}) starts on {@code trainClips} clips. */
+        void onRunStart(int index, int total, long seed, int trainClips);
+
+        /** An epoch of the current head ended. */
+        void onEpoch(EpochRecord record);
+    }
+
+    /**
+     * One seed's head and its test metrics.
+     *
+     * @param seed         the head's seed
+     * @param trainClips   training clips it saw (after the label fraction)
+     * @param trainWindows training windows (its examples)
+     * @param bestEpoch    the epoch whose head was kept
+     * @param curve        the validation curve
+     * @param test         metrics on the test clips
+     * @param testScores   the kept head's test scores [clips][tags], windows averaged
+     */
+    public record Run(long seed, int trainClips, int trainWindows, int bestEpoch, List<EpochRecord> curve,
+                      TaggingMetrics test, double[][] testScores) {
+    }
+
+    /**
+     * Mean and sample standard deviation (n - 1; 0 for one run) of one number over runs.
+     *
+     * @param mean mean over runs
+     * @param std  sample standard deviation
+     */
+    public record Stat(double mean, double std) {
+        /** Of the given values. */
+        public static Stat of(double[] values) {
+            double mean = 0;
+            for (double v : values) {
+                mean += v;
+            }
+            mean /= values.length;
+            double ss = 0;
+            for (double v : values) {
+                ss += (v - mean) * (v - mean);
+            }
+            return new Stat(mean, values.length > 1 ? Math.sqrt(ss / (values.length - 1)) : 0.0);
+        }
+    }
+
+    /**
+     * Every seed's run.
+     *
+     * @param spec          the head and its training
+     * @param labelFraction fraction of labelled training clips, in (0, 1]
+     * @param runs          one per seed
+     */
+    public record Result(ProbeSpec spec, double labelFraction, List<Run> runs) {
+        public Stat tagRocAuc() {
+            return Stat.of(runs.stream().mapToDouble(r -> r.test().tagRocAucMean()).toArray());
+        }
+
+        public Stat tagPrAuc() {
+            return Stat.of(runs.stream().mapToDouble(r -> r.test().tagPrAucMean()).toArray());
+        }
+
+        public Stat clipRocAuc() {
+            return Stat.of(runs.stream().mapToDouble(r -> r.test().clipRocAucMean()).toArray());
+        }
+
+        public Stat clipPrAuc() {
+            return Stat.of(runs.stream().mapToDouble(r -> r.test().clipPrAucMean()).toArray());
+        }
+
+        /** Per tag, its ROC-AUC over runs (NaN where undefined on the test clips). */
+        public List<Stat> perTagRocAuc() {
+            return perTag(true);
+        }
+
+        /** Per tag, its average precision over runs (NaN where undefined on the test clips). */
+        public List<Stat> perTagPrAuc() {
+            return perTag(false);
+        }
+
+        private List<Stat> perTag(boolean roc) {
+            int tags = runs.get(0).test().tags().size();
+            List<Stat> out = new ArrayList<>(tags);
+            for (int t = 0; t < tags; t++) {
+                final int tag = t;
+                out.add(Stat.of(runs.stream().mapToDouble(r -> (roc ? r.test().tagRocAuc() : r.test().tagPrAuc())[tag]).toArray()));
+            }
+            return out;
+        }
+    }
+
+    /**
+     * Trains and tests {@code seeds} heads with seeds {@code firstSeed, firstSeed + 1, ...}.
+     */
+    public static Result run(FeatureSet train, FeatureSet valid, FeatureSet test, ProbeSpec spec, double labelFraction,
+                             int seeds, long firstSeed, Listener listener) {
+        if (!train.tags().equals(test.tags())) {
+            throw new IllegalArgumentException("training and test features differ in tags");
+        }
+        List<Run> runs = new ArrayList<>();
+        for (int k = 0; k < seeds; k++) {
+            long seed = firstSeed + k;
+            FeatureSet used = labelFraction < 1.0 ? train.subset(LabelSubset.classBalanced(train.labels(), labelFraction, seed)) : train;
+            listener.onRunStart(k, seeds, seed, used.clips());
+            ProbeTrainer.Trained trained = ProbeTrainer.train(used, valid, spec, seed, listener::onEpoch);
+            double[][] scores = ProbeTrainer.clipScores(trained.head(), test);
+            TaggingMetrics metrics = TaggingMetrics.compute(test.labels(), scores, test.tags(), test.ids());
+            runs.add(new Run(seed, used.clips(), used.windows(), trained.bestEpoch(), trained.curve(), metrics, scores));
+        }
+        return new Result(spec, labelFraction, List.copyOf(runs));
+    }
+}
