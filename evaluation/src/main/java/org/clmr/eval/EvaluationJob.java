@@ -1,5 +1,7 @@
 package org.clmr.eval;
 
+import org.clmr.protocol.Sha256;
+
 import org.clmr.data.dataset.PackedDataset;
 import org.clmr.data.dataset.Split;
 import org.clmr.data.prepare.Progress;
@@ -17,13 +19,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -148,10 +146,6 @@ public final class EvaluationJob {
     }
 
     private static String sha256(String s) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 missing from this JVM", e);
-        }
+        return Sha256.hex(s);
     }
 }

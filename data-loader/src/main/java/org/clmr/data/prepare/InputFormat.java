@@ -1,5 +1,7 @@
 package org.clmr.data.prepare;
 
+import org.clmr.protocol.Sha256;
+
 import org.clmr.data.dataset.Skipped;
 import org.clmr.data.dataset.Split;
 import org.clmr.protocol.UserError;
@@ -9,8 +11,6 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -282,13 +282,9 @@ public enum InputFormat {
 
     /** 80/10/10 from the first byte of SHA-256(id): stable, independent of order and machine. */
     static Split hashSplit(String id) {
-        try {
-            int b = MessageDigest.getInstance("SHA-256").digest(id.getBytes(StandardCharsets.UTF_8))[0] & 0xFF;
-            int bucket = b % 10;
-            return bucket < 8 ? Split.TRAIN : bucket == 8 ? Split.VALID : Split.TEST;
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        byte[] id8 = id.getBytes(StandardCharsets.UTF_8);
+        int bucket = (Sha256.digest(id8, 0, id8.length)[0] & 0xFF) % 10;
+        return bucket < 8 ? Split.TRAIN : bucket == 8 ? Split.VALID : Split.TEST;
     }
 
     private static List<String> readLines(Path file) {

@@ -1,5 +1,7 @@
 package org.clmr.protocol.checkpoint;
 
+import org.clmr.protocol.Sha256;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -9,8 +11,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
@@ -219,12 +219,6 @@ public record CheckpointPayload(int epoch, long step, String runSpecJson, String
     }
 
     private static byte[] sha256(byte[] bytes, int offset, int length) {
-        try {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            md.update(bytes, offset, length);
-            return md.digest();
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 missing from this JVM", e);
-        }
+        return Sha256.digest(bytes, offset, length);
     }
 }

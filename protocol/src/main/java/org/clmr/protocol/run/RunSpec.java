@@ -1,5 +1,7 @@
 package org.clmr.protocol.run;
 
+import org.clmr.protocol.Sha256;
+
 import com.fasterxml.jackson.annotation.JsonAutoDetect;
 import com.fasterxml.jackson.annotation.PropertyAccessor;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -10,10 +12,6 @@ import com.typesafe.config.Config;
 import org.clmr.protocol.CborSerializable;
 import org.clmr.protocol.config.ConfigReader;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 
 /**
  * The immutable description of a training run: everything that decides what a step computes. Its
@@ -71,11 +69,6 @@ public record RunSpec(ModelSpec model, int sampleRate, int globalBatch, int epoc
 
     /** SHA-256 (hex) of {@link #canonicalJson()}: same values, same hash, on any JVM. */
     public String hash() {
-        try {
-            byte[] d = MessageDigest.getInstance("SHA-256").digest(canonicalJson().getBytes(StandardCharsets.UTF_8));
-            return HexFormat.of().formatHex(d);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 missing from this JVM", e);
-        }
+        return Sha256.hex(canonicalJson());
     }
 }
