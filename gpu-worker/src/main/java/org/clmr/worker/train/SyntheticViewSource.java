@@ -2,6 +2,7 @@ package org.clmr.worker.train;
 
 import org.clmr.data.ViewTransform;
 import org.clmr.data.random.Rng;
+import org.clmr.protocol.UserError;
 
 /**
  * A generated, deterministic stand-in for a dataset: track t is a chord of two harmonic tones whose
@@ -22,7 +23,8 @@ public final class SyntheticViewSource implements ViewPairSource {
 
     public SyntheticViewSource(long seed, int tracks, int batch, int length, int sampleRate, ViewTransform transform) {
         if (batch < 2 || tracks < batch) {
-            throw new IllegalArgumentException("need 2 <= batch (" + batch + ") <= tracks (" + tracks + ")");
+            throw new UserError("the global batch (" + batch + ") must lie in [2, " + tracks + "], the tracks of the"
+                    + " generated tone set; lower --batch or raise clmr.worker.train.synthetic-tracks");
         }
         this.seed = seed;
         this.tracks = tracks;
