@@ -156,12 +156,20 @@ public final class ConvBnSegment {
         NDArray value = y.stopGradient();
         long count = value.getShape().get(0) * value.getShape().get(2);
         int c = outChannels;
+        // The sum of squares comes from the local batch centred on its own mean m (sum (y - m)^2, plus
+        // m (2 sum y - n m) in double): a float sum of y^2 would lose the variance to cancellation where
+        // |mean| >> std, and the statistics of a split batch would then differ from the whole batch's by
+        // far more than rounding.
         float[] s1 = value.sum(new int[] {0, 2}).toFloatArray();
-        float[] s2 = value.square().sum(new int[] {0, 2}).toFloatArray();
+        float[] shift = new float[c];
+        for (int i = 0; i < c; i++) {
+            shift[i] = (float) (s1[i] / (double) count);
+        }
+        float[] s2 = value.sub(Tensors.upload(m, shift, new Shape(1, c, 1))).square().sum(new int[] {0, 2}).toFloatArray();
         double[] local = new double[2 * c + 1];
         for (int i = 0; i < c; i++) {
             local[i] = s1[i];
-            local[c + i] = s2[i];
+            local[c + i] = s2[i] + shift[i] * (2.0 * s1[i] - count * (double) shift[i]);
         }
         local[2 * c] = count;
         double[] global = stats.reduceMoments(view, index, local);
