@@ -2,6 +2,9 @@ package org.clmr.worker.step;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
 import org.clmr.protocol.run.ModelSpec;
 import org.clmr.protocol.run.OptimizerSpec;
 import org.clmr.worker.collective.Collective;
@@ -10,7 +13,9 @@ import org.clmr.worker.model.ClmrNetwork;
 import org.clmr.worker.model.ClmrStep;
 import org.clmr.worker.model.ConvBnSegment;
 import org.clmr.worker.model.Gradients;
+import org.clmr.worker.model.NtXent;
 import org.clmr.worker.model.Param;
+import org.clmr.worker.model.Tensors;
 import org.clmr.worker.train.SyntheticViewSource;
 import org.clmr.worker.train.ViewPairSource.ViewPairs;
 import org.junit.jupiter.api.BeforeAll;
@@ -228,6 +233,59 @@ class DistributedStepTest {
                 double s = maxAbs(whole.firstRunningStats().get(i), r.firstRunningStats().get(i));
                 assertTrue(s < 1e-5, name + ": running statistics " + i + " differ by " + s);
             }
+        }
+    }
+
+    /**
+     * The shortcut many implementations take: remote embeddings enter the loss as constants, so each rank
+     * back-propagates only its own anchors' gradient w.r.t. its own rows (no sum over ranks of the
+     * gradients w.r.t. gathered rows). It misses every term where a rank's rows are another rank's
+     * negatives or positives: its gradient is not that of the global loss, and this suite tells them apart.
+     */
+    @Test
+    void shouldTellTheExactGradientFromTheConstantRemoteEmbeddingsShortcut() {
+        int[] shares = {B / 2, B / 2};
+        float[] exact = train(shares).get(0).gradients().get(0);
+        List<float[]> shortcut = Ranks.run(2, c -> shortcutGradients(c, shares));
+        assertTrue(Arrays.equals(shortcut.get(0), shortcut.get(1)), "summed over ranks");
+        float[] wrong = shortcut.get(0);
+        double largest = maxAbs(exact, 0, exact.length);
+        double diff = maxAbs(exact, wrong);
+        assertTrue(diff > 1e-2 * largest, "the shortcut's gradient differs from the exact one by only " + diff
+                + " at scale " + largest + ": the equivalence test could not catch it");
+    }
+
+    /** One step's parameter gradients, summed over ranks, with the shortcut's loss gradient. */
+    static float[] shortcutGradients(Collective c, int[] shares) {
+        try (ClmrNetwork net = ClmrNetwork.create(TINY, SEED, Device.cpu());
+             NDManager scope = net.manager().newSubManager()) {
+            StepCollective ops = new StepCollective(c, 0, 0);
+            int offset = c.rank() * shares[0];
+            int own = shares[c.rank()];
+            ViewPairs pairs = slice(0).load(offset, own);
+            Shape shape = new Shape(own, 1, TINY.inputLength());
+            JniUtils.setGradMode(true);
+            ClmrNetwork.ViewTape v1 = net.forwardTrain(Tensors.upload(scope, pairs.first(), shape), 0, ops);
+            ClmrNetwork.ViewTape v2 = net.forwardTrain(Tensors.upload(scope, pairs.second(), shape), 1, ops);
+            int dim = TINY.projectionDim();
+            float[] local = concat(List.of(v1.z.toFloatArray(), v2.z.toFloatArray()));
+            int[] rowCounts = {2 * shares[0] * dim, 2 * shares[1] * dim};
+            float[] z = ops.allGather(local, rowCounts);
+            int[] anchors = new int[2 * own];
+            for (int i = 0; i < anchors.length; i++) {
+                anchors[i] = 2 * offset + i;
+            }
+            float[] g = NtXent.compute(z, dim, anchors,
+                    NtXent.pairedPositives(shares), 2 * B, TAU).gradient();
+            int from = 2 * offset * dim;
+            int half = own * dim;
+            Shape rows = new Shape(own, dim);
+            net.backward(v1, Tensors.upload(scope, Arrays.copyOfRange(g, from, from + half), rows), ops);
+            net.backward(v2, Tensors.upload(scope, Arrays.copyOfRange(g, from + half, from + 2 * half), rows), ops);
+            JniUtils.setGradMode(false);
+            float[] flat = Gradients.flatten(net.params());
+            ops.allReduceSum(flat);
+            return flat;
         }
     }
 }
