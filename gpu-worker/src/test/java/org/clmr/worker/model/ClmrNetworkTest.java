@@ -86,7 +86,7 @@ class ClmrNetworkTest {
                     rv.add(m.ones(new Shape(s.outChannels())));
                 }
                 for (int v = 0; v < 2; v++) {
-                    NDArray a = m.create(x[v], new Shape(batch, 1, 81));
+                    NDArray a = Tensors.upload(m, x[v], new Shape(batch, 1, 81));
                     for (ConvBnSegment s : net.segments()) {
                         List<Param> p = s.params();
                         NDArray y = JniUtils.convolution((PtNDArray) a, (PtNDArray) p.get(0).value(),
@@ -102,7 +102,7 @@ class ClmrNetworkTest {
                     }
                     NDArray z = net.project(a.reshape(batch, 8));
                     zWhole[v] = z.toFloatArray();
-                    JniUtils.backward((PtNDArray) z, (PtNDArray) m.create(gz[v], new Shape(batch, 5)), false, false);
+                    JniUtils.backward((PtNDArray) z, (PtNDArray) Tensors.upload(m, gz[v], new Shape(batch, 5)), false, false);
                 }
                 rm.forEach(r -> runningMean.add(r.toFloatArray()));
                 rv.forEach(r -> runningVar.add(r.toFloatArray()));
@@ -114,9 +114,9 @@ class ClmrNetworkTest {
             float[][] zSeg = new float[2][];
             try (GradientCollector c = Engine.getEngine("PyTorch").newGradientCollector()) {
                 for (int v = 0; v < 2; v++) {
-                    ClmrNetwork.ViewTape t = net.forwardTrain(m.create(x[v], new Shape(batch, 1, 81)), v, BatchStats.LOCAL);
+                    ClmrNetwork.ViewTape t = net.forwardTrain(Tensors.upload(m, x[v], new Shape(batch, 1, 81)), v, BatchStats.LOCAL);
                     zSeg[v] = t.z.toFloatArray();
-                    net.backward(t, m.create(gz[v], new Shape(batch, 5)), BatchStats.LOCAL);
+                    net.backward(t, Tensors.upload(m, gz[v], new Shape(batch, 5)), BatchStats.LOCAL);
                 }
             }
             List<float[]> segGrads = grads(net);
