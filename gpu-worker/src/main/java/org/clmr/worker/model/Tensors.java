@@ -28,9 +28,8 @@ public final class Tensors {
 
     /** Overwrites {@code target}'s values in place (its storage, and gradient tracking, stay as they are). */
     public static void overwrite(NDArray target, float[] data) {
-        try (NDArray src = upload(target.getManager(), data, target.getShape())) {
-            target.muli(0).addi(src);
-        }
+        // a copy, not target * 0 + data: a target holding NaN or infinity must come out clean
+        target.set(java.nio.FloatBuffer.wrap(data));
     }
 
     /**

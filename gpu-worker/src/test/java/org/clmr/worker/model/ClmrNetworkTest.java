@@ -149,6 +149,16 @@ class ClmrNetworkTest {
         }
     }
 
+    @Test
+    void shouldOverwriteATensorHoldingNaNWithCleanValues() {
+        try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+            NDArray t = Tensors.upload(m, new float[] {Float.NaN, Float.POSITIVE_INFINITY, 1f}, new Shape(3));
+            t.setRequiresGradient(true);
+            Tensors.overwrite(t, new float[] {0.5f, -2f, 3f});
+            assertArrayEqualsExactly(new float[] {0.5f, -2f, 3f}, t.toFloatArray());
+        }
+    }
+
     private static void assertArrayEqualsExactly(float[] a, float[] b) {
         assertEquals(a.length, b.length);
         for (int i = 0; i < a.length; i++) {
