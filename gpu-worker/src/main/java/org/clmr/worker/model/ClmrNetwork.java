@@ -3,6 +3,7 @@ package org.clmr.worker.model;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
@@ -48,6 +49,15 @@ public final class ClmrNetwork implements AutoCloseable {
 
     /** A freshly initialised network: same (spec, seed), same weights on any JVM and device. */
     public static ClmrNetwork create(ModelSpec spec, long seed, Device device) {
+        return create(spec, seed, device, DataType.FLOAT32);
+    }
+
+    /**
+     * As {@link #create(ModelSpec, long, Device)} with parameters of {@code type}: FLOAT32 for training,
+     * FLOAT64 (the same initial values, widened) for gradient checks against finite differences; the
+     * training forward and backward follow the parameters' type.
+     */
+    public static ClmrNetwork create(ModelSpec spec, long seed, Device device, DataType type) {
         spec.validated();
         NDManager manager = NDManager.newBaseManager(device, "PyTorch");
         int[] tensorIndex = {0};
@@ -59,16 +69,16 @@ public final class ClmrNetwork implements AutoCloseable {
             boolean last = i == widths.size() + 1;
             int out = stem ? spec.stemChannels() : last ? in : widths.get(i - 1);
             int fanIn = in * ConvBnSegment.KERNEL;
-            NDArray w = param(manager, new Shape(out, in, ConvBnSegment.KERNEL), heUniform(fanIn), seed, tensorIndex);
-            NDArray b = param(manager, new Shape(out), 1.0 / Math.sqrt(fanIn), seed, tensorIndex);
-            NDArray g = constant(manager, out, 1f);
-            NDArray beta = constant(manager, out, 0f);
+            NDArray w = param(manager, new Shape(out, in, ConvBnSegment.KERNEL), heUniform(fanIn), seed, tensorIndex, type);
+            NDArray b = param(manager, new Shape(out), 1.0 / Math.sqrt(fanIn), seed, tensorIndex, type);
+            NDArray g = constant(manager, out, 1f, type);
+            NDArray beta = constant(manager, out, 0f, type);
             segments.add(new ConvBnSegment(i, in, out, stem ? 3 : 1, stem ? 0 : 1, !stem && !last, w, b, g, beta));
             in = out;
         }
         int d = spec.encoderDim();
-        NDArray w1 = param(manager, new Shape(d, d), 1.0 / Math.sqrt(d), seed, tensorIndex);
-        NDArray w2 = param(manager, new Shape(spec.projectionDim(), d), 1.0 / Math.sqrt(d), seed, tensorIndex);
+        NDArray w1 = param(manager, new Shape(d, d), 1.0 / Math.sqrt(d), seed, tensorIndex, type);
+        NDArray w2 = param(manager, new Shape(spec.projectionDim(), d), 1.0 / Math.sqrt(d), seed, tensorIndex, type);
         return new ClmrNetwork(spec, manager, Collections.unmodifiableList(segments), w1, w2);
     }
 
@@ -77,23 +87,29 @@ public final class ClmrNetwork implements AutoCloseable {
         return Math.sqrt(6.0 / fanIn);
     }
 
-    private static NDArray param(NDManager m, Shape shape, double bound, long seed, int[] tensorIndex) {
+    private static NDArray param(NDManager m, Shape shape, double bound, long seed, int[] tensorIndex, DataType type) {
         Rng rng = Rng.of(seed, INIT_STREAM, tensorIndex[0]++);
         float[] data = new float[Math.toIntExact(shape.size())];
         for (int i = 0; i < data.length; i++) {
             data[i] = (float) rng.uniform(-bound, bound);
         }
-        NDArray a = Tensors.upload(m, data, shape);
-        a.setRequiresGradient(true);
-        return a;
+        return leaf(Tensors.upload(m, data, shape), type);
     }
 
-    private static NDArray constant(NDManager m, int n, float v) {
+    private static NDArray constant(NDManager m, int n, float v, DataType type) {
         float[] data = new float[n];
         java.util.Arrays.fill(data, v);
-        NDArray a = Tensors.upload(m, data);
-        a.setRequiresGradient(true);
-        return a;
+        return leaf(Tensors.upload(m, data), type);
+    }
+
+    private static NDArray leaf(NDArray a, DataType type) {
+        NDArray typed = a;
+        if (type != DataType.FLOAT32) {
+            typed = a.toType(type, true);
+            a.close();
+        }
+        typed.setRequiresGradient(true);
+        return typed;
     }
 
     public ModelSpec spec() {

@@ -2,6 +2,7 @@ package org.clmr.worker.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
@@ -156,37 +157,48 @@ public final class ConvBnSegment {
         NDArray value = y.stopGradient();
         long count = value.getShape().get(0) * value.getShape().get(2);
         int c = outChannels;
-        float[] s1 = value.sum(new int[] {0, 2}).toFloatArray();
-        float[] s2 = value.square().sum(new int[] {0, 2}).toFloatArray();
+        // The sum of squares comes from the local batch centred on its own mean m (sum (y - m)^2, plus
+        // m (2 sum y - n m) in double): a float sum of y^2 would lose the variance to cancellation where
+        // |mean| >> std, and the statistics of a split batch would then differ from the whole batch's by
+        // far more than rounding.
+        DataType type = value.getDataType();
+        double[] s1 = Tensors.download(value.sum(new int[] {0, 2}));
+        double[] shift = new double[c];
+        for (int i = 0; i < c; i++) {
+            shift[i] = Tensors.round(s1[i] / count, type);
+        }
+        double[] s2 = Tensors.download(value.sub(Tensors.upload(m, shift, new Shape(1, c, 1), type)).square()
+                .sum(new int[] {0, 2}));
         double[] local = new double[2 * c + 1];
         for (int i = 0; i < c; i++) {
             local[i] = s1[i];
-            local[c + i] = s2[i];
+            local[c + i] = s2[i] + shift[i] * (2.0 * s1[i] - count * shift[i]);
         }
         local[2 * c] = count;
         double[] global = stats.reduceMoments(view, index, local);
         double n = global[2 * c];
         double[] mean = new double[c];
-        float[] meanF = new float[c];
-        float[] varF = new float[c];
+        double[] meanT = new double[c];   // the statistics as the tensors' type holds them
+        double[] varT = new double[c];
         for (int i = 0; i < c; i++) {
             mean[i] = global[i] / n;
             double var = Math.max(global[c + i] / n - mean[i] * mean[i], 0);
-            meanF[i] = (float) mean[i];
-            varF[i] = (float) var;
+            meanT[i] = Tensors.round(mean[i], type);
+            varT[i] = Tensors.round(var, type);
+            float meanF = (float) mean[i];
             float unbiased = (float) (n > 1 ? var * n / (n - 1) : var);
-            runningMean[i] = (1 - MOMENTUM) * runningMean[i] + MOMENTUM * meanF[i];
+            runningMean[i] = (1 - MOMENTUM) * runningMean[i] + MOMENTUM * meanF;
             runningVar[i] = (1 - MOMENTUM) * runningVar[i] + MOMENTUM * unbiased;
         }
         batchesTracked++;
         // Normalisation by PyTorch's fused batch_norm in inference form, fed the (global) statistics; the
         // gradient w.r.t. those statistics follows from the local BN weight/bias gradients (see backward),
         // which per-view leaf copies of gamma and beta collect separately from the accumulated ones.
-        float[] g = gamma.toFloatArray();
+        double[] g = Tensors.download(gamma);
         double[] invStd = new double[c];
         double[] gammaInvStd = new double[c];
         for (int i = 0; i < c; i++) {
-            invStd[i] = 1 / Math.sqrt(varF[i] + (double) EPS);
+            invStd[i] = 1 / Math.sqrt(varT[i] + (double) EPS);
             gammaInvStd[i] = g[i] * invStd[i];
         }
         NDArray leaf = y.stopGradient();
@@ -195,8 +207,9 @@ public final class ConvBnSegment {
         gammaLeaf.setRequiresGradient(true);
         NDArray betaLeaf = scoped(beta.stopGradient(), m);
         betaLeaf.setRequiresGradient(true);
-        NDArray bn = JniUtils.batchNorm((PtNDArray) leaf, (PtNDArray) Tensors.upload(m, meanF),
-                (PtNDArray) Tensors.upload(m, varF), (PtNDArray) gammaLeaf, (PtNDArray) betaLeaf, false, MOMENTUM, EPS);
+        Shape channels = new Shape(c);
+        NDArray bn = JniUtils.batchNorm((PtNDArray) leaf, (PtNDArray) Tensors.upload(m, meanT, channels, type),
+                (PtNDArray) Tensors.upload(m, varT, channels, type), (PtNDArray) gammaLeaf, (PtNDArray) betaLeaf, false, MOMENTUM, EPS);
         NDArray out = activate(bn);
         return new Tape(inputGrad ? in : null, y, value, leaf, gammaLeaf, betaLeaf, mean, gammaInvStd, invStd, n, out);
     }
@@ -215,8 +228,8 @@ public final class ConvBnSegment {
         JniUtils.backward((PtNDArray) t.output, (PtNDArray) gradOutput, false, false);
         int c = outChannels;
         NDArray gy = t.convLeaf.getGradient();                      // [B, C, T], = dL/dbn * gamma * invstd
-        float[] dGamma = t.gammaLeaf.getGradient().toFloatArray();  // sum dL/dbn * xhat, this view only
-        float[] dBeta = t.betaLeaf.getGradient().toFloatArray();    // sum dL/dbn
+        double[] dGamma = Tensors.download(t.gammaLeaf.getGradient());  // sum dL/dbn * xhat, this view only
+        double[] dBeta = Tensors.download(t.betaLeaf.getGradient());    // sum dL/dbn
         accumulate(gamma, dGamma);
         accumulate(beta, dBeta);
         // xhat = (y - mean) invstd, so dL/dmean = -gamma invstd sum(dL/dbn) and
@@ -229,23 +242,24 @@ public final class ConvBnSegment {
         double[] global = stats.reduceGradients(view, index, local);
         // mean = S1/N and var = S2/N - mean^2, so dmean/dy = 1/N and dvar/dy = 2 (y - mean) / N:
         // dL/dy = gy + a + b y with a = (Gmean - 2 mean Gvar) / N and b = 2 Gvar / N, per channel
-        float[] a = new float[c];
-        float[] b = new float[c];
+        double[] a = new double[c];
+        double[] b = new double[c];
         for (int i = 0; i < c; i++) {
-            a[i] = (float) ((global[i] - 2 * t.mean[i] * global[c + i]) / t.count);
-            b[i] = (float) (2 * global[c + i] / t.count);
+            a[i] = (global[i] - 2 * t.mean[i] * global[c + i]) / t.count;
+            b[i] = 2 * global[c + i] / t.count;
         }
         NDManager m = gy.getManager();
-        NDArray dy = t.convValue.mul(Tensors.upload(m, b, new Shape(1, c, 1)));    // one new [B, C, T], then in place
-        dy.addi(Tensors.upload(m, a, new Shape(1, c, 1))).addi(gy);
+        DataType type = gy.getDataType();
+        NDArray dy = t.convValue.mul(Tensors.upload(m, b, new Shape(1, c, 1), type));  // one new [B, C, T], then in place
+        dy.addi(Tensors.upload(m, a, new Shape(1, c, 1), type)).addi(gy);
         JniUtils.backward((PtNDArray) t.conv, (PtNDArray) dy, false, false);
         return t.input == null ? null : t.input.getGradient();
     }
 
     /** Adds a per-channel gradient into a parameter's accumulated gradient (a backward through a view of it). */
-    private static void accumulate(NDArray param, float[] grad) {
+    private static void accumulate(NDArray param, double[] grad) {
         try (NDArray view = param.reshape(param.getShape());
-             NDArray g = Tensors.upload(param.getManager(), grad)) {
+             NDArray g = Tensors.upload(param.getManager(), grad, param.getShape(), param.getDataType())) {
             JniUtils.backward((PtNDArray) view, (PtNDArray) g, false, false);
         }
     }

@@ -2,6 +2,7 @@ package org.clmr.worker.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 /**
@@ -30,5 +31,43 @@ public final class Tensors {
         try (NDArray src = upload(target.getManager(), data, target.getShape())) {
             target.muli(0).addi(src);
         }
+    }
+
+    /**
+     * A tensor of {@code type} (FLOAT32 or FLOAT64) holding {@code data}: rounded to float for FLOAT32
+     * (then exactly {@link #upload(NDManager, float[], Shape)} of the rounded values).
+     */
+    public static NDArray upload(NDManager manager, double[] data, Shape shape, DataType type) {
+        if (type == DataType.FLOAT32) {
+            float[] f = new float[data.length];
+            for (int i = 0; i < f.length; i++) {
+                f[i] = (float) data[i];
+            }
+            return upload(manager, f, shape);
+        }
+        if (type != DataType.FLOAT64) {
+            throw new IllegalArgumentException("tensors of the model are FLOAT32 or FLOAT64, not " + type);
+        }
+        try (NDArray raw = manager.create(data, shape)) {
+            return raw.duplicate();
+        }
+    }
+
+    /** A FLOAT32 or FLOAT64 tensor's values, widened to double. */
+    public static double[] download(NDArray a) {
+        if (a.getDataType() == DataType.FLOAT64) {
+            return a.toDoubleArray();
+        }
+        float[] f = a.toFloatArray();
+        double[] d = new double[f.length];
+        for (int i = 0; i < f.length; i++) {
+            d[i] = f[i];
+        }
+        return d;
+    }
+
+    /** {@code v} as a value of {@code type} would hold it (rounded to float for FLOAT32). */
+    public static double round(double v, DataType type) {
+        return type == DataType.FLOAT32 ? (float) v : v;
     }
 }

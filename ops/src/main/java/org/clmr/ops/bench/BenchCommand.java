@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
                 BenchAllReduce.class,
                 BenchData.class,
                 BenchModel.class,
+                BenchStep.class,
         })
 public final class BenchCommand implements Runnable {
     @CommandLine.Spec

@@ -1,0 +1,280 @@
+package org.clmr.ops.bench;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.clmr.data.random.Rng;
+import org.clmr.protocol.UserError;
+import org.clmr.protocol.run.ModelSpec;
+import org.clmr.protocol.run.OptimizerSpec;
+import org.clmr.worker.collective.Collective;
+import org.clmr.worker.collective.InProcessCollective;
+import org.clmr.worker.collective.LocalCollective;
+import org.clmr.worker.model.Adam;
+import org.clmr.worker.model.ClmrNetwork;
+import org.clmr.worker.model.NtXent;
+import org.clmr.worker.model.Tensors;
+import org.clmr.worker.step.DistributedStep;
+import org.clmr.worker.step.DistributedStep.Phases;
+import org.clmr.worker.train.ViewPairSource.ViewPairs;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * {@code clmr bench step}: the distributed step's time split into its phases (data, forward, loss,
+ * communication, backward, optimizer), and the cost of segmentation: the segmented single-worker step
+ * (batch norm from reduced moments, one graph per segment, statistics' gradient added analytically)
+ * against an ordinary step with one autograd graph through PyTorch's own batch_norm, on the same batch.
+ * With {@code --ranks R > 1} the ranks run as threads of this JVM over {@link InProcessCollective}: they
+ * share this machine's cores, so their communication phase includes waiting for each other. Fastest of
+ * a few iterations (other load only adds time).
+ */
+@Command(name = "step", mixinStandardHelpOptions = true,
+        description = "Time the distributed training step by phase, and its segmentation overhead.")
+public final class BenchStep implements Callable<Integer> {
+    private static final OptimizerSpec ADAM = new OptimizerSpec(3e-4, 0.9, 0.999, 1e-8);
+    private static final double TAU = 0.5;
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--preset", defaultValue = "paper", description = "model preset (default ${DEFAULT-VALUE})")
+    String preset;
+
+    @Option(names = "--projection-dim", defaultValue = "128", description = "width of z (default ${DEFAULT-VALUE})")
+    int projectionDim;
+
+    @Option(names = "--ranks", defaultValue = "2", description = "ranks (threads here) of the distributed run (default ${DEFAULT-VALUE})")
+    int ranks;
+
+    @Option(names = "--batch", defaultValue = "4", description = "global batch B, split evenly over the ranks (default ${DEFAULT-VALUE})")
+    int batch;
+
+    @Option(names = "--iterations", defaultValue = "2",
+            description = "timed steps per figure; the fastest is reported (default ${DEFAULT-VALUE})")
+    int iterations;
+
+    @Option(names = "--warmup", defaultValue = "1", description = "untimed steps first (default ${DEFAULT-VALUE})")
+    int warmup;
+
+    @Option(names = "--threads", defaultValue = "0", description = "intra-op threads; 0: the library default (default ${DEFAULT-VALUE})")
+    int threads;
+
+    @Option(names = "--json", description = "print one JSON object")
+    boolean json;
+
+    @Override
+    public Integer call() throws IOException {
+        ModelSpec model = ModelSpec.preset(preset, projectionDim).validated();
+        if (ranks < 1 || batch < ranks || iterations < 1 || warmup < 0) {
+            throw new UserError("need --ranks >= 1, --batch >= --ranks, --iterations >= 1 and --warmup >= 0; got "
+                    + ranks + ", " + batch + ", " + iterations + ", " + warmup);
+        }
+        Engine.getEngine("PyTorch");  // loads the natives before the first JNI call
+        if (threads > 0) {
+            JniUtils.setNumThreads(threads);
+        }
+        ViewPairs data = gaussianBatch(model.inputLength());
+        double whole = wholeGraphStepMs(model, data);
+        Phases single = segmented(model, data, new int[] {batch}).get(0);
+        int[] shares = shares();
+        List<Phases> distributed = ranks > 1 ? segmented(model, data, shares) : List.of(single);
+        print(model, shares, whole, single, distributed);
+        return 0;
+    }
+
+    private int[] shares() {
+        int[] s = new int[ranks];
+        for (int r = 0; r < ranks; r++) {
+            s[r] = batch / ranks + (r < batch % ranks ? 1 : 0);
+        }
+        return s;
+    }
+
+    private ViewPairs gaussianBatch(int length) {
+        Rng rng = new Rng(1);
+        float[][] v = new float[2][batch * length];
+        for (float[] view : v) {
+            for (int i = 0; i < view.length; i++) {
+                view[i] = (float) (0.3 * rng.nextGaussian());
+            }
+        }
+        return new ViewPairs(batch, length, v[0], v[1]);
+    }
+
+    /** Each rank's phases of its fastest step (by total), ranks on threads. */
+    private List<Phases> segmented(ModelSpec model, ViewPairs data, int[] shares) {
+        List<Collective> world = shares.length == 1 ? List.of(new LocalCollective(0))
+                : InProcessCollective.group(shares.length, 0, 600_000);
+        ExecutorService pool = Executors.newFixedThreadPool(shares.length);
+        try {
+            List<Future<Phases>> futures = new ArrayList<>();
+            for (Collective c : world) {
+                futures.add(pool.submit(() -> rank(model, data, shares, c)));
+            }
+            List<Phases> out = new ArrayList<>();
+            for (Future<Phases> f : futures) {
+                out.add(f.get());
+            }
+            return out;
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("a rank failed: " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private Phases rank(ModelSpec model, ViewPairs data, int[] shares, Collective c) {
+        try (ClmrNetwork net = ClmrNetwork.create(model, 0, Device.cpu());
+             Adam adam = new Adam(ADAM, net.params())) {
+            DistributedStep step = new DistributedStep(net, adam, TAU, c, 0);
+            DistributedStep.ShareLoader loader = (offset, count) -> slice(data, offset, count);
+            Phases best = null;
+            for (int k = 0; k < warmup + iterations; k++) {
+                Phases p = step.run(k, shares, loader).phases();
+                if (k >= warmup && (best == null || p.totalNs() < best.totalNs())) {
+                    best = p;
+                }
+            }
+            return best;
+        }
+    }
+
+    private static ViewPairs slice(ViewPairs all, int offset, int count) {
+        int l = all.length();
+        return new ViewPairs(count, l, Arrays.copyOfRange(all.first(), offset * l, (offset + count) * l),
+                Arrays.copyOfRange(all.second(), offset * l, (offset + count) * l));
+    }
+
+    /** The ordinary step: one graph per view through torch's batch_norm, NT-Xent, backward, Adam. */
+    private double wholeGraphStepMs(ModelSpec model, ViewPairs data) {
+        try (ClmrNetwork net = ClmrNetwork.create(model, 0, Device.cpu());
+             Adam adam = new Adam(ADAM, net.params())) {
+            Shape shape = new Shape(batch, 1, model.inputLength());
+            double best = Double.MAX_VALUE;
+            for (int k = 0; k < warmup + iterations; k++) {
+                long t = System.nanoTime();
+                JniUtils.setGradMode(true);
+                try (NDManager s = net.manager().newSubManager()) {
+                    NDArray z1 = net.forwardWholeGraph(Tensors.upload(s, data.first(), shape));
+                    NDArray z2 = net.forwardWholeGraph(Tensors.upload(s, data.second(), shape));
+                    float[] z = concat(z1.toFloatArray(), z2.toFloatArray());
+                    int[] anchors = new int[2 * batch];
+                    for (int i = 0; i < anchors.length; i++) {
+                        anchors[i] = i;
+                    }
+                    float[] g = NtXent.compute(z, projectionDim, anchors, NtXent.pairedPositives(new int[] {batch}),
+                            2 * batch, TAU).gradient();
+                    int half = batch * projectionDim;
+                    Shape rows = new Shape(batch, projectionDim);
+                    JniUtils.backward((PtNDArray) z1, (PtNDArray) Tensors.upload(s, Arrays.copyOfRange(g, 0, half), rows),
+                            false, false);
+                    JniUtils.backward((PtNDArray) z2, (PtNDArray) Tensors.upload(s, Arrays.copyOfRange(g, half, 2 * half),
+                            rows), false, false);
+                } finally {
+                    JniUtils.setGradMode(false);
+                }
+                adam.update();
+                if (k >= warmup) {
+                    best = Math.min(best, (System.nanoTime() - t) / 1e6);
+                }
+            }
+            return best;
+        }
+    }
+
+    private static float[] concat(float[] a, float[] b) {
+        float[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    private static final String[] PHASES = {"data", "forward", "loss", "communication", "backward", "optimizer"};
+
+    private static double[] ms(Phases p) {
+        return new double[] {p.dataNs() / 1e6, p.forwardNs() / 1e6, p.lossNs() / 1e6, p.communicationNs() / 1e6,
+                p.backwardNs() / 1e6, p.optimizerNs() / 1e6, p.totalNs() / 1e6};
+    }
+
+    private void print(ModelSpec model, int[] shares, double whole, Phases single, List<Phases> distributed)
+            throws IOException {
+        PrintWriter out = spec.commandLine().getOut();
+        double segmentedMs = single.totalNs() / 1e6;
+        double overhead = 100 * (segmentedMs / whole - 1);
+        if (json) {
+            ObjectMapper m = new ObjectMapper();
+            ObjectNode o = m.createObjectNode();
+            o.put("preset", model.preset());
+            o.put("batch", batch);
+            o.put("ranks", ranks);
+            o.put("iterations", iterations);
+            o.put("threads", JniUtils.getNumThreads());
+            o.put("whole_graph_step_ms", whole);
+            o.put("segmented_step_ms", segmentedMs);
+            o.put("segmentation_overhead_percent", overhead);
+            phases(o.putObject("single_worker_ms"), single);
+            o.putArray("shares").addAll(Arrays.stream(shares).mapToObj(o::numberNode).toList());
+            var ranksNode = o.putArray("rank_ms");
+            for (Phases p : distributed) {
+                phases(ranksNode.addObject(), p);
+            }
+            out.println(m.writeValueAsString(o));
+        } else {
+            out.printf("clmr bench step: preset %s, global batch %d, best of %d iterations, %d intra-op threads%n",
+                    model.preset(), batch, iterations, JniUtils.getNumThreads());
+            out.printf("ordinary whole-graph step %.1f ms, segmented single-worker step %.1f ms: segmentation overhead %.1f%%%n",
+                    whole, segmentedMs, overhead);
+            out.printf("%-22s", "ms");
+            for (String p : PHASES) {
+                out.printf(" %13s", p);
+            }
+            out.printf(" %13s%n", "total");
+            row(out, "1 worker (" + batch + ")", single);
+            if (ranks > 1) {
+                for (int r = 0; r < distributed.size(); r++) {
+                    row(out, "rank " + r + "/" + ranks + " (" + shares[r] + ")", distributed.get(r));
+                }
+                out.println("(ranks are threads of this JVM sharing its cores: communication includes waiting for each other)");
+            }
+        }
+        out.flush();
+    }
+
+    private static void phases(ObjectNode o, Phases p) {
+        double[] v = ms(p);
+        for (int i = 0; i < PHASES.length; i++) {
+            o.put(PHASES[i], v[i]);
+        }
+        o.put("total", v[PHASES.length]);
+    }
+
+    private static void row(PrintWriter out, String name, Phases p) {
+        out.printf("%-22s", name);
+        for (double v : ms(p)) {
+            out.printf(" %13.1f", v);
+        }
+        out.println();
+    }
+}
