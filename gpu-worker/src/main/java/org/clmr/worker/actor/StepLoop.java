@@ -202,17 +202,7 @@ public final class StepLoop implements AutoCloseable {
             ResumePoint resume = r.resume();
             if (resume.checkpoint() != null) {
                 load(resume.checkpoint());
-            } else if (resume.broadcastRank() >= 0) {
-                // Every surviving member holds bit-identical weights after each step, so a member at the
-                // resume step already has the broadcast state; one that is not needs state transfer over
-                // Aeron, which this worker does not implement yet.
-                if (!holdsState || completed != resume.step()) {
-                    throw new IllegalStateException("generation " + r.generation() + " resumes from "
-                            + resume.describe() + " but this worker holds "
-                            + (holdsState ? "step " + completed : "no state")
-                            + ": state transfer to a joining worker is not implemented");
-                }
-            } else if (!holdsState || completed != 0) {
+            } else if (resume.broadcastRank() < 0 && (!holdsState || completed != 0)) {
                 freshModel();
             }
             List<String> endpoints = new ArrayList<>();
@@ -221,10 +211,13 @@ public final class StepLoop implements AutoCloseable {
                 endpoints.add(m.aeronEndpoint());
                 shares[m.rank()] = m.share();
             }
+            stepsPerEpoch = r.stepsPerEpoch();
             collective = transport.join(new Membership(runKey(r.runId()), r.generation(), rank, endpoints));
+            if (resume.checkpoint() == null && resume.broadcastRank() >= 0) {
+                receiveState(r.generation(), resume, rank);
+            }
             step = new DistributedStep(network, adam, spec.temperature(), collective, r.generation());
             generation = r.generation();
-            stepsPerEpoch = r.stepsPerEpoch();
             LOG.info("generation {}: rank {} of {}, shares {}, at step {} ({})", generation, rank, endpoints.size(),
                     java.util.Arrays.toString(shares), completed, resume.describe());
             out.accept(new Adopted(generation, completed, network.fingerprint()));
@@ -234,6 +227,37 @@ public final class StepLoop implements AutoCloseable {
             LOG.error("cannot adopt generation {}: {}", r.generation(), e.getMessage());
             out.accept(new AdoptFailed(r.generation(), e.getMessage()));
         }
+    }
+
+    /**
+     * State transfer: the broadcasting member sends its whole state (weights, Adam moments, batch-norm
+     * statistics, step) as a checkpoint payload over the new generation's collective, and every member,
+     * a joiner without state included, adopts it. Tagged one step before the resume step, so it precedes
+     * the generation's first step.
+     */
+    private void receiveState(long gen, ResumePoint resume, int myRank) {
+        byte[] mine = null;
+        if (myRank == resume.broadcastRank()) {
+            if (!holdsState) {
+                throw new IllegalStateException("generation " + gen + " names this worker (rank " + myRank
+                        + ") to broadcast the state of step " + resume.step() + " but it holds none");
+            }
+            int epoch = epochOf(Math.max(0, completed - 1));
+            mine = ModelCheckpoint.capture(network, adam, spec, spec.hash(), epoch, completed, Map.of()).encode();
+        }
+        byte[] bytes = collective.broadcast(new org.clmr.worker.collective.OpTag(gen, Math.max(0, resume.step() - 1), 0),
+                mine, resume.broadcastRank());
+        if (myRank != resume.broadcastRank()) {
+            CheckpointPayload payload = CheckpointPayload.decode(bytes);
+            if (!holdsState) {
+                freshModel();
+            }
+            Adam.zeroGradients(network.params());
+            ModelCheckpoint.restore(payload, network, adam);
+            completed = payload.step();
+        }
+        LOG.info("generation {}: state of step {} {} rank {} ({} bytes)", gen, completed,
+                myRank == resume.broadcastRank() ? "broadcast as" : "received from", resume.broadcastRank(), bytes.length);
     }
 
     /** Aeron frames carry the run as a number: a stable 64-bit key of the run's name. */
@@ -307,13 +331,19 @@ public final class StepLoop implements AutoCloseable {
             }
             long t0 = System.nanoTime();
             DistributedStep.Result r;
+            StepUndo undo = StepUndo.save(network);
             try {
                 r = step.run(completed, shares, loader);
             } catch (CollectiveTimeoutException e) {
-                LOG.warn("step {} of generation {}: {}", completed, generation, e.getMessage());
+                undo.restore(network);
+                LOG.warn("step {} of generation {} abandoned: {}", completed + 1, generation, e.getMessage());
                 out.accept(new PeersSilent(generation, completed, e.silentRanks(), e.getMessage()));
                 closeCollective();
                 return;
+            } catch (RuntimeException e) {
+                undo.restore(network);
+                closeCollective();
+                throw e;
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
             int epoch = epochOf(completed);

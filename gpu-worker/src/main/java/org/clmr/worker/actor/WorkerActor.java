@@ -279,9 +279,14 @@ public final class WorkerActor extends AbstractBehavior<ToWorker> {
         return this;
     }
 
+    /**
+     * Ends this worker's part: the owner of the process is told and leaves the cluster gracefully
+     * (coordinated shutdown). The actor stays alive but deaf until then: it is the system's guardian, and
+     * stopping it would stop the node before its leave reached the coordinator.
+     */
     private Behavior<ToWorker> finish(String failure) {
         timers.cancelAll();
         finished.complete(failure);
-        return Behaviors.stopped();
+        return Behaviors.ignore();
     }
 }

@@ -127,18 +127,25 @@ public final class WorkerNode implements AutoCloseable {
         }
     }
 
-    /** Akka's settings for a worker node: cluster provider, Artery, role {@code worker}, seeds, SBR. */
+    /**
+     * Akka's settings for a worker node: cluster provider, Artery, role {@code worker}, seeds, and the
+     * Split Brain Resolver keeping the side with the oldest coordinator node (workers are expendable; the
+     * default keep-majority would down the coordinator of a 2-node cluster whose worker has the lower address).
+     */
     static Config akkaConfig(WorkerSettings s, List<String> seedNodes) {
         List<String> seeds = seedNodes.stream().map(n -> n.startsWith("akka://") ? n : "akka://clmr@" + n).toList();
-        Map<String, Object> values = Map.of(
-                "akka.actor.provider", "cluster",
-                "akka.remote.artery.canonical.hostname", s.host(),
-                "akka.remote.artery.canonical.port", s.port(),
-                "akka.cluster.roles", List.of("worker"),
-                "akka.cluster.seed-nodes", seeds,
-                "akka.cluster.downing-provider-class", "akka.cluster.sbr.SplitBrainResolverProvider",
-                "akka.cluster.jmx.multi-mbeans-in-same-jvm", "on",
-                "akka.coordinated-shutdown.exit-jvm", "off");
+        Map<String, Object> values = Map.ofEntries(
+                Map.entry("akka.actor.provider", "cluster"),
+                Map.entry("akka.remote.artery.canonical.hostname", s.host()),
+                Map.entry("akka.remote.artery.canonical.port", s.port()),
+                Map.entry("akka.cluster.roles", List.of("worker")),
+                Map.entry("akka.cluster.seed-nodes", seeds),
+                Map.entry("akka.cluster.downing-provider-class", "akka.cluster.sbr.SplitBrainResolverProvider"),
+                Map.entry("akka.cluster.split-brain-resolver.active-strategy", "keep-oldest"),
+                Map.entry("akka.cluster.split-brain-resolver.keep-oldest.role", CoordinatorProtocol.COORDINATOR_ROLE),
+                Map.entry("akka.cluster.split-brain-resolver.keep-oldest.down-if-alone", "off"),
+                Map.entry("akka.cluster.jmx.multi-mbeans-in-same-jvm", "on"),
+                Map.entry("akka.coordinated-shutdown.exit-jvm", "off"));
         Config c = ConfigFactory.empty();
         for (Map.Entry<String, Object> e : values.entrySet()) {
             c = c.withValue(e.getKey(), ConfigValueFactory.fromAnyRef(e.getValue()));

@@ -7,9 +7,10 @@ import org.clmr.data.dataset.PretrainView;
 import org.clmr.data.generate.GeneratedSet;
 import org.clmr.ops.Clmr;
 import org.clmr.protocol.process.JavaProcess;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.net.URI;
@@ -28,18 +29,23 @@ import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * The elastic cluster end to end with real processes: a coordinator JVM ({@code clmr coordinator}, H2 in
- * a temp run directory) and worker JVMs ({@code clmr worker}) training the tiny preset over Aeron on a
- * generated dataset. Membership invariance (issue 10): the same run (seed, steps) with 2 workers and
- * with 1 worker gives the same per-step losses, and both workers of the 2-worker run hold the same
- * weights after every step.
+ * The elastic cluster end to end with real processes: one coordinator JVM ({@code clmr coordinator}, H2
+ * in a temp run directory) for the whole class, and worker JVMs ({@code clmr worker}) training the tiny
+ * preset over Aeron on a generated dataset. The 1-worker run's per-step losses are the reference:
+ * <ul>
+ *   <li>membership invariance (issue 10): 2 workers give the same losses (relative 1e-4), and both hold
+ *       the same weights after every step;</li>
+ *   <li>join and failure: a run started with 1 worker, paused at a plan boundary, joined by a second
+ *       that receives the state over Aeron, then the second killed with SIGKILL: the survivor goes on
+ *       (from the newest committed checkpoint) to the planned last step, and every step's loss, whoever
+ *       computed it, is the reference's.</li>
+ * </ul>
  */
-@Timeout(240)
+@Timeout(value = 200, unit = TimeUnit.SECONDS)
 class ElasticClusterTest {
     private static final Pattern STEP = Pattern.compile(
             "step generation=(\\d+) rank=(\\d+) step=(\\d+) epoch=\\d+ loss=(\\S+) samples/s=\\S+ fingerprint=(\\S+)");
@@ -50,107 +56,174 @@ class ElasticClusterTest {
     private record StepLine(long generation, int rank, long step, double loss, String fingerprint) {
     }
 
-    @Test
-    void shouldTrainTheSameLossesWithTwoWorkersAsWithOne(@TempDir Path dir) throws Exception {
-        Path dataset = dir.resolve("dataset");
+    private static Path dir;
+    private static Path dataset;
+    private static String hash;
+    private static int items;
+    private static long steps;
+    private static String seed;
+    private static String http;
+    private static String checkpointUrl;
+    private static Process coordinator;
+    private static final List<Process> ALL = new ArrayList<>();
+    private static final List<String> COMMON = List.of("--set", "run.model.preset=tiny",
+            "--set", "run.model.projection-dim=16", "--set", "run.global-batch=4", "--set", "run.epochs=1",
+            "--set", "run.checkpoint.every-steps=2", "--set", "worker.threads=1");
+    /** The 1-worker run's losses by step (the reference every other membership must reproduce). */
+    private static List<StepLine> baseline;
+
+    @BeforeAll
+    static void startCoordinator() throws Exception {
+        // under target/: the processes' logs stay there for inspection when a test fails
+        dir = Files.createTempDirectory(Files.createDirectories(Path.of("target")), "clmr-elastic-").toAbsolutePath();
+        dataset = dir.resolve("dataset");
         GeneratedSet.write(dataset, 24, 5, 22050, 1.0, 2, false, Duration.ofSeconds(30));
-        String hash;
-        int items;
         try (PackedDataset ds = PackedDataset.open(dataset)) {
             hash = ds.contentHash();
             items = PretrainView.of(ds, false).size();
         }
-        long steps = items / 4;
-        assertTrue(steps >= 3, "the generated set has " + items + " training tracks");
+        steps = items / 4;
+        assertTrue(steps >= 4, "the generated set has " + items + " training tracks");
         Path runDir = dir.resolve("run");
-        List<String> common = List.of("--set", "run.model.preset=tiny", "--set", "run.model.projection-dim=16",
-                "--set", "run.global-batch=4", "--set", "run.epochs=1", "--set", "run.checkpoint.every-steps=2",
-                "--set", "worker.threads=1");
-        List<Process> all = new ArrayList<>();
-        try {
-            List<String> coordinatorArgs = new ArrayList<>(List.of("coordinator", "--run-dir", runDir.toString(),
-                    "--set", "coordinator.cluster.port=0", "--set", "coordinator.http.port=0",
-                    "--set", "coordinator.formation-delay=3s"));
-            coordinatorArgs.addAll(common);
-            Path coordinatorLog = dir.resolve("coordinator.log");
-            all.add(JavaProcess.of(Clmr.class).args(coordinatorArgs).maxHeap("512m").output(coordinatorLog).start());
-            String seed = awaitMatch(coordinatorLog, NODE, all.get(0));
-            String http = awaitMatch(coordinatorLog, HTTP, all.get(0));
-            String checkpointUrl = "jdbc:h2:file:" + runDir.toAbsolutePath().resolve("coordinator") + ";AUTO_SERVER=TRUE";
+        List<String> args = new ArrayList<>(List.of("coordinator", "--run-dir", runDir.toString(),
+                "--set", "coordinator.cluster.port=0", "--set", "coordinator.http.port=0",
+                "--set", "coordinator.formation-delay=3s"));
+        args.addAll(COMMON);
+        Path log = dir.resolve("coordinator.log");
+        coordinator = JavaProcess.of(Clmr.class).args(args).maxHeap("512m").output(log).start();
+        ALL.add(coordinator);
+        seed = awaitMatch(log, NODE, coordinator);
+        http = awaitMatch(log, HTTP, coordinator);
+        checkpointUrl = "jdbc:h2:file:" + runDir.toAbsolutePath().resolve("coordinator") + ";AUTO_SERVER=TRUE";
+        List<Process> one = startWorkers("one", 1);
+        control("start?run-id=one&dataset-hash=" + hash + "&tracks=" + items);
+        baseline = finish("one", one).get(0);
+        assertEquals(steps, baseline.size());
+    }
 
-            List<List<StepLine>> two = run(dir, "two", 2, seed, http, dataset, hash, items, common, checkpointUrl, all);
-            List<List<StepLine>> one = run(dir, "one", 1, seed, http, dataset, hash, items, common, checkpointUrl, all);
-
-            assertEquals(two.get(0), two.get(1), "both workers report the same steps, losses and fingerprints");
-            List<StepLine> a = two.get(0);
-            List<StepLine> b = one.get(0);
-            assertEquals(steps, a.size());
-            assertEquals(steps, b.size());
-            for (int i = 0; i < steps; i++) {
-                assertEquals(i + 1, a.get(i).step());
-                assertEquals(i + 1, b.get(i).step());
-                double la = a.get(i).loss();
-                double lb = b.get(i).loss();
-                assertTrue(Double.isFinite(la) && Math.abs(la - lb) <= 1e-4 * Math.abs(lb),
-                        "step " + (i + 1) + ": 2 workers " + la + ", 1 worker " + lb);
-            }
-        } finally {
-            for (Process p : all) {
-                p.destroyForcibly();
-            }
+    @AfterAll
+    static void stopAll() throws IOException {
+        for (Process p : ALL) {
+            p.destroyForcibly();
+        }
+        try (var files = Files.walk(dir.resolve("dataset"))) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
         }
     }
 
-    /** One run with {@code n} worker processes: each worker's step lines, in order. */
-    private static List<List<StepLine>> run(Path dir, String runId, int n, String seed, String http, Path dataset,
-                                            String hash, int items, List<String> common, String checkpointUrl,
-                                            List<Process> all) throws Exception {
+    @Test
+    void shouldTrainTheSameLossesWithTwoWorkersAsWithOne() throws Exception {
+        List<Process> workers = startWorkers("two", 2);
+        control("start?run-id=two&dataset-hash=" + hash + "&tracks=" + items);
+        List<List<StepLine>> two = finish("two", workers);
+        assertEquals(two.get(0), two.get(1), "both workers report the same steps, losses and fingerprints");
+        assertEquals(steps, two.get(0).size());
+        for (StepLine s : two.get(0)) {
+            assertSameLoss(s);
+        }
+    }
+
+    @Test
+    void shouldAdmitAJoinerWithTheMembersStateAndGoOnFromTheCheckpointWhenAWorkerIsKilled() throws Exception {
+        String run = "elastic";
+        Process a = startWorkers(run + "-a", 1).get(0);
+        control("start?run-id=" + run + "&dataset-hash=" + hash + "&tracks=" + items);
+        awaitMatch(dir.resolve(run + "-a-worker-0.log"), Pattern.compile("step generation=\\d+ rank=0 step=1 "), a);
+        control("pause");
+        awaitQuiet();
+        Process b = startWorkers(run + "-b", 1).get(0);
+        awaitMatch(dir.resolve(run + "-b-worker-0.log"), Pattern.compile("registered with run"), b);
+        control("resume");
+        control("pause");
+        awaitMatch(dir.resolve(run + "-b-worker-0.log"), Pattern.compile("step generation=\\d+ rank=1 step=\\d+ "), b);
+        awaitQuiet();
+        b.destroyForcibly();
+        long killed = System.nanoTime();
+        assertTrue(b.waitFor(10, TimeUnit.SECONDS));
+        control("resume");
+        List<List<StepLine>> a1 = finish(run + "-a", List.of(a));
+        System.out.printf("elastic run: worker killed -> run completed by the survivor in %.1f s%n",
+                (System.nanoTime() - killed) / 1e9);
+        List<StepLine> bLines = lines(dir.resolve(run + "-b-worker-0.log"));
+        List<StepLine> aLines = lines(dir.resolve(run + "-a-worker-0.log"));
+        assertFalse(bLines.isEmpty(), "the joiner trained steps after the state transfer");
+        for (StepLine s : bLines) {
+            assertSameLoss(s);
+            StepLine sameStepOnA = aLines.stream().filter(x -> x.generation() == s.generation() && x.step() == s.step())
+                    .findFirst().orElseThrow(() -> new AssertionError("worker a did not report " + s));
+            assertEquals(sameStepOnA.fingerprint(), s.fingerprint(), "weights after " + s);
+        }
+        for (StepLine s : aLines) {
+            assertSameLoss(s);
+        }
+        assertEquals(steps, a1.get(0).get(a1.get(0).size() - 1).step(), "the survivor finished the planned steps");
+    }
+
+    private static void assertSameLoss(StepLine s) {
+        double ref = baseline.get((int) s.step() - 1).loss();
+        assertTrue(Double.isFinite(s.loss()) && Math.abs(s.loss() - ref) <= 1e-4 * Math.abs(ref),
+                "step " + s.step() + " (generation " + s.generation() + "): loss " + s.loss() + ", 1-worker run " + ref);
+    }
+
+    /** Waits until the members have stopped at a plan boundary (no new step line for a while). */
+    private static void awaitQuiet() throws InterruptedException {
+        Thread.sleep(3000);
+    }
+
+    private static void control(String action) throws IOException, InterruptedException {
+        HttpResponse<String> r = CLIENT.send(HttpRequest.newBuilder(URI.create("http://" + http + "/control/" + action))
+                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode(), action + ": " + r.body());
+    }
+
+    private static List<Process> startWorkers(String name, int n) throws Exception {
         List<Process> workers = new ArrayList<>();
-        List<Path> logs = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             List<String> args = new ArrayList<>(List.of("worker", "--seed-nodes", seed, "--dataset", dataset.toString(),
                     "--set", "worker.cluster.checkpoint.url=" + checkpointUrl,
-                    "--set", "worker.cluster.repeat-interval=500ms",
-                    "--set", "worker.aeron.endpoint=\"127.0.0.1:40500\""));
-            args.addAll(common);
-            Path log = dir.resolve(runId + "-worker-" + i + ".log");
-            Process p = JavaProcess.of(Clmr.class).args(args).maxHeap("768m").output(log).start();
-            all.add(p);
+                    "--set", "worker.cluster.repeat-interval=500ms", "--set", "worker.aeron.connect-timeout=3s"));
+            args.addAll(COMMON);
+            Process p = JavaProcess.of(Clmr.class).args(args).maxHeap("768m")
+                    .output(dir.resolve(name + "-worker-" + i + ".log")).start();
+            ALL.add(p);
             workers.add(p);
-            logs.add(log);
         }
         for (int i = 0; i < n; i++) {
-            awaitMatch(logs.get(i), Pattern.compile("worker \\S+ up: aeron"), workers.get(i));
+            awaitMatch(dir.resolve(name + "-worker-" + i + ".log"), Pattern.compile("worker \\S+ up: aeron"), workers.get(i));
         }
-        HttpResponse<String> start = CLIENT.send(HttpRequest.newBuilder(URI.create("http://" + http
-                        + "/control/start?run-id=" + runId + "&dataset-hash=" + hash + "&tracks=" + items))
-                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
-        assertEquals(200, start.statusCode(), start.body());
-        for (int i = 0; i < n; i++) {
-            assertTrue(workers.get(i).waitFor(150, TimeUnit.SECONDS), runId + " worker " + i + " did not finish:\n"
-                    + Files.readString(logs.get(i)));
-            assertEquals(0, workers.get(i).exitValue(), Files.readString(logs.get(i)));
+        return workers;
+    }
+
+    /** Waits for the workers of run {@code name} to finish: each worker's last report of every step, in order. */
+    private static List<List<StepLine>> finish(String name, List<Process> workers) throws Exception {
+        List<List<StepLine>> out = new ArrayList<>();
+        for (int i = 0; i < workers.size(); i++) {
+            Path log = dir.resolve(name + "-worker-" + i + ".log");
+            assertTrue(workers.get(i).waitFor(120, TimeUnit.SECONDS), name + " worker " + i + " did not finish:\n"
+                    + Files.readString(log));
+            assertEquals(0, workers.get(i).exitValue(), Files.readString(log));
+            TreeMap<Long, StepLine> byStep = new TreeMap<>();
+            for (StepLine s : lines(log)) {
+                byStep.put(s.step(), new StepLine(0, 0, s.step(), s.loss(), s.fingerprint()));
+            }
+            out.add(new ArrayList<>(byStep.values()));
         }
         JsonNode status = new ObjectMapper().readTree(CLIENT.send(HttpRequest.newBuilder(
                 URI.create("http://" + http + "/status")).GET().build(), HttpResponse.BodyHandlers.ofString()).body());
         assertEquals("COMPLETED", status.get("phase").asText(), status.toString());
-        assertEquals(runId, status.get("runId").asText());
         JsonNode ck = status.get("lastCheckpoint");
-        assertNotNull(ck, status.toString());
-        assertFalse(ck.isNull(), "a checkpoint was written by rank 0 and committed: " + status);
-        List<List<StepLine>> out = new ArrayList<>();
-        for (Path log : logs) {
-            TreeMap<Long, StepLine> byStep = new TreeMap<>();
-            for (String line : Files.readAllLines(log)) {
-                Matcher m = STEP.matcher(line);
-                if (m.find()) {
-                    StepLine s = new StepLine(Long.parseLong(m.group(1)), Integer.parseInt(m.group(2)),
-                            Long.parseLong(m.group(3)), Double.parseDouble(m.group(4)), m.group(5));
-                    assertFalse(byStep.containsKey(s.step()), "step " + s.step() + " reported twice in " + log);
-                    byStep.put(s.step(), new StepLine(0, 0, s.step(), s.loss(), s.fingerprint()));
-                }
+        assertTrue(ck != null && !ck.isNull(), "a checkpoint was written by rank 0 and committed: " + status);
+        return out;
+    }
+
+    private static List<StepLine> lines(Path log) throws IOException {
+        List<StepLine> out = new ArrayList<>();
+        for (String line : Files.readAllLines(log)) {
+            Matcher m = STEP.matcher(line);
+            if (m.find()) {
+                out.add(new StepLine(Long.parseLong(m.group(1)), Integer.parseInt(m.group(2)),
+                        Long.parseLong(m.group(3)), Double.parseDouble(m.group(4)), m.group(5)));
             }
-            out.add(new ArrayList<>(byStep.values()));
         }
         return out;
     }
