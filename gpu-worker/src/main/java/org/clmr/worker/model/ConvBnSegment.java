@@ -157,7 +157,7 @@ public final class ConvBnSegment {
         NDArray value = y.stopGradient();
         long count = value.getShape().get(0) * value.getShape().get(2);
         int c = outChannels;
-        // The sum of squares comes from the local batch centred on its own mean m (sum (y - m)^2, plus
+        // The sum of squares comes from the local batch centred on its own mean m (|y - m|^2, plus
         // m (2 sum y - n m) in double): a float sum of y^2 would lose the variance to cancellation where
         // |mean| >> std, and the statistics of a split batch would then differ from the whole batch's by
         // far more than rounding.
@@ -167,8 +167,11 @@ public final class ConvBnSegment {
         for (int i = 0; i < c; i++) {
             shift[i] = Tensors.round(s1[i] / count, type);
         }
-        double[] s2 = Tensors.download(value.sub(Tensors.upload(m, shift, new Shape(1, c, 1), type)).square()
-                .sum(new int[] {0, 2}));
+        double[] s2 = Tensors.download(value.sub(Tensors.upload(m, shift, new Shape(1, c, 1), type))
+                .norm(new int[] {0, 2}));                           // |y - m| per channel: one pass, no y^2 array
+        for (int i = 0; i < c; i++) {
+            s2[i] *= s2[i];
+        }
         double[] local = new double[2 * c + 1];
         for (int i = 0; i < c; i++) {
             local[i] = s1[i];

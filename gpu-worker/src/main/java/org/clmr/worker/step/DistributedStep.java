@@ -100,12 +100,25 @@ public final class DistributedStep {
     /**
      * Everything up to the update: afterwards every rank's parameters hold the gradient of the global
      * loss (summed over ranks). A non-finite loss skips the backward pass and restores the running
-     * statistics; {@link #apply} then reports the skip.
+     * statistics; {@link #apply} then reports the skip. If it throws (a collective failed: a peer was
+     * silent or lost), weights, gradients and running statistics are as before the step.
      *
      * @param step   the global step index (tags the collective operations; increases step by step)
      * @param shares every rank's share of the global batch, by rank, each >= 1
      */
     public Pending computeGradients(long step, int[] shares, ShareLoader loader) {
+        RunningStats saved = RunningStats.save(network);
+        try {
+            return gradients(step, shares, loader, saved);
+        } catch (RuntimeException e) {
+            // a failed collective (or anything else) leaves the model as it was before the step
+            saved.restore(network);
+            Adam.zeroGradients(network.params());
+            throw e;
+        }
+    }
+
+    private Pending gradients(long step, int[] shares, ShareLoader loader, RunningStats saved) {
         int rank = collective.rank();
         int offset = checkShares(shares);
         int own = shares[rank];
@@ -122,7 +135,6 @@ public final class DistributedStep {
         }
         long t1 = System.nanoTime();
         ns[0] = t1 - t0;
-        RunningStats saved = RunningStats.save(network);
         double[] loss = new double[1];
         JniUtils.setGradMode(true);
         try (NDManager scope = network.manager().newSubManager()) {

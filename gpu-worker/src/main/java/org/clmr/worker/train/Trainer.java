@@ -9,10 +9,11 @@ import org.clmr.protocol.checkpoint.CheckpointRecord;
 import org.clmr.protocol.checkpoint.CheckpointStore;
 import org.clmr.protocol.checkpoint.RetentionPolicy;
 import org.clmr.protocol.run.RunSpec;
+import org.clmr.worker.collective.LocalCollective;
 import org.clmr.worker.model.Adam;
 import org.clmr.worker.model.ClmrNetwork;
-import org.clmr.worker.model.ClmrStep;
 import org.clmr.worker.model.ModelCheckpoint;
+import org.clmr.worker.step.DistributedStep;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,7 +24,7 @@ import java.util.Optional;
 
 /**
  * Single-process CLMR training: resumes from the run's newest checkpoint when there is one, then runs
- * steps (data -> {@link ClmrStep} -> report) until a target step, writing checkpoints as the run's
+ * steps (data -> {@link DistributedStep} in a world of one -> report) until a target step, writing checkpoints as the run's
  * {@link org.clmr.protocol.run.CheckpointPolicy} says and pruning old ones. A step's batch depends only on
  * (seed, epoch, step), so a resumed run repeats the uninterrupted run's losses and weights exactly (CPU).
  * A step with a non-finite loss or gradient is skipped (weights untouched) and counted; too many in a row
@@ -43,7 +44,7 @@ public final class Trainer implements AutoCloseable {
     private final TrainListener listener;
     private final ClmrNetwork network;
     private final Adam adam;
-    private final ClmrStep step;
+    private final DistributedStep step;
     private long completed;
     private long skipped;
     private CheckpointRecord lastCheckpoint;
@@ -92,7 +93,8 @@ public final class Trainer implements AutoCloseable {
         }
         this.network = ClmrNetwork.create(spec.model(), spec.seed(), settings.djlDevice());
         this.adam = new Adam(spec.optimizer(), network.params());
-        this.step = new ClmrStep(network, adam, spec.temperature());
+        // the distributed step in a world of one: the same code as every worker of a cluster runs
+        this.step = new DistributedStep(network, adam, spec.temperature(), new LocalCollective(0), 0);
         try {
             resume();
         } catch (RuntimeException e) {
@@ -175,7 +177,7 @@ public final class Trainer implements AutoCloseable {
             long t0 = System.nanoTime();
             ViewPairSource.ViewPairs batch = source.batch(epoch, completed % source.stepsPerEpoch());
             long t1 = System.nanoTime();
-            ClmrStep.Result r = step.run(batch.batch(), batch.length(), batch.first(), batch.second());
+            DistributedStep.Result r = step.run(completed, new int[] {batch.batch()}, (offset, count) -> batch);
             long t2 = System.nanoTime();
             completed++;
             losses.add(r.loss());

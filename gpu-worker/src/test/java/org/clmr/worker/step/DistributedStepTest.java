@@ -8,6 +8,8 @@ import ai.djl.pytorch.jni.JniUtils;
 import org.clmr.protocol.run.ModelSpec;
 import org.clmr.protocol.run.OptimizerSpec;
 import org.clmr.worker.collective.Collective;
+import org.clmr.worker.collective.CollectiveTimeoutException;
+import org.clmr.worker.collective.InProcessCollective;
 import org.clmr.worker.model.Adam;
 import org.clmr.worker.model.ClmrNetwork;
 import org.clmr.worker.model.ClmrStep;
@@ -27,6 +29,7 @@ import java.util.Arrays;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -286,6 +289,23 @@ class DistributedStepTest {
             float[] flat = Gradients.flatten(net.params());
             ops.allReduceSum(flat);
             return flat;
+        }
+    }
+
+    /** A rank whose peer never comes fails within the deadline, naming it, and keeps its model as it was. */
+    @Test
+    void shouldLeaveTheModelAsItWasWhenAPeerIsSilent() {
+        List<Collective> world = InProcessCollective.group(2, 0, 300);
+        try (ClmrNetwork net = ClmrNetwork.create(TINY, SEED, Device.cpu());
+             Adam adam = new Adam(ADAM, net.params())) {
+            String before = net.fingerprint();
+            DistributedStep step = new DistributedStep(net, adam, TAU, world.get(0), 0);
+            CollectiveTimeoutException e = assertThrows(CollectiveTimeoutException.class,
+                    () -> step.computeGradients(0, new int[] {4, 4}, slice(0)));
+            assertEquals(List.of(1), e.silentRanks());
+            assertEquals(before, net.fingerprint());
+            float[] gradients = Gradients.flatten(net.params());
+            assertEquals(0.0, maxAbs(gradients, 0, gradients.length), "no gradient left behind");
         }
     }
 }
