@@ -331,17 +331,15 @@ public final class StepLoop implements AutoCloseable {
             }
             long t0 = System.nanoTime();
             DistributedStep.Result r;
-            StepUndo undo = StepUndo.save(network);
             try {
+                // a failed step leaves weights, gradients and running statistics as before it
                 r = step.run(completed, shares, loader);
             } catch (CollectiveTimeoutException e) {
-                undo.restore(network);
                 LOG.warn("step {} of generation {} abandoned: {}", completed + 1, generation, e.getMessage());
                 out.accept(new PeersSilent(generation, completed, e.silentRanks(), e.getMessage()));
                 closeCollective();
                 return;
             } catch (RuntimeException e) {
-                undo.restore(network);
                 closeCollective();
                 throw e;
             }

@@ -143,7 +143,6 @@ public final class WorkerNode implements AutoCloseable {
                 Map.entry("akka.cluster.downing-provider-class", "akka.cluster.sbr.SplitBrainResolverProvider"),
                 Map.entry("akka.cluster.split-brain-resolver.active-strategy", "keep-oldest"),
                 Map.entry("akka.cluster.split-brain-resolver.keep-oldest.role", CoordinatorProtocol.COORDINATOR_ROLE),
-                Map.entry("akka.cluster.split-brain-resolver.keep-oldest.down-if-alone", "off"),
                 Map.entry("akka.cluster.jmx.multi-mbeans-in-same-jvm", "on"),
                 Map.entry("akka.coordinated-shutdown.exit-jvm", "off"));
         Config c = ConfigFactory.empty();
