@@ -740,7 +740,9 @@ public final class Coordinator
         metrics.eventsPersisted(events.size());
         boolean newGeneration = false;
         for (CoordinatorEvent e : events) {
-            if (e instanceof WorkerJoined j) {
+            if (e instanceof RunStarted) {
+                progress.clear();
+            } else if (e instanceof WorkerJoined j) {
                 watch(j.worker());
             } else if (e instanceof WorkerRemoved r) {
                 onRemoved(before, r);

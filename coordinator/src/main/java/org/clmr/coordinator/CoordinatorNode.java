@@ -126,6 +126,11 @@ public final class CoordinatorNode implements AutoCloseable {
                 Map.entry("akka.cluster.roles", List.of(CoordinatorProtocol.COORDINATOR_ROLE)),
                 Map.entry("akka.cluster.seed-nodes", s.seedNodes()),
                 Map.entry("akka.cluster.downing-provider-class", "akka.cluster.sbr.SplitBrainResolverProvider"),
+                // The side with the oldest coordinator node survives a partition or a lost worker; with
+                // keep-majority a 2-node cluster (coordinator + 1 worker) downed the coordinator whenever the
+                // lost worker had the lower address.
+                Map.entry("akka.cluster.split-brain-resolver.active-strategy", "keep-oldest"),
+                Map.entry("akka.cluster.split-brain-resolver.keep-oldest.role", CoordinatorProtocol.COORDINATOR_ROLE),
                 Map.entry("akka.cluster.jmx.multi-mbeans-in-same-jvm", "on"),
                 Map.entry("akka.coordinated-shutdown.exit-jvm", "off"),
                 Map.entry("akka.persistence.journal.plugin", "jdbc-journal"),

@@ -74,6 +74,11 @@ final class ProgressTracker {
         return r != null && r.generation() == generation ? r.step() : -1;
     }
 
+    /** Forgets every report (a new run starts: the previous run's reports say nothing about it). */
+    void clear() {
+        byWorker.clear();
+    }
+
     /** Forgets a worker that is gone. */
     void forget(String workerId) {
         byWorker.remove(workerId);

@@ -129,6 +129,20 @@ class CoordinatorTest {
         assertEquals(1, metric("clmr_weight_divergence"));
     }
 
+    @Test
+    void shouldNotCompareANewRunsWeightsWithThoseOfAPreviousRun() {
+        startRun();
+        TestWorker a = join("a", 100);
+        kit.runCommand(a.progress(1, 3));
+        assertTrue(kit.<OperatorReply>runCommand(StopRun::new).reply().accepted());
+        OperatorReply again = kit.<OperatorReply>runCommand(
+                replyTo -> new StartRun("run-2", spec, TestWorker.DATASET, 40, replyTo)).reply();
+        assertTrue(again.accepted(), again.message());
+        join("c", 100);
+        kit.runCommand(new org.clmr.protocol.cluster.CoordinatorProtocol.Progress("c", 1, 3, 0, 0.2, 100, "other"));
+        assertEquals(0, metric("clmr_weight_divergence"));
+    }
+
     @AfterEach
     void closeStore() {
         kit.clear();

@@ -15,5 +15,6 @@ final class AllSettings {
         org.clmr.worker.collective.AeronSettings.from(config);
         org.clmr.data.DataSettings.from(config);
         org.clmr.worker.train.TrainSettings.from(config);
+        org.clmr.worker.actor.WorkerSettings.from(config);
     }
 }

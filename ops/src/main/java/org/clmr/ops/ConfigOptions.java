@@ -17,6 +17,20 @@ public final class ConfigOptions {
             description = "Override one key (the clmr. prefix is optional), e.g. --set run.global-batch=48")
     List<String> sets = new ArrayList<>();
 
+    /** These options as command-line arguments, to give a child process ({@code clmr worker}) the same configuration. */
+    public List<String> asArgs() {
+        List<String> args = new ArrayList<>();
+        if (file != null) {
+            args.add("--config");
+            args.add(file.toAbsolutePath().toString());
+        }
+        for (String s : sets) {
+            args.add("--set");
+            args.add(s);
+        }
+        return args;
+    }
+
     /** The resolved configuration, its keys and types checked and every module's Settings validated. */
     public Config load() {
         Config config = ClmrConfig.load(file, sets);

@@ -24,6 +24,10 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import org.clmr.protocol.UserError;
+import java.util.List;
+import java.util.ArrayList;
+import org.clmr.protocol.config.SettingsException;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -71,6 +75,10 @@ public final class TrainCommand implements Callable<Integer> {
         Long steps;
     }
 
+    @Option(names = "--workers", paramLabel = "N",
+            description = "train as a local cluster: a coordinator and N worker processes on this machine (needs --dataset)")
+    Integer workers;
+
     @Option(names = "--run-dir", paramLabel = "DIR", defaultValue = "clmr-run",
             description = "where checkpoints go (default ${DEFAULT-VALUE})")
     Path runDir;
@@ -91,6 +99,9 @@ public final class TrainCommand implements Callable<Integer> {
             overrides.put("clmr.run.epochs", length.epochs);
         }
         Config config = ConfigFactory.parseMap(overrides).withFallback(options.load()).resolve();
+        if (workers != null) {
+            return trainOnLocalCluster(config, overrides);
+        }
         RunSpec run = RunSpec.from(config);
         TrainSettings settings = TrainSettings.from(config);
         PrintWriter out = spec.commandLine().getOut();
@@ -108,6 +119,32 @@ public final class TrainCommand implements Callable<Integer> {
             Trainer.Summary s = trainer.run(target);
             out.printf("done: %d steps (epoch %d), %d skipped, weights %s, last checkpoint %s%n", s.steps(), s.epoch(),
                     s.skipped(), s.fingerprint(), s.lastCheckpoint() == null ? "none" : s.lastCheckpoint().location());
+        } finally {
+            out.flush();
+        }
+        return 0;
+    }
+
+    private int trainOnLocalCluster(Config config, Map<String, Object> overrides) {
+        if (workers < 1 || dataset == null || (length != null && length.steps != null)) {
+            throw new SettingsException("train --workers", "needs N >= 1 and --dataset DIR, and takes --epochs, not --steps");
+        }
+        RunSpec.from(config);
+        List<String> args = new ArrayList<>(options.asArgs());
+        overrides.forEach((k, v) -> {
+            args.add("--set");
+            args.add(k + "=" + v);
+        });
+        PrintWriter out = spec.commandLine().getOut();
+        try {
+            String reason = new org.clmr.ops.cluster.LocalCluster(runDir, dataset, args, out)
+                    .run(workers, DataSettings.from(config));
+            out.println("done: " + reason);
+        } catch (java.io.IOException e) {
+            throw new UserError("local cluster in " + runDir + ": " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new UserError("interrupted");
         } finally {
             out.flush();
         }

@@ -1,0 +1,292 @@
+package org.clmr.worker.actor;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.javadsl.AbstractBehavior;
+import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.javadsl.Receive;
+import akka.actor.typed.javadsl.TimerScheduler;
+import org.clmr.protocol.BuildInfo;
+import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointCommitted;
+import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointFailed;
+import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointRequest;
+import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointWritten;
+import org.clmr.protocol.cluster.CoordinatorProtocol.Leave;
+import org.clmr.protocol.cluster.CoordinatorProtocol.Member;
+import org.clmr.protocol.cluster.CoordinatorProtocol.PeerTimeout;
+import org.clmr.protocol.cluster.CoordinatorProtocol.Plan;
+import org.clmr.protocol.cluster.CoordinatorProtocol.Progress;
+import org.clmr.protocol.cluster.CoordinatorProtocol.Reconfigure;
+import org.clmr.protocol.cluster.CoordinatorProtocol.RefusalReason;
+import org.clmr.protocol.cluster.CoordinatorProtocol.Register;
+import org.clmr.protocol.cluster.CoordinatorProtocol.RegisterRefused;
+import org.clmr.protocol.cluster.CoordinatorProtocol.Registered;
+import org.clmr.protocol.cluster.CoordinatorProtocol.Stop;
+import org.clmr.protocol.cluster.CoordinatorProtocol.StopReason;
+import org.clmr.protocol.cluster.CoordinatorProtocol.ToCoordinator;
+import org.clmr.protocol.cluster.CoordinatorProtocol.ToWorker;
+import org.clmr.worker.actor.StepLoop.Adopted;
+import org.clmr.worker.actor.StepLoop.AdoptFailed;
+import org.clmr.worker.actor.StepLoop.CheckpointDone;
+import org.clmr.worker.actor.StepLoop.CheckpointError;
+import org.clmr.worker.actor.StepLoop.Outcome;
+import org.clmr.worker.actor.StepLoop.PeersSilent;
+import org.clmr.worker.actor.StepLoop.PlanDone;
+import org.clmr.worker.actor.StepLoop.StepDone;
+import org.clmr.worker.actor.StepLoop.StepFailed;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+
+/**
+ * A worker's actor: registers with the coordinator singleton (repeating until answered; a coordinator
+ * without a run is waited for), follows {@link Reconfigure} and {@link Plan}s by handing tasks to the
+ * {@link StepLoop} (the training thread) and turns the loop's outcomes into {@link Progress},
+ * {@link CheckpointWritten}/{@link CheckpointFailed} and {@link PeerTimeout} reports. While it waits at a
+ * plan boundary it repeats its last progress, so a lost plan is re-sent. It never blocks: the loop's
+ * outcomes come back as messages.
+ *
+ * <p>Its protocol is {@link ToWorker} (what the coordinator sends) plus the local {@link Internal}
+ * messages, which never leave this JVM.
+ */
+public final class WorkerActor extends AbstractBehavior<ToWorker> {
+
+    /** Local messages of this actor (timer ticks and the training thread's outcomes); never serialized. */
+    public sealed interface Internal extends ToWorker {
+    }
+
+    /** The repeat timer fired. */
+    enum Tick implements Internal {
+        INSTANCE
+    }
+
+    /** An outcome of the training thread. */
+    record FromLoop(Outcome outcome) implements Internal {
+    }
+
+    /**
+     * Who this worker is, as it registers.
+     *
+     * @param workerId         unique in the cluster (host and device)
+     * @param aeronEndpoint    where its collectives listen
+     * @param datasetHash      content hash of its packed dataset
+     * @param samplesPerSecond estimate for the first share
+     */
+    public record Identity(String workerId, String host, String device, String aeronEndpoint, String datasetHash,
+                           double samplesPerSecond) {
+    }
+
+    /** One line per completed step for the operator (and tests): generation, step, loss, fingerprint. */
+    public record StepLine(String workerId, long generation, int rank, long step, int epoch, double loss,
+                           double samplesPerSecond, String fingerprint) {
+    }
+
+    private final TimerScheduler<ToWorker> timers;
+    private final ActorRef<ToCoordinator> coordinator;
+    private final Identity id;
+    private final StepLoop loop;
+    private final Consumer<StepLine> steps;
+    private final CompletableFuture<String> finished;
+    private boolean registered;
+    private boolean announcedWait;
+    private long generation = -1;
+    private int rank = -1;
+    private long plannedTo = -1;
+    private boolean waiting;
+    private Progress lastProgress;
+
+    private WorkerActor(ActorContext<ToWorker> ctx, TimerScheduler<ToWorker> timers,
+                        ActorRef<ToCoordinator> coordinator, Identity id, StepLoop loop, Consumer<StepLine> steps,
+                        CompletableFuture<String> finished) {
+        super(ctx);
+        this.timers = timers;
+        this.coordinator = coordinator;
+        this.id = id;
+        this.loop = loop;
+        this.steps = steps;
+        this.finished = finished;
+    }
+
+    /**
+     * The worker's behavior.
+     *
+     * @param coordinator    the singleton proxy
+     * @param loop           the training thread; its outcomes must be told to this actor ({@link #outcome})
+     * @param repeatInterval how often a registration or a waiting progress report is repeated
+     * @param steps          receives a line per completed step (on the actor's thread)
+     * @param finished       completed with null when the run ends normally, or with the one-line reason this
+     *                       worker gives up; the actor stops then
+     */
+    public static Behavior<ToWorker> create(ActorRef<ToCoordinator> coordinator, Identity id, StepLoop loop,
+                                            Duration repeatInterval, Consumer<StepLine> steps,
+                                            CompletableFuture<String> finished) {
+        return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
+            timers.startTimerWithFixedDelay(Tick.INSTANCE, Tick.INSTANCE, repeatInterval);
+            ctx.getSelf().tell(Tick.INSTANCE);
+            return new WorkerActor(ctx, timers, coordinator, id, loop, steps, finished);
+        }));
+    }
+
+    /** The message that carries a training-thread outcome to the actor. */
+    public static ToWorker outcome(Outcome o) {
+        return new FromLoop(o);
+    }
+
+    @Override
+    public Receive<ToWorker> createReceive() {
+        return newReceiveBuilder()
+                .onMessage(Tick.class, t -> onTick())
+                .onMessage(Registered.class, this::onRegistered)
+                .onMessage(RegisterRefused.class, this::onRefused)
+                .onMessage(Reconfigure.class, this::onReconfigure)
+                .onMessage(Plan.class, this::onPlan)
+                .onMessage(CheckpointRequest.class, this::onCheckpointRequest)
+                .onMessage(CheckpointCommitted.class, this::onCommitted)
+                .onMessage(Stop.class, this::onStop)
+                .onMessage(FromLoop.class, m -> onOutcome(m.outcome()))
+                .build();
+    }
+
+    private Behavior<ToWorker> onTick() {
+        if (!registered) {
+            coordinator.tell(new Register(BuildInfo.protocolVersion(), id.workerId(), id.host(), id.device(),
+                    id.aeronEndpoint(), id.datasetHash(), id.samplesPerSecond(), getContext().getSelf()));
+        } else if (waiting && lastProgress != null) {
+            coordinator.tell(lastProgress);
+        }
+        return this;
+    }
+
+    private Behavior<ToWorker> onRegistered(Registered r) {
+        if (!registered) {
+            getContext().getLog().info("registered with run {} (generation {})", r.runId(), r.currentGeneration());
+        }
+        registered = true;
+        return this;
+    }
+
+    private Behavior<ToWorker> onRefused(RegisterRefused r) {
+        if (r.reason() == RefusalReason.NO_RUN) {
+            if (!announcedWait) {
+                getContext().getLog().info("coordinator has no run yet; registering again every tick until one starts");
+                announcedWait = true;
+            }
+            return this;
+        }
+        getContext().getLog().error("registration refused ({}): {}", r.reason(), r.message());
+        return finish(r.message());
+    }
+
+    private Behavior<ToWorker> onReconfigure(Reconfigure r) {
+        if (r.generation() <= generation) {
+            return this;
+        }
+        int myRank = -1;
+        for (Member m : r.members()) {
+            if (m.workerId().equals(id.workerId())) {
+                myRank = m.rank();
+            }
+        }
+        registered = true;
+        if (myRank < 0) {
+            getContext().getLog().warn("generation {} does not include {}; waiting", r.generation(), id.workerId());
+            return this;
+        }
+        generation = r.generation();
+        rank = myRank;
+        plannedTo = r.resume().step();
+        waiting = false;
+        lastProgress = null;
+        getContext().getLog().info("generation {}: rank {} of {} from {}", generation, rank, r.members().size(),
+                r.resume().describe());
+        return submit(new StepLoop.Adopt(r, rank));
+    }
+
+    private Behavior<ToWorker> onPlan(Plan p) {
+        if (p.generation() != generation || p.toStep() <= plannedTo) {
+            return this;
+        }
+        plannedTo = p.toStep();
+        waiting = false;
+        return submit(new StepLoop.RunPlan(p.generation(), p.fromStep(), p.toStep()));
+    }
+
+    private Behavior<ToWorker> onCheckpointRequest(CheckpointRequest c) {
+        if (c.generation() != generation || rank != 0) {
+            getContext().getLog().warn("checkpoint request {} of generation {} ignored (generation {}, rank {})",
+                    c.checkpointId(), c.generation(), generation, rank);
+            return this;
+        }
+        return submit(new StepLoop.WriteCheckpoint(c.generation(), c.checkpointId(), c.step()));
+    }
+
+    private Behavior<ToWorker> onCommitted(CheckpointCommitted c) {
+        getContext().getLog().info("checkpoint {} of step {} committed", c.checkpointId(), c.record().step());
+        return this;
+    }
+
+    private Behavior<ToWorker> onStop(Stop s) {
+        getContext().getLog().info("stop: run {} {}", s.runId(), s.reason());
+        return finish(s.reason() == StopReason.REMOVED ? "removed from run " + s.runId() + " by the coordinator" : null);
+    }
+
+    private Behavior<ToWorker> onOutcome(Outcome o) {
+        if (o instanceof StepDone d) {
+            if (d.generation() != generation) {
+                return this;
+            }
+            lastProgress = new Progress(id.workerId(), d.generation(), d.step(), d.epoch(), d.loss(),
+                    d.samplesPerSecond(), d.fingerprint());
+            coordinator.tell(lastProgress);
+            steps.accept(new StepLine(id.workerId(), d.generation(), rank, d.step(), d.epoch(), d.loss(),
+                    d.samplesPerSecond(), d.fingerprint()));
+        } else if (o instanceof Adopted a) {
+            if (a.generation() == generation && plannedTo <= a.step()) {
+                lastProgress = new Progress(id.workerId(), a.generation(), a.step(), 0, Double.NaN,
+                        id.samplesPerSecond(), a.fingerprint());
+                waiting = true;
+            }
+        } else if (o instanceof PlanDone p) {
+            waiting = p.generation() == generation && p.step() >= plannedTo;
+        } else if (o instanceof PeersSilent s) {
+            getContext().getLog().warn("generation {} step {}: silent ranks {} ({})", s.generation(), s.step(),
+                    s.silentRanks(), s.message());
+            coordinator.tell(new PeerTimeout(id.workerId(), s.generation(), s.step(), s.silentRanks()));
+        } else if (o instanceof CheckpointDone c) {
+            coordinator.tell(new CheckpointWritten(id.workerId(), c.generation(), c.checkpointId(), c.record()));
+        } else if (o instanceof CheckpointError c) {
+            coordinator.tell(new CheckpointFailed(id.workerId(), c.generation(), c.checkpointId(), c.step(), c.reason()));
+        } else if (o instanceof AdoptFailed f) {
+            return leave(f.generation(), f.reason());
+        } else if (o instanceof StepFailed f) {
+            return leave(f.generation(), f.reason());
+        }
+        return this;
+    }
+
+    private Behavior<ToWorker> leave(long gen, String reason) {
+        getContext().getLog().error("leaving the run: {}", reason);
+        coordinator.tell(new Leave(id.workerId(), gen, reason));
+        return finish(reason);
+    }
+
+    private Behavior<ToWorker> submit(StepLoop.Task task) {
+        if (!loop.submit(task)) {
+            return leave(generation, "the training thread's queue is full (" + task + ")");
+        }
+        return this;
+    }
+
+    /**
+     * Ends this worker's part: the owner of the process is told and leaves the cluster gracefully
+     * (coordinated shutdown). The actor stays alive but deaf until then: it is the system's guardian, and
+     * stopping it would stop the node before its leave reached the coordinator.
+     */
+    private Behavior<ToWorker> finish(String failure) {
+        timers.cancelAll();
+        finished.complete(failure);
+        return Behaviors.ignore();
+    }
+}

@@ -1,0 +1,166 @@
+package org.clmr.worker.actor;
+
+import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import akka.actor.testkit.typed.javadsl.TestProbe;
+import akka.actor.typed.ActorRef;
+import com.typesafe.config.Config;
+import org.clmr.data.DataSettings;
+import org.clmr.data.dataset.PackedDataset;
+import org.clmr.data.dataset.PretrainView;
+import org.clmr.data.generate.GeneratedSet;
+import org.clmr.protocol.BuildInfo;
+import org.clmr.protocol.checkpoint.CheckpointPayload;
+import org.clmr.protocol.checkpoint.DirectoryCheckpointStore;
+import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointRequest;
+import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointWritten;
+import org.clmr.protocol.cluster.CoordinatorProtocol.Member;
+import org.clmr.protocol.cluster.CoordinatorProtocol.Plan;
+import org.clmr.protocol.cluster.CoordinatorProtocol.Progress;
+import org.clmr.protocol.cluster.CoordinatorProtocol.Reconfigure;
+import org.clmr.protocol.cluster.CoordinatorProtocol.RefusalReason;
+import org.clmr.protocol.cluster.CoordinatorProtocol.Register;
+import org.clmr.protocol.cluster.CoordinatorProtocol.RegisterRefused;
+import org.clmr.protocol.cluster.CoordinatorProtocol.ResumePoint;
+import org.clmr.protocol.cluster.CoordinatorProtocol.Stop;
+import org.clmr.protocol.cluster.CoordinatorProtocol.StopReason;
+import org.clmr.protocol.cluster.CoordinatorProtocol.ToCoordinator;
+import org.clmr.protocol.cluster.CoordinatorProtocol.ToWorker;
+import org.clmr.protocol.config.ClmrConfig;
+import org.clmr.protocol.run.RunSpec;
+import org.clmr.worker.collective.AeronSettings;
+import org.clmr.worker.collective.AeronTransport;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.DatagramSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The worker actor with its real training thread (one rank over a real Aeron transport, a generated
+ * dataset, a directory checkpoint store) against a probe in the coordinator's place.
+ */
+@Timeout(120)
+class WorkerActorTest {
+    private static ActorTestKit kit;
+    private static Path dataset;
+    private static String hash;
+    private static int items;
+
+    @BeforeAll
+    static void start() throws Exception {
+        kit = ActorTestKit.create();
+        dataset = Files.createTempDirectory("clmr-worker-actor-").resolve("ds");
+        GeneratedSet.write(dataset, 16, 3, 22050, 1.0, 2, false, Duration.ofSeconds(30));
+        try (PackedDataset ds = PackedDataset.open(dataset)) {
+            hash = ds.contentHash();
+            items = PretrainView.of(ds, false).size();
+        }
+    }
+
+    @AfterAll
+    static void stop() {
+        kit.shutdownTestKit();
+    }
+
+    private static Config config() {
+        return ClmrConfig.load(null, List.of("run.model.preset=tiny", "run.model.projection-dim=16",
+                "run.global-batch=4", "worker.threads=1"));
+    }
+
+    private record Worker(ActorRef<ToWorker> ref, StepLoop loop, AeronTransport transport,
+                          CompletableFuture<String> finished, WorkerActor.Identity id) implements AutoCloseable {
+        @Override
+        public void close() {
+            loop.close();
+            transport.close();
+        }
+    }
+
+    private static Worker worker(TestProbe<ToCoordinator> coordinator, Path checkpoints, String datasetHash)
+            throws Exception {
+        Config c = config();
+        int port;
+        try (DatagramSocket s = new DatagramSocket(0)) {
+            port = s.getLocalPort();
+        }
+        AeronSettings as = AeronSettings.from(c);
+        AeronTransport transport = AeronTransport.start(as.with(true, "", false, "127.0.0.1:" + port));
+        AtomicReference<ActorRef<ToWorker>> self = new AtomicReference<>();
+        StepLoop loop = new StepLoop(transport, new DirectoryCheckpointStore(checkpoints), dataset, DataSettings.from(c),
+                ai.djl.Device.cpu(), 1, o -> self.get().tell(WorkerActor.outcome(o)));
+        WorkerActor.Identity id = new WorkerActor.Identity("w0", "127.0.0.1", "cpu", "127.0.0.1:" + port,
+                datasetHash, 10);
+        CompletableFuture<String> finished = new CompletableFuture<>();
+        self.set(kit.spawn(WorkerActor.create(coordinator.getRef(), id, loop, Duration.ofMillis(200), line -> { },
+                finished)));
+        return new Worker(self.get(), loop, transport, finished, id);
+    }
+
+    @Test
+    void shouldWaitForARunThenTrainItsPlanRepeatProgressAtTheBoundaryAndWriteACheckpoint(@TempDir Path dir)
+            throws Exception {
+        TestProbe<ToCoordinator> coordinator = kit.createTestProbe();
+        try (Worker w = worker(coordinator, dir, hash)) {
+            Register first = coordinator.expectMessageClass(Register.class, Duration.ofSeconds(10));
+            assertEquals(BuildInfo.protocolVersion(), first.protocolVersion());
+            assertEquals(hash, first.datasetHash());
+            first.replyTo().tell(new RegisterRefused("w0", RefusalReason.NO_RUN, "no run"));
+            coordinator.expectMessageClass(Register.class, Duration.ofSeconds(5));
+
+            RunSpec spec = RunSpec.from(config());
+            // Reconfigure may arrive before Registered: it is a registration's answer too.
+            w.ref().tell(new Reconfigure("r1", spec, 1, List.of(new Member(0, "w0", w.id().aeronEndpoint(), 4)),
+                    ResumePoint.fresh(), items / 4));
+            w.ref().tell(new Plan(1, 0, 2));
+            Progress p1 = expectProgress(coordinator, 1);
+            Progress p2 = expectProgress(coordinator, 2);
+            assertTrue(Double.isFinite(p1.loss()) && Double.isFinite(p2.loss()));
+            assertEquals(p2, expectProgress(coordinator, 2), "the last progress is repeated at the plan boundary");
+
+            w.ref().tell(new CheckpointRequest(1, 7, 2));
+            CheckpointWritten written = coordinator.expectMessageClass(CheckpointWritten.class, Duration.ofSeconds(20));
+            assertEquals(7, written.checkpointId());
+            assertEquals(2, written.record().step());
+            CheckpointPayload payload = CheckpointPayload.decode(new DirectoryCheckpointStore(dir).read(written.record()));
+            assertEquals(2, payload.step());
+            assertEquals(spec.hash(), payload.runSpecHash());
+
+            w.ref().tell(new Stop("r1", StopReason.FINISHED));
+            assertNull(w.finished().get(10, TimeUnit.SECONDS));
+        }
+    }
+
+    @Test
+    void shouldGiveUpWithTheCoordinatorsLineWhenItsDatasetIsRefused(@TempDir Path dir) throws Exception {
+        TestProbe<ToCoordinator> coordinator = kit.createTestProbe();
+        try (Worker w = worker(coordinator, dir, "other-hash")) {
+            Register r = coordinator.expectMessageClass(Register.class, Duration.ofSeconds(10));
+            r.replyTo().tell(new RegisterRefused("w0", RefusalReason.DATASET_MISMATCH, "worker w0 reads dataset other-hash"));
+            assertEquals("worker w0 reads dataset other-hash", w.finished().get(10, TimeUnit.SECONDS));
+        }
+    }
+
+    private static Progress expectProgress(TestProbe<ToCoordinator> coordinator, long step) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline) {
+            ToCoordinator m = coordinator.receiveMessage(Duration.ofSeconds(30));
+            if (m instanceof Progress p && p.step() == step) {
+                return p;
+            }
+        }
+        throw new AssertionError("no progress of step " + step);
+    }
+}

@@ -1,0 +1,162 @@
+package org.clmr.ops.cluster;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.clmr.data.DataSettings;
+import org.clmr.data.dataset.PackedDataset;
+import org.clmr.data.dataset.PretrainView;
+import org.clmr.ops.Clmr;
+import org.clmr.protocol.UserError;
+import org.clmr.protocol.process.JavaProcess;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A cluster on this machine for {@code clmr train --workers N}: a coordinator process (H2 in the run
+ * directory, ephemeral cluster and HTTP ports) and N worker processes, each logging to a file in the run
+ * directory; the run is started over the coordinator's HTTP endpoint and followed there on one progress
+ * line until it completes. Every process is stopped at the end, whatever happens.
+ */
+public final class LocalCluster {
+    private static final Pattern NODE = Pattern.compile("coordinator node akka://clmr@([\\w.\\-]+:\\d+) up");
+    private static final Pattern HTTP = Pattern.compile("status: +http://([\\w.\\-]+:\\d+)/status");
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(120);
+
+    private final Path runDir;
+    private final Path dataset;
+    private final List<String> configArgs;
+    private final PrintWriter out;
+    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final List<Process> processes = new ArrayList<>();
+
+    /**
+     * @param configArgs {@code --config}/{@code --set} arguments every process gets (the same run spec)
+     */
+    public LocalCluster(Path runDir, Path dataset, List<String> configArgs, PrintWriter out) {
+        this.runDir = runDir.toAbsolutePath();
+        this.dataset = dataset.toAbsolutePath();
+        this.configArgs = List.copyOf(configArgs);
+        this.out = out;
+    }
+
+    /** Runs the whole run with {@code workers} worker processes; returns the coordinator's final phase reason. */
+    public String run(int workers, DataSettings data) throws IOException, InterruptedException {
+        String hash;
+        int tracks;
+        try (PackedDataset ds = PackedDataset.open(dataset)) {
+            hash = ds.contentHash();
+            tracks = PretrainView.of(ds, data.concatSongs()).size();
+        }
+        Files.createDirectories(runDir);
+        try {
+            List<String> c = new ArrayList<>(List.of("coordinator", "--run-dir", runDir.toString(),
+                    "--set", "coordinator.cluster.port=0", "--set", "coordinator.http.port=0"));
+            c.addAll(configArgs);
+            Path coordinatorLog = runDir.resolve("coordinator.log");
+            Process coordinator = start(c, coordinatorLog);
+            String seed = await(coordinatorLog, NODE, coordinator);
+            String http = await(coordinatorLog, HTTP, coordinator);
+            String url = "jdbc:h2:file:" + runDir.resolve("coordinator") + ";AUTO_SERVER=TRUE";
+            List<Process> ws = new ArrayList<>();
+            for (int i = 0; i < workers; i++) {
+                List<String> w = new ArrayList<>(List.of("worker", "--seed-nodes", seed, "--dataset", dataset.toString(),
+                        "--set", "worker.cluster.checkpoint.url=" + url));
+                w.addAll(configArgs);
+                ws.add(start(w, runDir.resolve("worker-" + i + ".log")));
+            }
+            for (int i = 0; i < workers; i++) {
+                await(runDir.resolve("worker-" + i + ".log"), Pattern.compile("worker \\S+ up: aeron"), ws.get(i));
+            }
+            String runId = "train-" + System.currentTimeMillis();
+            post(http, "/control/start?run-id=" + runId + "&dataset-hash=" + hash + "&tracks=" + tracks);
+            out.printf("local cluster: coordinator %s (http %s), %d workers, logs in %s%n", seed, http, workers, runDir);
+            out.flush();
+            String reason = follow(http, ws);
+            for (Process w : ws) {
+                w.waitFor(60, TimeUnit.SECONDS);  // the workers leave the cluster on the coordinator's Stop
+            }
+            return reason;
+        } finally {
+            for (Process p : processes) {
+                p.destroy();
+            }
+            for (Process p : processes) {
+                if (!p.waitFor(30, TimeUnit.SECONDS)) {
+                    p.destroyForcibly();
+                }
+            }
+        }
+    }
+
+    private Process start(List<String> args, Path log) {
+        Process p = JavaProcess.of(Clmr.class).args(args).output(log).start();
+        processes.add(p);
+        return p;
+    }
+
+    /** One progress line per status poll until the run completes (or every worker is gone). */
+    private String follow(String http, List<Process> workers) throws IOException, InterruptedException {
+        ObjectMapper json = new ObjectMapper();
+        boolean terminal = System.console() != null;
+        while (true) {
+            JsonNode s = json.readTree(client.send(HttpRequest.newBuilder(URI.create("http://" + http + "/status"))
+                    .GET().build(), HttpResponse.BodyHandlers.ofString()).body());
+            long step = s.get("step").asLong();
+            long total = Math.max(1, s.get("totalSteps").asLong());
+            int width = 30;
+            int done = (int) Math.min(width, width * step / total);
+            out.printf(Locale.ROOT, "%s[%s%s] %s generation %d, %d members, step %d/%d%s", terminal ? "\r" : "",
+                    "=".repeat(done), " ".repeat(width - done), s.get("phase").asText(), s.get("generation").asLong(),
+                    s.get("members").size(), step, total, terminal ? "   " : "\n");
+            out.flush();
+            if (s.get("phase").asText().equals("COMPLETED")) {
+                out.println();
+                return s.get("phaseReason").asText();
+            }
+            if (workers.stream().noneMatch(Process::isAlive)) {
+                throw new UserError("every worker process stopped before the run completed; see " + runDir + "/worker-*.log");
+            }
+            Thread.sleep(1000);
+        }
+    }
+
+    private void post(String http, String path) throws IOException, InterruptedException {
+        HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://" + http + path))
+                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 200) {
+            throw new UserError("the local coordinator refused " + path + ": " + r.body());
+        }
+    }
+
+    private String await(Path log, Pattern pattern, Process p) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (Files.exists(log)) {
+                Matcher m = pattern.matcher(Files.readString(log));
+                if (m.find()) {
+                    return m.groupCount() > 0 ? m.group(1) : m.group();
+                }
+            }
+            if (!p.isAlive()) {
+                throw new UserError("a process of the local cluster exited (" + p.exitValue() + ") while starting; see " + log);
+            }
+            Thread.sleep(200);
+        }
+        throw new UserError("a process of the local cluster did not start within " + START_TIMEOUT.toSeconds()
+                + " s; see " + log);
+    }
+}
