@@ -121,4 +121,23 @@ public record AeronSettings(boolean embeddedDriver, String driverDir, boolean ip
         }
         return v;
     }
+
+    /**
+     * {@code n} free loopback UDP endpoints ({@code 127.0.0.1:port}), probed by binding them all at once and
+     * releasing them, for local clusters, tests and benchmarks.
+     */
+    public static List<String> freeLoopbackEndpoints(int n) throws java.io.IOException {
+        List<java.net.DatagramSocket> sockets = new java.util.ArrayList<>();
+        List<String> endpoints = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < n; i++) {
+                java.net.DatagramSocket s = new java.net.DatagramSocket(0, java.net.InetAddress.getLoopbackAddress());
+                sockets.add(s);
+                endpoints.add("127.0.0.1:" + s.getLocalPort());
+            }
+        } finally {
+            sockets.forEach(java.net.DatagramSocket::close);
+        }
+        return endpoints;
+    }
 }

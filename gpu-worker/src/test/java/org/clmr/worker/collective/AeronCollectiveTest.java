@@ -111,7 +111,7 @@ class AeronCollectiveTest {
 
     @Test
     void shouldNameUnreachablePeersWhenAGenerationCannotConnect() throws Exception {
-        List<String> endpoints = CollectiveProcessTest.freeEndpoints(2);
+        List<String> endpoints = AeronSettings.freeLoopbackEndpoints(2);
         AeronSettings s = settings().withTimeouts(Duration.ofSeconds(1), Duration.ofMillis(800), Duration.ofSeconds(2))
                 .with(true, tmp.resolve("d").toString(), false, endpoints.get(0));
         try (AeronTransport t = AeronTransport.start(s)) {

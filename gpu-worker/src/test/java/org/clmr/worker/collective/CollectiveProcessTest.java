@@ -9,8 +9,6 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.net.DatagramSocket;
-import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -72,7 +70,7 @@ class CollectiveProcessTest {
     @Test
     @Timeout(value = 150, unit = TimeUnit.SECONDS)
     void shouldNameAKilledRankWithinTheDeadlineAndGoOnInANewGenerationOfSurvivors() throws Exception {
-        List<String> endpoints = freeEndpoints(3);
+        List<String> endpoints = AeronSettings.freeLoopbackEndpoints(3);
         List<Path> logs = start("kill", 3, endpoints, "-");
         for (int r = 0; r < 3; r++) {
             awaitLine(logs.get(r), "LOOPING", 60);
@@ -105,7 +103,7 @@ class CollectiveProcessTest {
             driver = AeronTransport.launchDriver(AeronSettings.from(ClmrConfig.defaults())
                     .withTimeouts(Duration.ofSeconds(8), Duration.ofSeconds(40), Duration.ofSeconds(2)), dir);
         }
-        List<String> endpoints = ipc ? List.of("ipc", "ipc", "ipc").subList(0, n) : freeEndpoints(n);
+        List<String> endpoints = ipc ? List.of("ipc", "ipc", "ipc").subList(0, n) : AeronSettings.freeLoopbackEndpoints(n);
         List<Path> logs = start("ops", n, endpoints, dir);
         for (int r = 0; r < n; r++) {
             assertTrue(processes.get(r).waitFor(100, TimeUnit.SECONDS), "rank " + r + " did not finish: " + read(logs.get(r)));
@@ -161,22 +159,6 @@ class CollectiveProcessTest {
                     .output(log).start());
         }
         return logs;
-    }
-
-    /** Free loopback UDP ports, probed by binding them all at once and releasing them. */
-    static List<String> freeEndpoints(int n) throws IOException {
-        List<DatagramSocket> sockets = new ArrayList<>();
-        List<String> endpoints = new ArrayList<>();
-        try {
-            for (int i = 0; i < n; i++) {
-                DatagramSocket s = new DatagramSocket(0, InetAddress.getLoopbackAddress());
-                sockets.add(s);
-                endpoints.add("127.0.0.1:" + s.getLocalPort());
-            }
-        } finally {
-            sockets.forEach(DatagramSocket::close);
-        }
-        return endpoints;
     }
 
     private static void awaitLine(Path log, String text, int seconds) throws Exception {

@@ -20,7 +20,6 @@ import picocli.CommandLine.Option;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
-import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -128,7 +127,7 @@ public final class BenchAllReduce implements Callable<Integer> {
                     endpoints.add("ipc");
                 }
             } else {
-                endpoints = freeUdpEndpoints(ranks);
+                endpoints = AeronSettings.freeLoopbackEndpoints(ranks);
             }
             List<String> sets = forwardedSettings(config);
             long largest = 0;
@@ -276,21 +275,6 @@ public final class BenchAllReduce implements Callable<Integer> {
                     com.typesafe.config.ConfigRenderOptions.concise()));
         }
         return sets;
-    }
-
-    static List<String> freeUdpEndpoints(int n) throws IOException {
-        List<DatagramSocket> sockets = new ArrayList<>();
-        List<String> endpoints = new ArrayList<>();
-        try {
-            for (int i = 0; i < n; i++) {
-                DatagramSocket s = new DatagramSocket(0, InetAddress.getLoopbackAddress());
-                sockets.add(s);
-                endpoints.add("127.0.0.1:" + s.getLocalPort());
-            }
-        } finally {
-            sockets.forEach(DatagramSocket::close);
-        }
-        return endpoints;
     }
 
     static long[] parseSizes(String list) {
