@@ -168,9 +168,11 @@ public final class WorkerActor extends AbstractBehavior<ToWorker> {
     }
 
     private Behavior<ToWorker> onRefused(RegisterRefused r) {
-        if (r.reason() == RefusalReason.NO_RUN) {
+        // a worker outlives runs: with none running (never started, or the last one over) it waits for the next
+        if (r.reason() == RefusalReason.NO_RUN || r.reason() == RefusalReason.RUN_COMPLETED) {
             if (!announcedWait) {
-                getContext().getLog().info("coordinator has no run yet; registering again every tick until one starts");
+                getContext().getLog().info("coordinator has no run in progress ({}); registering again every tick"
+                        + " until one starts", r.reason());
                 announcedWait = true;
             }
             return this;

@@ -65,9 +65,9 @@ public final class CoordinatorProtocol {
         PROTOCOL_VERSION,
         /** The worker's dataset differs from the run's: point it at the same packed dataset. */
         DATASET_MISMATCH,
-        /** No run has been started: start one first. */
+        /** No run has been started: a worker keeps registering until one starts. */
         NO_RUN,
-        /** The run is over: start a new run. */
+        /** The run is over: a worker keeps registering until the next run starts. */
         RUN_COMPLETED
     }
 
