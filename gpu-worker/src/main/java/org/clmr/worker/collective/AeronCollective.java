@@ -35,7 +35,9 @@ import java.util.concurrent.TimeUnit;
  *       order; all ranks run the same float additions in the same order, so the bits agree;</li>
  *   <li>ring all-reduce (large): the vector is cut into N segments, segment q owned by rank q. Phase 0
  *       sends each contribution straight to its owner (rank r sends to r+1, r+2, ... in turn, a shifted
- *       ring), the owner sums the N contributions in rank order; phase 1 sends each owner's result to
+ *       ring), the owner sums the N contributions in rank order (with two ranks, x0 + x1 chunk by chunk as
+ *       the peer's chunks arrive, so the reduction overlaps the transfer and needs no staging array);
+ *       phase 1 sends each owner's result to
  *       every rank, which copies it. A classic ring would accumulate partial sums in a rotated order,
  *       so each segment's rounding would depend on its position in the ring; here every element is
  *       summed in the same order as the direct exchange and a local plain sum, bit for bit. Each rank
@@ -298,15 +300,22 @@ public final class AeronCollective implements Collective, Agent {
         op.kind = OpKind.ALL_REDUCE_RING_F32;
         int own = offset + segmentStart(length, rank);
         int ownLength = segmentLength(length, rank);
-        ensureStageF(ownLength);
-        for (PeerLink p : peers) {
-            if (p != null) {
-                p.send(data, FLOAT_BASE, offset + segmentStart(length, p.rank), segmentLength(length, p.rank), 4);
-                p.receive(stageF[p.rank], FLOAT_BASE, 0, ownLength, 4);
+        if (worldSize == 2) {
+            PeerLink p = peers[1 - rank];
+            p.send(data, FLOAT_BASE, offset + segmentStart(length, p.rank), segmentLength(length, p.rank), 4);
+            p.receiveSum(data, FLOAT_BASE, own, ownLength, p.rank < rank);
+            runPhase(0);
+        } else {
+            ensureStageF(ownLength);
+            for (PeerLink p : peers) {
+                if (p != null) {
+                    p.send(data, FLOAT_BASE, offset + segmentStart(length, p.rank), segmentLength(length, p.rank), 4);
+                    p.receive(stageF[p.rank], FLOAT_BASE, 0, ownLength, 4);
+                }
             }
+            runPhase(0);
+            sumInRankOrder(data, own, data, own, ownLength);
         }
-        runPhase(0);
-        sumInRankOrder(data, own, data, own, ownLength);
         for (PeerLink p : peers) {
             if (p != null) {
                 p.send(data, FLOAT_BASE, own, ownLength, 4);

@@ -59,6 +59,11 @@ final class PeerLink implements ControlledFragmentHandler {
     int recvElementBytes;
     int recvChunks;
     int received;
+    /** True when received float chunks are summed into the region instead of copied (see {@link #receiveSum}). */
+    boolean recvSum;
+    /** With {@link #recvSum}: true to compute peer + own, false for own + peer (rank order). */
+    boolean recvPeerFirst;
+    private float[] scratch;
 
     PeerLink(int peerRank, OpCursor op, Aeron aeron, AeronSettings s, List<String> endpoints, int frameMtu,
              int chunkBytes, CollectiveMetrics metrics) {
@@ -146,6 +151,22 @@ final class PeerLink implements ControlledFragmentHandler {
         recvLength = length;
         recvElementBytes = elementBytes;
         recvChunks = chunks(length, elementBytes);
+        recvSum = false;
+    }
+
+    /**
+     * Receives {@code length} floats and sums each chunk into {@code target[offset, +length)} as it arrives
+     * (peer + own when {@code peerFirst}, else own + peer), fusing the copy out of the log with the
+     * reduction: the chunk passes through a cache-resident scratch array instead of a staging array as
+     * large as the region. The region must not be sent from in the same phase.
+     */
+    void receiveSum(float[] target, long base, int offset, int length, boolean peerFirst) {
+        receive(target, base, offset, length, Float.BYTES);
+        recvSum = true;
+        recvPeerFirst = peerFirst;
+        if (scratch == null) {
+            scratch = new float[chunkBytes / Float.BYTES];
+        }
     }
 
     private int chunks(int length, int elementBytes) {
@@ -164,6 +185,7 @@ final class PeerLink implements ControlledFragmentHandler {
         sendChunks = 0;
         recvArray = null;
         recvChunks = 0;
+        recvSum = false;
     }
 
     boolean done() {
@@ -253,8 +275,14 @@ final class PeerLink implements ControlledFragmentHandler {
             return Action.BREAK;
         }
         DirectBuffer b = f.buffer();
-        UnsafeApi.copyMemory(b.byteArray(), b.addressOffset() + f.payloadOffset(), recvArray,
-                recvBase + (long) (recvOffset + first) * recvElementBytes, bytes);
+        if (recvSum) {
+            float[] s = scratch;
+            UnsafeApi.copyMemory(b.byteArray(), b.addressOffset() + f.payloadOffset(), s, recvBase, bytes);
+            addChunk((float[]) recvArray, recvOffset + first, s, bytes / Float.BYTES, recvPeerFirst);
+        } else {
+            UnsafeApi.copyMemory(b.byteArray(), b.addressOffset() + f.payloadOffset(), recvArray,
+                    recvBase + (long) (recvOffset + first) * recvElementBytes, bytes);
+        }
         metrics.framesReceived.incrementAndGet();
         metrics.bytesReceived.addAndGet(bytes);
         received++;
@@ -263,5 +291,17 @@ final class PeerLink implements ControlledFragmentHandler {
             return Action.BREAK;
         }
         return Action.CONTINUE;
+    }
+
+    private static void addChunk(float[] target, int at, float[] s, int n, boolean peerFirst) {
+        if (peerFirst) {
+            for (int i = 0; i < n; i++) {
+                target[at + i] = s[i] + target[at + i];
+            }
+        } else {
+            for (int i = 0; i < n; i++) {
+                target[at + i] = target[at + i] + s[i];
+            }
+        }
     }
 }
