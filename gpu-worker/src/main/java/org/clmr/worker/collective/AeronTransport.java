@@ -1,6 +1,7 @@
 package org.clmr.worker.collective;
 
 import io.aeron.Aeron;
+import io.aeron.CncFileDescriptor;
 import io.aeron.CommonContext;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
@@ -9,11 +10,15 @@ import io.aeron.exceptions.DriverTimeoutException;
 import org.agrona.CloseHelper;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.clmr.protocol.UserError;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * One process's Aeron: the media driver (embedded, or an external one it connects to) and the Aeron
@@ -23,6 +28,8 @@ import java.util.concurrent.TimeUnit;
  * are {@link UserError}s of one line.
  */
 public final class AeronTransport implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(AeronTransport.class);
+    private static final Pattern HEARTBEAT_AGE = Pattern.compile("heartbeat age is \\(ms\\): (-?\\d+)");
     private final AeronSettings settings;
     private final MediaDriver driver;
     private final DriverDuty duty;
@@ -57,13 +64,21 @@ public final class AeronTransport implements AutoCloseable {
         ctx.driverTimeoutMs(Math.max(1_000, settings.connectTimeout().toMillis()));
         try {
             Aeron aeron = Aeron.connect(ctx);
+            LOG.info("aeron: {} driver in {}, transport {}", settings.embeddedDriver() ? "embedded" : "external",
+                    ctx.aeronDirectoryName(), settings.ipc() ? "ipc" : "udp " + settings.endpoint());
             return new AeronTransport(settings, driver, duty, aeron, ctx.aeronDirectoryName());
         } catch (DriverTimeoutException e) {
             CloseHelper.quietCloseAll(duty, driver);
+            String stale = staleDriver(ctx.aeronDirectoryName(), settings.livenessTimeout().toMillis());
+            if (stale != null) {
+                throw new UserError("the Aeron media driver directory " + ctx.aeronDirectoryName()
+                        + " is stale (" + stale + "; clmr.worker.aeron.driver = external): its driver stopped;"
+                        + " start it again with `clmr driver --dir " + ctx.aeronDirectoryName() + "`", e);
+            }
             throw new UserError("no Aeron media driver is running in " + ctx.aeronDirectoryName()
-                    + " (clmr.worker.aeron.driver = external): start the host's driver there, point"
-                    + " clmr.worker.aeron.driver-dir at it, or set clmr.worker.aeron.driver = embedded ("
-                    + oneLine(e) + ")", e);
+                    + " (clmr.worker.aeron.driver = external): start the host's driver there (`clmr driver --dir "
+                    + ctx.aeronDirectoryName() + "`), point clmr.worker.aeron.driver-dir at it, or set"
+                    + " clmr.worker.aeron.driver = embedded (" + oneLine(e) + ")", e);
         } catch (RuntimeException e) {
             CloseHelper.quietCloseAll(duty, driver);
             throw e;
@@ -96,6 +111,7 @@ public final class AeronTransport implements AutoCloseable {
                 .threadingMode(invoker ? ThreadingMode.INVOKER : ThreadingMode.SHARED)
                 .sharedIdleStrategy(new BackoffIdleStrategy(200, 50, TimeUnit.MICROSECONDS.toNanos(1),
                         settings.idleMaxPark().toNanos()))
+                .timerIntervalNs(Math.min(TimeUnit.SECONDS.toNanos(1), liveness / 4))
                 .clientLivenessTimeoutNs(liveness)
                 .imageLivenessTimeoutNs(liveness)
                 .publicationConnectionTimeoutNs(liveness)
@@ -115,6 +131,30 @@ public final class AeronTransport implements AutoCloseable {
                     + " (clmr.worker.aeron.driver-dir): stop it, choose another directory, or set"
                     + " clmr.worker.aeron.driver = external to share it", e);
         }
+    }
+
+    /**
+     * How a driver directory with a CnC file but no live driver looks ("its driver's last heartbeat was
+     * 12345 ms ago"), or null when there is no CnC file or its driver is alive (heartbeat within
+     * {@code timeoutMs}). A stale directory is what a driver that was killed leaves behind.
+     */
+    public static String staleDriver(String dir, long timeoutMs) {
+        File cnc = new File(dir, CncFileDescriptor.CNC_FILE);
+        if (!cnc.isFile()) {
+            return null;
+        }
+        String[] heartbeat = {null};
+        boolean active = CommonContext.isDriverActive(new File(dir), timeoutMs, line -> {
+            Matcher m = HEARTBEAT_AGE.matcher(line);
+            if (m.find()) {
+                heartbeat[0] = m.group(1);
+            }
+        });
+        if (active) {
+            return null;
+        }
+        return heartbeat[0] == null ? "its CnC file " + cnc + " is not readable as a driver's"
+                : "its driver's last heartbeat was " + heartbeat[0] + " ms ago";
     }
 
     /** A new, unique driver directory under /dev/shm when it exists, else under the JVM's temp directory. */

@@ -155,6 +155,27 @@ class AeronCollectiveTest {
     }
 
     @Test
+    void shouldSayInOneLineThatAnExternalDriversDirectoryIsStale() throws Exception {
+        String dir = tmp.resolve("stale").toString();
+        AeronSettings s = settings().withTimeouts(Duration.ofSeconds(1), Duration.ofMillis(100), Duration.ofMillis(500))
+                .with(false, dir, true, "ipc");
+        leaveStaleDirectory(dir, Duration.ofMillis(1000));
+        UserError e = assertThrows(UserError.class, () -> AeronTransport.start(s));
+        assertTrue(e.getMessage().startsWith("the Aeron media driver directory " + dir
+                + " is stale (its driver's last heartbeat was "), e.getMessage());
+        assertTrue(e.getMessage().endsWith("start it again with `clmr driver --dir " + dir + "`"), e.getMessage());
+        assertFalse(e.getMessage().contains("\n"), e.getMessage());
+    }
+
+    /** What a killed driver leaves behind: a CnC file whose heartbeat is older than {@code liveness}. */
+    static void leaveStaleDirectory(String dir, Duration liveness) throws InterruptedException {
+        MediaDriver.launch(new MediaDriver.Context().aeronDirectoryName(dir).dirDeleteOnStart(true)
+                .dirDeleteOnShutdown(false).threadingMode(io.aeron.driver.ThreadingMode.SHARED)).close();
+        Thread.sleep(liveness.toMillis() + 200);
+        assertTrue(AeronTransport.staleDriver(dir, liveness.toMillis()) != null, "a stale directory in " + dir);
+    }
+
+    @Test
     void shouldRefuseTagsThatDoNotIncrease() throws Exception {
         try (LocalCollective c = new LocalCollective(4)) {
             c.allReduceSum(new OpTag(4, 2, 0), new double[1]);

@@ -5,13 +5,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigValue;
-import io.aeron.driver.MediaDriver;
 import org.clmr.ops.ConfigOptions;
+import org.clmr.ops.driver.DriverProcess;
 import org.clmr.protocol.UserError;
 import org.clmr.protocol.config.SettingsException;
 import org.clmr.protocol.process.JavaProcess;
 import org.clmr.worker.collective.AeronSettings;
-import org.clmr.worker.collective.AeronTransport;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -33,9 +32,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * {@code clmr bench allreduce}: starts N rank JVMs ({@link AllReduceBenchRank}) on loopback UDP or on one
- * shared driver over IPC, and reports per size the median time of an all-reduce, its algorithm bandwidth
- * (bytes / time) and bus bandwidth (2(N-1)/N x bytes / time), plus the p50/p99 latency of a 4 KB
- * all-reduce; then runs torch.distributed's gloo all_reduce on the same sizes and N for comparison when
+ * shared driver ({@code clmr driver}, a child process) over IPC, and reports per size the median time of an
+ * all-reduce, its algorithm bandwidth (bytes / time) and bus bandwidth (2(N-1)/N x bytes / time), plus the
+ * p50/p99 latency of a 4 KB all-reduce; then runs torch.distributed's gloo all_reduce on the same sizes and N for comparison when
  * /usr/bin/python3 has torch.
  */
 @Command(name = "allreduce", mixinStandardHelpOptions = true,
@@ -115,21 +114,21 @@ public final class BenchAllReduce implements Callable<Integer> {
     private ObjectNode runAeron(Config config, AeronSettings settings, long[] sizes) throws Exception {
         boolean ipc = transport.equals("ipc");
         Path work = Files.createTempDirectory("clmr-bench-allreduce");
-        MediaDriver driver = null;
+        DriverProcess driver = null;
         List<Process> processes = new ArrayList<>();
         try {
             String dir = "-";
             List<String> endpoints = new ArrayList<>();
+            List<String> sets = forwardedSettings(config);
             if (ipc) {
-                dir = AeronTransport.freshDirectory();
-                driver = AeronTransport.launchDriver(settings, dir);
+                driver = DriverProcess.start(sets, work.resolve("driver.log"));
+                dir = driver.directory();
                 for (int r = 0; r < ranks; r++) {
                     endpoints.add("ipc");
                 }
             } else {
                 endpoints = AeronSettings.freeLoopbackEndpoints(ranks);
             }
-            List<String> sets = forwardedSettings(config);
             long largest = 0;
             for (long s : sizes) {
                 largest = Math.max(largest, s);

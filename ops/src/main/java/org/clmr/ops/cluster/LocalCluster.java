@@ -6,6 +6,7 @@ import org.clmr.data.DataSettings;
 import org.clmr.data.dataset.PackedDataset;
 import org.clmr.data.dataset.PretrainView;
 import org.clmr.ops.Clmr;
+import org.clmr.ops.driver.DriverProcess;
 import org.clmr.protocol.UserError;
 import org.clmr.protocol.process.JavaProcess;
 
@@ -27,8 +28,9 @@ import java.util.regex.Pattern;
 
 /**
  * A cluster on this machine for {@code clmr train --workers N}: a coordinator process (H2 in the run
- * directory, ephemeral cluster and HTTP ports) and N worker processes, each logging to a file in the run
- * directory; the run is started over the coordinator's HTTP endpoint and followed there on one progress
+ * directory, ephemeral cluster and HTTP ports), one Aeron media driver ({@code clmr driver}, in a fresh
+ * directory) that the N worker processes share over {@code aeron:ipc}, and the workers, each logging to a
+ * file in the run directory; the run is started over the coordinator's HTTP endpoint and followed there on one progress
  * line until it completes. Every process is stopped at the end, whatever happens.
  */
 public final class LocalCluster {
@@ -62,6 +64,7 @@ public final class LocalCluster {
             tracks = PretrainView.of(ds, data.concatSongs()).size();
         }
         Files.createDirectories(runDir);
+        DriverProcess driver = null;
         try {
             List<String> c = new ArrayList<>(List.of("coordinator", "--run-dir", runDir.toString(),
                     "--set", "coordinator.cluster.port=0", "--set", "coordinator.http.port=0"));
@@ -71,11 +74,13 @@ public final class LocalCluster {
             String seed = await(coordinatorLog, NODE, coordinator);
             String http = await(coordinatorLog, HTTP, coordinator);
             String url = "jdbc:h2:file:" + runDir.resolve("coordinator") + ";AUTO_SERVER=TRUE";
+            driver = DriverProcess.start(configArgs, runDir.resolve("driver.log"));
             List<Process> ws = new ArrayList<>();
             for (int i = 0; i < workers; i++) {
                 List<String> w = new ArrayList<>(List.of("worker", "--seed-nodes", seed, "--dataset", dataset.toString(),
                         "--set", "worker.cluster.checkpoint.url=" + url));
                 w.addAll(configArgs);
+                w.addAll(driver.clientArgs());
                 ws.add(start(w, runDir.resolve("worker-" + i + ".log")));
             }
             for (int i = 0; i < workers; i++) {
@@ -98,6 +103,9 @@ public final class LocalCluster {
                 if (!p.waitFor(30, TimeUnit.SECONDS)) {
                     p.destroyForcibly();
                 }
+            }
+            if (driver != null) {
+                driver.close();
             }
         }
     }

@@ -16,7 +16,10 @@ import java.time.Duration;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** {@code clmr train --workers 2}: a coordinator and two worker processes on this machine train a run to its end. */
+/**
+ * {@code clmr train --workers 2}: a coordinator, one shared Aeron driver and two worker processes on this
+ * machine train a run to its end.
+ */
 @Timeout(180)
 class LocalClusterTest {
 
@@ -39,6 +42,9 @@ class LocalClusterTest {
         assertTrue(out.toString().contains("done: finished 1 epochs"), out.toString());
         for (String w : new String[] {"worker-0.log", "worker-1.log"}) {
             assertTrue(Files.readString(runDir.resolve(w)).contains("run finished"), w);
+            assertTrue(Files.readString(runDir.resolve(w)).contains("aeron: external driver in "), w + " on the shared driver");
+            assertTrue(Files.readString(runDir.resolve(w)).contains(", transport ipc"), w + " over IPC");
         }
+        assertTrue(Files.readString(runDir.resolve("driver.log")).contains("aeron driver up in "), "one shared driver");
     }
 }
