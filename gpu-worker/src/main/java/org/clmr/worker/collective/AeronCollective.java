@@ -95,7 +95,8 @@ public final class AeronCollective implements Collective, Agent {
         this.worldSize = m.worldSize();
         this.endpoints = m.endpoints();
         this.ipc = s.ipc();
-        this.frameMtu = ipc ? Math.min(MAX_MTU, s.maxMessageLength()) & ~31 : s.mtu();
+        this.frameMtu = ipc ? Math.min(MAX_MTU, s.maxMessageLength()) & ~31
+                : Math.min(s.udpMtu(endpoints), s.maxMessageLength() & ~31);
         this.chunkBytes = (Math.min(s.maxMessageLength(), frameMtu - DataHeaderFlyweight.HEADER_LENGTH)
                 - FrameFlyweight.HEADER_LENGTH) & ~7;
         this.smallThreshold = s.smallThreshold();

@@ -24,11 +24,12 @@ import java.util.List;
  * @param livenessTimeout silence after which a peer counts as lost
  * @param smallThreshold  all-reduces up to this many bytes use the direct exchange
  * @param idleMaxPark     longest park of a waiting thread
+ * @param loopbackMtu     Aeron MTU in bytes when every rank's endpoint is a loopback address
  */
 public record AeronSettings(boolean embeddedDriver, String driverDir, boolean ipc, String endpoint,
                             int termLength, int mtu, int socketBuffer, Duration opTimeout,
                             Duration connectTimeout, Duration livenessTimeout, int smallThreshold,
-                            Duration idleMaxPark) {
+                            Duration idleMaxPark, int loopbackMtu) {
 
     /** Aeron's ceiling on one message, whatever the term length. */
     public static final int MAX_MESSAGE_CEILING = 16 * 1024 * 1024;
@@ -47,10 +48,8 @@ public record AeronSettings(boolean embeddedDriver, String driverDir, boolean ip
         if (Integer.bitCount(term) != 1) {
             throw new SettingsException(r.key("term-length"), term, "must be a power of two between 64k and 1g");
         }
-        int mtu = (int) bytes(r, "mtu", 1024, 65504);
-        if (mtu % 32 != 0) {
-            throw new SettingsException(r.key("mtu"), mtu, "must be a multiple of 32 between 1024 and 65504");
-        }
+        int mtu = mtu(r, "mtu");
+        int loopbackMtu = mtu(r, "loopback-mtu");
         int socketBuffer = (int) bytes(r, "socket-buffer", 64 * 1024, 256 * 1024 * 1024);
         Duration op = r.getDuration("op-timeout", Duration.ofMillis(10), Duration.ofHours(1));
         Duration connect = r.getDuration("connect-timeout", Duration.ofMillis(100), Duration.ofHours(1));
@@ -58,7 +57,32 @@ public record AeronSettings(boolean embeddedDriver, String driverDir, boolean ip
         int small = (int) bytes(r, "small-threshold", 0, 16 * 1024 * 1024);
         Duration park = r.getDuration("idle-max-park", Duration.ofNanos(1000), Duration.ofMillis(10));
         return new AeronSettings(embedded, r.getString("driver-dir"), ipc, endpoint, term, mtu, socketBuffer,
-                op, connect, liveness, small, park);
+                op, connect, liveness, small, park, loopbackMtu);
+    }
+
+    private static int mtu(ConfigReader r, String key) {
+        int mtu = (int) bytes(r, key, 1024, 65504);
+        if (mtu % 32 != 0) {
+            throw new SettingsException(r.key(key), mtu, "must be a multiple of 32 between 1024 and 65504");
+        }
+        return mtu;
+    }
+
+    /**
+     * The MTU of a UDP generation whose ranks have these endpoints: {@link #loopbackMtu()} when every one
+     * is a loopback address (127.0.0.0/8, ::1, localhost), whose datagrams may be 64 KiB, else {@link #mtu()}.
+     */
+    public int udpMtu(List<String> endpoints) {
+        for (String e : endpoints) {
+            String host = e.substring(0, Math.max(0, e.lastIndexOf(':')));
+            if (host.startsWith("[") && host.endsWith("]")) {
+                host = host.substring(1, host.length() - 1);
+            }
+            if (!(host.startsWith("127.") || host.equals("::1") || host.equalsIgnoreCase("localhost"))) {
+                return mtu;
+            }
+        }
+        return loopbackMtu;
     }
 
     /** The largest Aeron message for this term length: min(term length / 8, 16 MiB). */
@@ -69,19 +93,19 @@ public record AeronSettings(boolean embeddedDriver, String driverDir, boolean ip
     /** This settings with another transport, endpoint and driver directory (tests, benchmarks). */
     public AeronSettings with(boolean embedded, String dir, boolean useIpc, String ownEndpoint) {
         return new AeronSettings(embedded, dir, useIpc, ownEndpoint, termLength, mtu, socketBuffer, opTimeout,
-                connectTimeout, livenessTimeout, smallThreshold, idleMaxPark);
+                connectTimeout, livenessTimeout, smallThreshold, idleMaxPark, loopbackMtu);
     }
 
     /** This settings with other deadlines (tests). */
     public AeronSettings withTimeouts(Duration op, Duration connect, Duration liveness) {
         return new AeronSettings(embeddedDriver, driverDir, ipc, endpoint, termLength, mtu, socketBuffer, op,
-                connect, liveness, smallThreshold, idleMaxPark);
+                connect, liveness, smallThreshold, idleMaxPark, loopbackMtu);
     }
 
-    /** This settings with another MTU and term length (benchmarks). */
+    /** This settings with another term length and MTU, the latter for every UDP path, loopback included (benchmarks, tests). */
     public AeronSettings withSizes(int newTermLength, int newMtu) {
         return new AeronSettings(embeddedDriver, driverDir, ipc, endpoint, newTermLength, newMtu, socketBuffer,
-                opTimeout, connectTimeout, livenessTimeout, smallThreshold, idleMaxPark);
+                opTimeout, connectTimeout, livenessTimeout, smallThreshold, idleMaxPark, newMtu);
     }
 
     /**

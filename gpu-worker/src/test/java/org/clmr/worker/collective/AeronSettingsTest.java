@@ -40,4 +40,14 @@ class AeronSettingsTest {
         AeronSettings s = AeronSettings.from(ClmrConfig.defaults()).withSizes(1 << 30, 1408);
         assertEquals(16 * 1024 * 1024, s.maxMessageLength());
     }
+
+    @Test
+    void shouldUseTheLoopbackMtuOnlyWhenEveryRankIsOnLoopback() {
+        AeronSettings s = AeronSettings.from(ClmrConfig.defaults());
+        assertEquals(65504, s.udpMtu(List.of("127.0.0.1:40500", "127.0.0.1:40501", "localhost:9", "[::1]:7")));
+        assertEquals(1408, s.udpMtu(List.of("127.0.0.1:40500", "10.0.0.5:40500")));
+        SettingsException bad = assertThrows(SettingsException.class,
+                () -> AeronSettings.from(ClmrConfig.load(null, List.of("worker.aeron.loopback-mtu=1500"))));
+        assertTrue(bad.getMessage().contains("clmr.worker.aeron.loopback-mtu"), bad.getMessage());
+    }
 }
