@@ -16,12 +16,19 @@ import java.util.Locale;
  * One rank of {@code clmr bench allreduce}, a separate JVM started by {@link BenchAllReduce}. Arguments:
  * {@code rank endpoints(comma) udp|ipc driverDir(or -) bytes(comma) iterations latencyIterations
  * termLength mtu [--set key=value ...]}. Rank 0 prints one line {@code RESULT {json}}: per size the
- * median seconds of an all-reduce, and the p50/p99 microseconds of a 4 KB all-reduce.
+ * median seconds of an all-reduce and the process CPU seconds per all-reduce, and the p50/p99
+ * microseconds of a 4 KB all-reduce.
  */
 public final class AllReduceBenchRank {
     static final int LATENCY_FLOATS = 1024;
 
     private AllReduceBenchRank() {
+    }
+
+    /** CPU time of this whole process (every thread: the caller, the driver keeper, GC, JIT). */
+    static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     public static void main(String[] args) {
@@ -52,16 +59,22 @@ public final class AllReduceBenchRank {
                 float[] data = new float[(int) (sizes[s] / Float.BYTES)];
                 Arrays.fill(data, 1e-3f * (rank + 1));
                 double[] seconds = new double[iterations];
+                long cpu0 = 0;
                 for (int i = -2; i < iterations; i++) {
+                    if (i == 0) {
+                        cpu0 = processCpuNanos();
+                    }
                     long t0 = System.nanoTime();
                     c.allReduceSum(new OpTag(0, step++, 0), data, 0, data.length);
                     if (i >= 0) {
                         seconds[i] = (System.nanoTime() - t0) / 1e9;
                     }
                 }
+                double cpu = (processCpuNanos() - cpu0) / 1e9 / iterations;
                 Arrays.sort(seconds);
-                json.append(s == 0 ? "" : ",").append(String.format(Locale.ROOT, "{\"bytes\":%d,\"median_s\":%.9f}",
-                        (long) data.length * Float.BYTES, seconds[iterations / 2]));
+                json.append(s == 0 ? "" : ",").append(String.format(Locale.ROOT,
+                        "{\"bytes\":%d,\"median_s\":%.9f,\"cpu_s\":%.9f}",
+                        (long) data.length * Float.BYTES, seconds[iterations / 2], cpu));
             }
             float[] small = new float[LATENCY_FLOATS];
             long[] nanos = new long[latencyIterations];

@@ -75,6 +75,11 @@ public final class BenchAllReduce implements Callable<Integer> {
             description = "Also run torch.distributed gloo on the same sizes (default ${DEFAULT-VALUE})")
     boolean gloo;
 
+    @Option(names = "--rounds", defaultValue = "3",
+            description = "Rounds, each running the Aeron ranks and then gloo, so that both see the same load on a shared"
+                    + " machine; every figure is the median over rounds, x gloo the median of the rounds' ratios (default ${DEFAULT-VALUE})")
+    int rounds;
+
     @Option(names = "--json", description = "Print one JSON object instead of a table")
     boolean json;
 
@@ -86,6 +91,9 @@ public final class BenchAllReduce implements Callable<Integer> {
         if (!transport.equals("udp") && !transport.equals("ipc")) {
             throw new SettingsException("--transport", transport, "must be udp or ipc");
         }
+        if (rounds < 1 || rounds > 50) {
+            throw new SettingsException("--rounds", rounds, "must be in [1, 50]");
+        }
         if (iterations < 1 || latencyIterations < 10) {
             throw new SettingsException("--iterations/--latency-iterations", iterations + "/" + latencyIterations,
                     "must be >= 1 and >= 10");
@@ -96,9 +104,22 @@ public final class BenchAllReduce implements Callable<Integer> {
         int term = termLength == null ? settings.termLength() : (int) parseSize("--term-length", termLength);
         settings = settings.withSizes(term, mtu);
         validate(settings);
-        ObjectNode aeron = runAeron(config, settings, sizes);
-        ObjectNode gl = gloo ? runGloo(sizes) : null;
-        report(settings, sizes, aeron, gl);
+        double loadBefore = loadAverage();
+        List<ObjectNode> aeron = new ArrayList<>();
+        List<ObjectNode> gl = new ArrayList<>();
+        String glooSkipped = gloo ? null : "--no-gloo";
+        for (int r = 0; r < rounds; r++) {
+            aeron.add(runAeron(config, settings, sizes));
+            if (glooSkipped == null) {
+                ObjectNode g = runGloo(sizes);
+                if (g.has("skipped")) {
+                    glooSkipped = g.get("skipped").asText();
+                } else {
+                    gl.add(g);
+                }
+            }
+        }
+        report(settings, sizes, aeron, glooSkipped == null ? gl : List.of(), glooSkipped, loadBefore, loadAverage());
         return 0;
     }
 
@@ -201,55 +222,98 @@ public final class BenchAllReduce implements Callable<Integer> {
         }
     }
 
-    private void report(AeronSettings s, long[] sizes, ObjectNode aeron, ObjectNode gl) {
+    private void report(AeronSettings s, long[] sizes, List<ObjectNode> aeron, List<ObjectNode> gl, String glooSkipped,
+                        double loadBefore, double loadAfter) {
         PrintWriter out = spec.commandLine().getOut();
         double factor = 2.0 * (ranks - 1) / ranks;
-        boolean haveGloo = gl != null && !gl.has("skipped");
+        boolean haveGloo = !gl.isEmpty();
+        int paired = Math.min(aeron.size(), gl.size());
         ObjectMapper mapper = new ObjectMapper();
         ObjectNode all = mapper.createObjectNode();
         all.put("ranks", ranks).put("transport", transport).put("mtu", s.mtu()).put("term_length", s.termLength())
-                .put("iterations", iterations).put("cpus", Runtime.getRuntime().availableProcessors());
+                .put("iterations", iterations).put("rounds", rounds).put("cpus", Runtime.getRuntime().availableProcessors())
+                .put("load_before", loadBefore).put("load_after", loadAfter);
         var rows = all.putArray("sizes");
         if (!json) {
-            out.printf(Locale.ROOT, "all-reduce (sum, float32), %d ranks, Aeron %s (mtu %d, term %d), %d iterations per size, %d CPUs%n",
-                    ranks, transport, s.mtu(), s.termLength(), iterations, Runtime.getRuntime().availableProcessors());
-            out.printf(Locale.ROOT, "%12s %12s %11s %11s %12s %11s %8s%n",
-                    "bytes", "median ms", "algbw GB/s", "busbw GB/s", "gloo ms", "gloo busbw", "x gloo");
+            out.printf(Locale.ROOT, "all-reduce (sum, float32), %d ranks, Aeron %s (mtu %d, term %d), %d iterations per size,"
+                            + " %d rounds, %d CPUs, load average %.2f -> %.2f%n",
+                    ranks, transport, s.mtu(), s.termLength(), iterations, rounds, Runtime.getRuntime().availableProcessors(),
+                    loadBefore, loadAfter);
+            out.printf(Locale.ROOT, "%10s %10s %10s %10s %8s %10s %10s %8s %7s%n",
+                    "bytes", "median ms", "algbw GB/s", "busbw GB/s", "cpu ms", "gloo ms", "gloo busbw", "gloo cpu", "x gloo");
         }
         for (int i = 0; i < sizes.length; i++) {
-            JsonNode a = aeron.get("sizes").get(i);
-            long b = a.get("bytes").asLong();
-            double t = a.get("median_s").asDouble();
+            int k = i;
+            long b = aeron.get(0).get("sizes").get(i).get("bytes").asLong();
+            double t = median(aeron, r -> r.get("sizes").get(k).get("median_s").asDouble());
+            double cpu = median(aeron, r -> r.get("sizes").get(k).get("cpu_s").asDouble());
             double alg = b / t / 1e9;
             ObjectNode row = rows.addObject();
-            row.put("bytes", b).put("median_ms", t * 1e3).put("algbw_gbps", alg).put("busbw_gbps", alg * factor);
-            double gt = haveGloo ? gl.get("sizes").get(i).get("median_s").asDouble() : Double.NaN;
+            row.put("bytes", b).put("median_ms", t * 1e3).put("algbw_gbps", alg).put("busbw_gbps", alg * factor)
+                    .put("cpu_ms", cpu * 1e3);
+            double gt = Double.NaN;
+            double gcpu = Double.NaN;
+            double speedup = Double.NaN;
             if (haveGloo) {
-                row.put("gloo_median_ms", gt * 1e3).put("gloo_busbw_gbps", b / gt / 1e9 * factor).put("speedup", gt / t);
+                gt = median(gl, r -> r.get("sizes").get(k).get("median_s").asDouble());
+                gcpu = median(gl, r -> r.get("sizes").get(k).get("cpu_s").asDouble());
+                double[] ratios = new double[paired];
+                for (int r = 0; r < paired; r++) {
+                    ratios[r] = gl.get(r).get("sizes").get(k).get("median_s").asDouble()
+                            / aeron.get(r).get("sizes").get(k).get("median_s").asDouble();
+                }
+                speedup = median(ratios);
+                row.put("gloo_median_ms", gt * 1e3).put("gloo_busbw_gbps", b / gt / 1e9 * factor)
+                        .put("gloo_cpu_ms", gcpu * 1e3).put("speedup", speedup);
+                var per = row.putArray("speedup_per_round");
+                for (double x : ratios) {
+                    per.add(x);
+                }
             }
             if (!json) {
-                out.printf(Locale.ROOT, "%12d %12.3f %11.3f %11.3f %12s %11s %8s%n", b, t * 1e3, alg, alg * factor,
+                out.printf(Locale.ROOT, "%10d %10.3f %10.3f %10.3f %8.2f %10s %10s %8s %7s%n", b, t * 1e3, alg, alg * factor,
+                        cpu * 1e3,
                         haveGloo ? String.format(Locale.ROOT, "%.3f", gt * 1e3) : "-",
                         haveGloo ? String.format(Locale.ROOT, "%.3f", b / gt / 1e9 * factor) : "-",
-                        haveGloo ? String.format(Locale.ROOT, "%.2f", gt / t) : "-");
+                        haveGloo ? String.format(Locale.ROOT, "%.2f", gcpu * 1e3) : "-",
+                        haveGloo ? String.format(Locale.ROOT, "%.2f", speedup) : "-");
             }
         }
-        all.put("lat_4k_p50_us", aeron.get("lat_p50_us").asDouble()).put("lat_4k_p99_us", aeron.get("lat_p99_us").asDouble());
+        double p50 = median(aeron, r -> r.get("lat_p50_us").asDouble());
+        double p99 = median(aeron, r -> r.get("lat_p99_us").asDouble());
+        all.put("lat_4k_p50_us", p50).put("lat_4k_p99_us", p99);
+        double gp50 = Double.NaN;
+        double gp99 = Double.NaN;
         if (haveGloo) {
-            all.put("gloo_lat_4k_p50_us", gl.get("lat_p50_us").asDouble()).put("gloo_lat_4k_p99_us", gl.get("lat_p99_us").asDouble());
-        } else if (gl != null) {
-            all.put("gloo_skipped", gl.get("skipped").asText());
+            gp50 = median(gl, r -> r.get("lat_p50_us").asDouble());
+            gp99 = median(gl, r -> r.get("lat_p99_us").asDouble());
+            all.put("gloo_lat_4k_p50_us", gp50).put("gloo_lat_4k_p99_us", gp99);
+        } else if (glooSkipped != null) {
+            all.put("gloo_skipped", glooSkipped);
         }
         if (json) {
             out.println(all);
         } else {
-            out.printf(Locale.ROOT, "4 KB all-reduce latency: p50 %.1f us, p99 %.1f us (%d iterations)%s%n",
-                    aeron.get("lat_p50_us").asDouble(), aeron.get("lat_p99_us").asDouble(), latencyIterations,
-                    haveGloo ? String.format(Locale.ROOT, "; gloo p50 %.1f us, p99 %.1f us",
-                            gl.get("lat_p50_us").asDouble(), gl.get("lat_p99_us").asDouble())
-                            : gl == null ? "" : "; gloo skipped: " + gl.get("skipped").asText());
+            out.printf(Locale.ROOT, "4 KB all-reduce latency: p50 %.1f us, p99 %.1f us (%d iterations)%s%n", p50, p99,
+                    latencyIterations, haveGloo ? String.format(Locale.ROOT, "; gloo p50 %.1f us, p99 %.1f us", gp50, gp99)
+                            : glooSkipped == null ? "" : "; gloo skipped: " + glooSkipped);
+            out.println("cpu ms: CPU time of rank 0's whole process per all-reduce; x gloo: gloo's time / Aeron's, median over rounds");
         }
         out.flush();
+    }
+
+    private static double median(List<ObjectNode> rounds, java.util.function.ToDoubleFunction<ObjectNode> f) {
+        return median(rounds.stream().mapToDouble(f).toArray());
+    }
+
+    private static double median(double[] v) {
+        double[] c = v.clone();
+        java.util.Arrays.sort(c);
+        return c.length % 2 == 1 ? c[c.length / 2] : (c[c.length / 2 - 1] + c[c.length / 2]) / 2;
+    }
+
+    private static double loadAverage() {
+        return java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
     }
 
     private static ObjectNode skipped(String why) {

@@ -1,7 +1,8 @@
 """torch.distributed gloo all_reduce on loopback, for comparison with `clmr bench allreduce`.
 
 Runs N processes (the same N, sizes and iteration counts as the Aeron ranks) and prints one line
-`RESULT {json}` from rank 0: per size the median seconds of an all_reduce of float32, and the p50/p99
+`RESULT {json}` from rank 0: per size the median seconds of an all_reduce of float32 and the process CPU
+seconds per all_reduce (every thread of rank 0's process), and the p50/p99
 microseconds of a 4 KB all_reduce. Needs Debian's python3-torch (/usr/bin/python3).
 """
 import argparse
@@ -23,15 +24,19 @@ def run(rank, args):
     for nbytes in args.bytes:
         x = torch.full((nbytes // 4,), 1e-3 * (rank + 1), dtype=torch.float32)
         times = []
+        cpu = 0.0
         for i in range(args.iterations + 2):
             dist.barrier()
+            c0 = time.process_time()
             t0 = time.perf_counter()
             dist.all_reduce(x)
             t = time.perf_counter() - t0
             if i >= 2:
                 times.append(t)
+                cpu += time.process_time() - c0
         times.sort()
-        sizes.append({"bytes": (nbytes // 4) * 4, "median_s": times[len(times) // 2]})
+        sizes.append({"bytes": (nbytes // 4) * 4, "median_s": times[len(times) // 2],
+                      "cpu_s": cpu / args.iterations})
     small = torch.zeros(1024, dtype=torch.float32)
     lat = []
     for i in range(args.latency_iterations + args.latency_iterations // 4 + 1):

@@ -35,7 +35,7 @@ class BenchAllReduceTest {
         cl.setOut(new PrintWriter(out, true));
         cl.setErr(new PrintWriter(err, true));
         int code = cl.execute("bench", "allreduce", "--ranks", "2", "--bytes", "64KB,300KB", "--transport", "ipc",
-                "--iterations", "3", "--latency-iterations", "50", "--no-gloo", "--json");
+                "--iterations", "3", "--latency-iterations", "50", "--rounds", "2", "--no-gloo", "--json");
         assertEquals(0, code, err.toString());
         JsonNode json = new ObjectMapper().readTree(out.toString());
         assertEquals(2, json.get("sizes").size());
@@ -43,5 +43,8 @@ class BenchAllReduceTest {
         double alg = json.get("sizes").get(1).get("algbw_gbps").asDouble();
         assertEquals(alg, json.get("sizes").get(1).get("busbw_gbps").asDouble(), 1e-9, "2(N-1)/N = 1 for two ranks");
         assertTrue(json.get("lat_4k_p50_us").asDouble() > 0);
+        assertEquals(2, json.get("rounds").asInt());
+        assertTrue(json.get("sizes").get(1).get("cpu_ms").asDouble() > 0, "CPU time per all-reduce of rank 0's process");
+        assertEquals("--no-gloo", json.get("gloo_skipped").asText());
     }
 }
