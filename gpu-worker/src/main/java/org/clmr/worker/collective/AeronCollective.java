@@ -101,7 +101,8 @@ public final class AeronCollective implements Collective, Agent {
                 - FrameFlyweight.HEADER_LENGTH) & ~7;
         this.smallThreshold = s.smallThreshold();
         this.opTimeoutNs = s.opTimeout().toNanos();
-        this.idle = new BackoffIdleStrategy(200, 50, TimeUnit.MICROSECONDS.toNanos(1), s.idleMaxPark().toNanos());
+        this.idle = new BackoffIdleStrategy(s.idleSpins(), s.idleYields(), TimeUnit.MICROSECONDS.toNanos(1),
+                s.idleMaxPark().toNanos());
         this.peers = new PeerLink[worldSize];
         try {
             for (int p = 0; p < worldSize; p++) {

@@ -25,11 +25,13 @@ import java.util.List;
  * @param smallThreshold  all-reduces up to this many bytes use the direct exchange
  * @param idleMaxPark     longest park of a waiting thread
  * @param loopbackMtu     Aeron MTU in bytes when every rank's endpoint is a loopback address
+ * @param idleSpins       busy spins of a waiting thread before it yields
+ * @param idleYields      yields of a waiting thread before it parks
  */
 public record AeronSettings(boolean embeddedDriver, String driverDir, boolean ipc, String endpoint,
                             int termLength, int mtu, int socketBuffer, Duration opTimeout,
                             Duration connectTimeout, Duration livenessTimeout, int smallThreshold,
-                            Duration idleMaxPark, int loopbackMtu) {
+                            Duration idleMaxPark, int loopbackMtu, int idleSpins, int idleYields) {
 
     /** Aeron's ceiling on one message, whatever the term length. */
     public static final int MAX_MESSAGE_CEILING = 16 * 1024 * 1024;
@@ -56,8 +58,10 @@ public record AeronSettings(boolean embeddedDriver, String driverDir, boolean ip
         Duration liveness = r.getDuration("liveness-timeout", Duration.ofMillis(500), Duration.ofMinutes(10));
         int small = (int) bytes(r, "small-threshold", 0, 16 * 1024 * 1024);
         Duration park = r.getDuration("idle-max-park", Duration.ofNanos(1000), Duration.ofMillis(10));
+        int spins = r.getInt("idle-spins", 0, 1_000_000);
+        int yields = r.getInt("idle-yields", 0, 1_000_000);
         return new AeronSettings(embedded, r.getString("driver-dir"), ipc, endpoint, term, mtu, socketBuffer,
-                op, connect, liveness, small, park, loopbackMtu);
+                op, connect, liveness, small, park, loopbackMtu, spins, yields);
     }
 
     private static int mtu(ConfigReader r, String key) {
@@ -93,19 +97,19 @@ public record AeronSettings(boolean embeddedDriver, String driverDir, boolean ip
     /** This settings with another transport, endpoint and driver directory (tests, benchmarks). */
     public AeronSettings with(boolean embedded, String dir, boolean useIpc, String ownEndpoint) {
         return new AeronSettings(embedded, dir, useIpc, ownEndpoint, termLength, mtu, socketBuffer, opTimeout,
-                connectTimeout, livenessTimeout, smallThreshold, idleMaxPark, loopbackMtu);
+                connectTimeout, livenessTimeout, smallThreshold, idleMaxPark, loopbackMtu, idleSpins, idleYields);
     }
 
     /** This settings with other deadlines (tests). */
     public AeronSettings withTimeouts(Duration op, Duration connect, Duration liveness) {
         return new AeronSettings(embeddedDriver, driverDir, ipc, endpoint, termLength, mtu, socketBuffer, op,
-                connect, liveness, smallThreshold, idleMaxPark, loopbackMtu);
+                connect, liveness, smallThreshold, idleMaxPark, loopbackMtu, idleSpins, idleYields);
     }
 
     /** This settings with another term length and MTU, the latter for every UDP path, loopback included (benchmarks, tests). */
     public AeronSettings withSizes(int newTermLength, int newMtu) {
         return new AeronSettings(embeddedDriver, driverDir, ipc, endpoint, newTermLength, newMtu, socketBuffer,
-                opTimeout, connectTimeout, livenessTimeout, smallThreshold, idleMaxPark, newMtu);
+                opTimeout, connectTimeout, livenessTimeout, smallThreshold, idleMaxPark, newMtu, idleSpins, idleYields);
     }
 
     /**

@@ -20,6 +20,10 @@ class AeronSettingsTest {
         assertEquals(2 * 1024 * 1024, s.maxMessageLength());
         assertEquals(Duration.ofSeconds(30), s.opTimeout());
         assertEquals(64 * 1024, s.smallThreshold());
+        assertEquals(65504, s.loopbackMtu());
+        assertEquals(200, s.idleSpins());
+        assertEquals(50, s.idleYields());
+        assertEquals(0, AeronSettings.from(ClmrConfig.load(null, List.of("worker.aeron.idle-spins=0"))).idleSpins());
     }
 
     @Test
