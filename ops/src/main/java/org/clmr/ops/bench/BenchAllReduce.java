@@ -65,7 +65,7 @@ public final class BenchAllReduce implements Callable<Integer> {
     int latencyIterations;
 
     @Option(names = "--mtu", defaultValue = "65504",
-            description = "Aeron MTU in bytes for UDP (default ${DEFAULT-VALUE}, loopback's datagram limit; clmr.worker.aeron.mtu, 1408, suits Ethernet)")
+            description = "Aeron MTU in bytes for UDP, loopback included (default ${DEFAULT-VALUE}, loopback's datagram limit, as clmr.worker.aeron.loopback-mtu; clmr.worker.aeron.mtu, 1408, suits Ethernet)")
     int mtu;
 
     @Option(names = "--term-length", description = "Publication term length, e.g. 16MiB (default: clmr.worker.aeron.term-length)")
