@@ -115,7 +115,7 @@ public final class WorkerNode implements AutoCloseable {
     }
 
     private static String describe(TrainSettings ts) {
-        return ts.device().equals("cpu") ? "cpu (" + Runtime.getRuntime().availableProcessors() + " cores)" : ts.device();
+        return org.clmr.worker.device.Devices.describe(ts.device());
     }
 
     private static int freeUdpPort(String host) {
@@ -160,6 +160,14 @@ public final class WorkerNode implements AutoCloseable {
     /** Completes when the run ends for this worker: null when it ended normally, else why it gave up. */
     public CompletableFuture<String> finished() {
         return finished;
+    }
+
+    /**
+     * Drains this worker (what SIGTERM does): it leaves the run at the next plan boundary, the other members
+     * going on from that step, and {@link #finished()} then completes normally. Any thread.
+     */
+    public void drain() {
+        system.tell(WorkerActor.drain());
     }
 
     /** Leaves the cluster and releases the training thread, the store and Aeron. */
