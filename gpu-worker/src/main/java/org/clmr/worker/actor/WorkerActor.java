@@ -212,6 +212,11 @@ public final class WorkerActor extends AbstractBehavior<ToWorker> {
             drainAccepted = true;
             return this;
         }
+        if (drainAccepted) {
+            // a repeated request answered after the removal, ahead of the Stop in flight
+            getContext().getLog().info("drained: {}", a.reply().message());
+            return finish(null);
+        }
         // a stop was asked for: without a drain it is an orderly leave (the run resumes as after a failure)
         getContext().getLog().warn("drain refused ({}); leaving now", a.reply().message());
         coordinator.tell(new Leave(id.workerId(), generation, "stopped (drain refused: " + a.reply().message() + ")"));

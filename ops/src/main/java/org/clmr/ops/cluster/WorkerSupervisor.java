@@ -95,7 +95,8 @@ final class WorkerSupervisor {
         synchronized (children) {
             for (Process p : children) {
                 if (p != null && p.isAlive()) {
-                    p.destroy();
+                    // through the handle: Process.destroy() would also close the pipe its output comes through
+                    p.toHandle().destroy();
                 }
             }
         }
@@ -120,7 +121,7 @@ final class WorkerSupervisor {
                 code = p.waitFor();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                p.destroy();
+                p.toHandle().destroy();
                 return id + ": interrupted";
             }
             if (code == 0) {
