@@ -41,7 +41,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  * {@code targets.json} the cluster writes; the test queries its HTTP API until the run's loss,
  * samples/s and generation series are there and the alert rules are loaded. On the same cluster, every
  * metric name that ops/grafana/clmr.json's queries and alerts.yml use must be exposed by the running
- * coordinator or a worker. Skipped, saying so, where {@code prometheus} is not installed.
+ * coordinator or a worker, and every dashboard query must be valid PromQL to the server. Skipped,
+ * saying so, where {@code prometheus} is not installed.
  */
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class PrometheusScrapeTest {
@@ -112,6 +113,12 @@ class PrometheusScrapeTest {
             assertTrue(missing.isEmpty(), "used by ops/grafana/clmr.json or ops/prometheus/alerts.yml but exposed by "
                     + "neither the coordinator " + coordinator + " nor the worker " + worker + ": " + missing);
 
+            for (String expr : dashboardQueries()) {
+                String q = expr.replace("$__rate_interval", "1m").replace("$worker", ".*");
+                JsonNode r = JSON.readTree(get(api + "/api/v1/query?query=" + URLEncoder.encode(q, StandardCharsets.UTF_8)));
+                assertEquals("success", r.path("status").asText(), "dashboard query " + expr + ": " + r);
+            }
+
             post("http://" + coordinator + "/control/stop");
             run.get(120, TimeUnit.SECONDS);
             assertEquals(0, JSON.readTree(targets.toFile()).size(), "targets are emptied when the cluster stops");
@@ -121,6 +128,28 @@ class PrometheusScrapeTest {
                 server.destroyForcibly();
             }
             trainer.interrupt();
+        }
+    }
+
+    /** The PromQL of every dashboard panel and annotation. */
+    private static List<String> dashboardQueries() throws IOException {
+        List<String> out = new ArrayList<>();
+        collectExprs(JSON.readTree(Tools.DASHBOARD.toFile()), out);
+        assertTrue(out.size() >= 10, "dashboard queries: " + out);
+        return out;
+    }
+
+    private static void collectExprs(JsonNode node, List<String> out) {
+        if (node.isObject()) {
+            node.fields().forEachRemaining(e -> {
+                if (e.getKey().equals("expr") && e.getValue().isTextual()) {
+                    out.add(e.getValue().asText());
+                } else {
+                    collectExprs(e.getValue(), out);
+                }
+            });
+        } else if (node.isArray()) {
+            node.forEach(n -> collectExprs(n, out));
         }
     }
 
