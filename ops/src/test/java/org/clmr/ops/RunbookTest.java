@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Every {@code clmr} command line in the code blocks of ops/RUNBOOK.md parses (its subcommands and options
+ * Every {@code clmr} command line ({@code ./clmr ...} or {@code clmr ...}) in the code blocks of ops/RUNBOOK.md parses (its subcommands and options
  * exist) and its configuration ({@code --config}, {@code --set}) loads and validates. Shell variables are
  * replaced by the values the runbook assigns them; {@code /etc/clmr/clmr.conf} is read from the example in
  * ops/systemd.
@@ -51,6 +51,9 @@ class RunbookTest {
         for (Line l : lines) {
             List<String> words = words(l.text());
             int at = words.indexOf("./clmr");
+            if (at < 0 && !words.isEmpty() && words.get(0).equals("clmr")) {
+                at = 0;
+            }
             if (at < 0) {
                 continue;
             }
