@@ -60,8 +60,14 @@ class WorkerDrainTest {
     private Path dir;
 
     @AfterEach
-    void stopAll() {
+    void stopAll() throws IOException {
         all.forEach(Process::destroyForcibly);
+        // the logs stay under target/ for inspection; the generated audio goes
+        if (dir != null && Files.isDirectory(dir.resolve("dataset"))) {
+            try (var files = Files.walk(dir.resolve("dataset"))) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            }
+        }
     }
 
     @Test
@@ -91,12 +97,13 @@ class WorkerDrainTest {
         Process coordinator = start(c, "coordinator.log", "512m");
         String seed = await("coordinator.log", NODE, coordinator);
         String http = await("coordinator.log", HTTP, coordinator);
-        control(http, "start?run-id=drain&dataset-hash=" + hash + "&tracks=" + items);
 
         String ckUrl = "jdbc:h2:file:" + runDir.resolve("coordinator") + ";AUTO_SERVER=TRUE";
         List<String> w = new ArrayList<>(List.of("--seed-nodes", seed, "--dataset", dataset.toString(),
                 "--set", "worker.cluster.checkpoint.url=" + ckUrl, "--set", "worker.cluster.repeat-interval=300ms",
-                "--set", "worker.aeron.connect-timeout=5s"));
+                "--set", "worker.aeron.connect-timeout=15s",
+                // on a machine loaded by other tests an Aeron client or driver can stall past the 5 s defaults
+                "--set", "worker.aeron.liveness-timeout=20s"));
         w.addAll(common);
         Process survivor = start(workerArgs(w), "survivor.log", "768m");
         Process byCommand = start(workerArgs(w), "by-command.log", "768m");
@@ -107,6 +114,8 @@ class WorkerDrainTest {
         for (String log : List.of("survivor.log", "by-command.log", "by-sigterm.log")) {
             await(log, Pattern.compile("worker \\S+ up: aeron.*device cpu .*cores"), survivor);
         }
+        // every worker is up before the run starts, so all three register within the formation delay
+        control(http, "start?run-id=drain&dataset-hash=" + hash + "&tracks=" + items);
         JsonNode status = awaitMembers(http, 3);
         assertTrue(status.get("members").get(0).get("device").asText().matches("cpu .+, \\d+ cores?, .+ GiB"),
                 status.toString());
