@@ -34,10 +34,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * it at once. {@code clmr worker drain} drains a worker from anywhere through the coordinator.
  */
 @Command(name = "worker", mixinStandardHelpOptions = true, subcommands = WorkerDrainCommand.class,
-        description = {"Start a worker process: an Akka Cluster member of role worker that registers with the",
-                "coordinator and runs the distributed training step over Aeron on one device; or, with",
-                "--devices, one such process per device of this machine. SIGTERM drains a worker (it leaves",
-                "at the next plan boundary, the run losing no step); SIGKILL is a failure."})
+        description = {"Start a worker process: an Akka Cluster member of role worker that",
+                "registers with the coordinator and runs the distributed training step over",
+                "Aeron on one device; or, with --devices, one such process per device of this",
+                "machine. SIGTERM drains a worker (it leaves at the next plan boundary, the",
+                "run losing no step); SIGKILL is a failure."})
 public final class WorkerCommand implements Callable<Integer> {
     @Mixin
     ConfigOptions options;
@@ -56,8 +57,8 @@ public final class WorkerCommand implements Callable<Integer> {
     String device;
 
     @Option(names = "--devices", paramLabel = "all|cpu|cuda:N[,cuda:M...]",
-            description = {"Start one worker process per device: all (every GPU of this machine, or the CPU",
-                    "when it has none), cpu, or a list of GPUs; this process supervises them"})
+            description = "Start one worker process per device and supervise them: all (every GPU of this"
+                    + " machine, or the CPU when it has none), cpu, or a list of GPUs")
     String devices;
 
     @Option(names = "--max-restarts", paramLabel = "N", defaultValue = "3",

@@ -19,8 +19,9 @@ import java.util.concurrent.Callable;
  * The same as SIGTERM to the worker's process, from any machine that reaches the coordinator.
  */
 @Command(name = "drain", mixinStandardHelpOptions = true,
-        description = {"Drain a worker: it leaves the run at the next plan boundary (the others go on from that",
-                "step, no step lost or repeated) and its process exits 0. Same as SIGTERM to the worker."})
+        description = {"Drain a worker: it leaves the run at the next plan boundary.",
+                "The others go on from that step (no step lost or repeated) and the worker's",
+                "process exits 0. The same as SIGTERM to the worker's process."})
 public final class WorkerDrainCommand implements Callable<Integer> {
     @Mixin
     ConfigOptions options;
