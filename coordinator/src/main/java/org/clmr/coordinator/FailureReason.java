@@ -9,5 +9,7 @@ public enum FailureReason {
     /** A peer's collective timed out waiting for it. */
     PEER_TIMEOUT,
     /** It registered again from a new incarnation (same worker id, new actor). */
-    RESTARTED
+    RESTARTED,
+    /** It was drained ({@code DrainWorker}): removed at a plan boundary, the others going on from that step. */
+    DRAINED
 }

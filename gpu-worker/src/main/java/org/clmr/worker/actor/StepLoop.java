@@ -23,6 +23,7 @@ import org.clmr.worker.collective.Membership;
 import org.clmr.worker.model.Adam;
 import org.clmr.worker.model.ClmrNetwork;
 import org.clmr.worker.model.ModelCheckpoint;
+import org.clmr.worker.metrics.WorkerMetrics;
 import org.clmr.worker.step.DistributedStep;
 import org.clmr.worker.train.ViewPairSource.ViewPairs;
 import org.slf4j.Logger;
@@ -114,6 +115,7 @@ public final class StepLoop implements AutoCloseable {
     private final Thread thread;
     private volatile long abandonBefore = -1;
     private volatile boolean closing;
+    private volatile WorkerMetrics metrics = WorkerMetrics.standalone();
 
     private RunSpec spec;
     private String runId;
@@ -148,6 +150,11 @@ public final class StepLoop implements AutoCloseable {
         this.thread = new Thread(this::loop, "clmr-step");
         this.thread.setDaemon(true);
         this.thread.start();
+    }
+
+    /** Reports generations, steps and data errors to {@code m} from now on. */
+    public void reportTo(WorkerMetrics m) {
+        this.metrics = m;
     }
 
     /** Hands a task to the training thread; false when the queue is full (the caller reports it). */
@@ -218,6 +225,7 @@ public final class StepLoop implements AutoCloseable {
             }
             step = new DistributedStep(network, adam, spec.temperature(), collective, r.generation());
             generation = r.generation();
+            metrics.generation(generation, rank, endpoints.size(), shares[rank]);
             LOG.info("generation {}: rank {} of {}, shares {}, at step {} ({})", generation, rank, endpoints.size(),
                     java.util.Arrays.toString(shares), completed, resume.describe());
             out.accept(new Adopted(generation, completed, network.fingerprint()));
@@ -324,7 +332,7 @@ public final class StepLoop implements AutoCloseable {
                     + p.fromStep() + " but this worker holds step " + completed));
             return;
         }
-        DistributedStep.ShareLoader loader = this::load;
+        DistributedStep.ShareLoader loader = metrics.countingDataErrors(this::load);
         while (completed < p.toStep()) {
             if (abandonBefore > generation || closing) {
                 return;
@@ -346,6 +354,7 @@ public final class StepLoop implements AutoCloseable {
             double seconds = (System.nanoTime() - t0) / 1e9;
             int epoch = epochOf(completed);
             completed++;
+            metrics.step(completed, epoch, shares[collective.rank()], r, seconds);
             if (!r.applied()) {
                 LOG.warn("step {} skipped: {}", completed, r.skipReason());
             }

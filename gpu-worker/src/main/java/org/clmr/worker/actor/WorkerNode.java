@@ -19,6 +19,9 @@ import org.clmr.protocol.cluster.CoordinatorProtocol.ToCoordinator;
 import org.clmr.protocol.cluster.CoordinatorProtocol.ToWorker;
 import org.clmr.worker.collective.AeronSettings;
 import org.clmr.worker.collective.AeronTransport;
+import org.clmr.worker.metrics.DeviceMemory;
+import org.clmr.worker.metrics.MetricsEndpoint;
+import org.clmr.worker.metrics.WorkerMetrics;
 import org.clmr.worker.train.TrainSettings;
 
 import java.io.IOException;
@@ -44,15 +47,17 @@ public final class WorkerNode implements AutoCloseable {
     private final CheckpointStore store;
     private final CompletableFuture<String> finished;
     private final WorkerActor.Identity identity;
+    private final MetricsEndpoint metrics;
 
     private WorkerNode(ActorSystem<ToWorker> system, StepLoop loop, AeronTransport transport, CheckpointStore store,
-                       CompletableFuture<String> finished, WorkerActor.Identity identity) {
+                       CompletableFuture<String> finished, WorkerActor.Identity identity, MetricsEndpoint metrics) {
         this.system = system;
         this.loop = loop;
         this.transport = transport;
         this.store = store;
         this.finished = finished;
         this.identity = identity;
+        this.metrics = metrics;
     }
 
     /**
@@ -82,6 +87,7 @@ public final class WorkerNode implements AutoCloseable {
         AeronTransport transport = AeronTransport.start(as);
         CheckpointStore store = null;
         StepLoop loop = null;
+        MetricsEndpoint endpoint = null;
         try {
             if (!ws.checkpointUrl().isEmpty()) {
                 store = JdbcCheckpointStore.open(ws.checkpointUrl(), ws.checkpointUser(), ws.checkpointPassword(), 2);
@@ -93,6 +99,10 @@ public final class WorkerNode implements AutoCloseable {
             ActorSystem<ToWorker>[] holder = new ActorSystem[1];
             loop = new StepLoop(transport, store, datasetDir, ds, ts.djlDevice(), ts.threads(),
                     o -> holder[0].tell(WorkerActor.outcome(o)));
+            WorkerMetrics metrics = new WorkerMetrics(workerId, ts.device(), ws.host(), transport.metrics(),
+                    DeviceMemory.of(ts.djlDevice()));
+            loop.reportTo(metrics);
+            endpoint = MetricsEndpoint.start(config, ws.host(), metrics.registry());
             StepLoop loopRef = loop;
             holder[0] = ActorSystem.create(Behaviors.setup(ctx -> {
                 ActorRef<ToCoordinator> proxy = ClusterSingleton.get(ctx.getSystem()).init(
@@ -101,8 +111,11 @@ public final class WorkerNode implements AutoCloseable {
                                         .withRole(CoordinatorProtocol.COORDINATOR_ROLE)));
                 return WorkerActor.create(proxy, id, loopRef, ws.repeatInterval(), steps, finished);
             }), "clmr", akkaConfig(ws, seedNodes).withFallback(config));
-            return new WorkerNode(holder[0], loop, transport, store, finished, id);
+            return new WorkerNode(holder[0], loop, transport, store, finished, id, endpoint);
         } catch (RuntimeException e) {
+            if (endpoint != null) {
+                endpoint.close();
+            }
             if (loop != null) {
                 loop.close();
             }
@@ -115,7 +128,7 @@ public final class WorkerNode implements AutoCloseable {
     }
 
     private static String describe(TrainSettings ts) {
-        return ts.device().equals("cpu") ? "cpu (" + Runtime.getRuntime().availableProcessors() + " cores)" : ts.device();
+        return org.clmr.worker.device.Devices.describe(ts.device());
     }
 
     private static int freeUdpPort(String host) {
@@ -162,6 +175,14 @@ public final class WorkerNode implements AutoCloseable {
         return finished;
     }
 
+    /**
+     * Drains this worker (what SIGTERM does): it leaves the run at the next plan boundary, the other members
+     * going on from that step, and {@link #finished()} then completes normally. Any thread.
+     */
+    public void drain() {
+        system.tell(WorkerActor.drain());
+    }
+
     /** Leaves the cluster and releases the training thread, the store and Aeron. */
     @Override
     public void close() {
@@ -172,6 +193,7 @@ public final class WorkerNode implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         loop.close();
+        metrics.close();
         if (store != null) {
             store.close();
         }
