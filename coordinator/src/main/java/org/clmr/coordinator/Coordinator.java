@@ -40,6 +40,7 @@ import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointFailed;
 import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointRequest;
 import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointWritten;
 import org.clmr.protocol.cluster.CoordinatorProtocol.GetStatus;
+import org.clmr.protocol.cluster.CoordinatorProtocol.HeldState;
 import org.clmr.protocol.cluster.CoordinatorProtocol.Leave;
 import org.clmr.protocol.cluster.CoordinatorProtocol.Member;
 import org.clmr.protocol.cluster.CoordinatorProtocol.MemberStatus;
@@ -95,6 +96,14 @@ public final class Coordinator
     /** Internal: the result of reading a written checkpoint back; {@code failure} is null when it verified. */
     public record CheckpointVerified(long checkpointId, CheckpointRecord record, String failure)
             implements ToCoordinator {
+    }
+
+    /**
+     * Internal, sent to itself after recovery: forget recorded workers whose nodes are not in the cluster
+     * this incarnation runs in (they registered with an earlier one and will register again).
+     */
+    public enum CheckMembers implements ToCoordinator {
+        INSTANCE
     }
 
     /** Internal: the formation delay after the first registration of a waiting run is over. */
@@ -186,6 +195,7 @@ public final class Coordinator
                 .onCommand(PeerTimeout.class, this::onPeerTimeout)
                 .onCommand(WorkerTerminated.class, this::onTerminated)
                 .onCommand(FormGeneration.class, (state, c) -> onFormGeneration(state))
+                .onCommand(CheckMembers.class, (state, c) -> onCheckMembers(state))
                 .onCommand(StartRun.class, this::onStart)
                 .onCommand(PauseRun.class, this::onPause)
                 .onCommand(ResumeRun.class, this::onResume)
@@ -270,6 +280,42 @@ public final class Coordinator
                     .thenNoReply();
         }
         return Effect().none().thenNoReply();
+    }
+
+    private ReplyEffect<CoordinatorEvent, CoordinatorState> onCheckMembers(CoordinatorState state) {
+        if (state instanceof Completed || state.run().isEmpty()) {
+            return Effect().none().thenNoReply();
+        }
+        RunData run = state.run().get();
+        List<String> gone = new ArrayList<>();
+        run.members().stream().filter(w -> !inCluster(w)).forEach(w -> gone.add(w.workerId()));
+        run.pending().stream().filter(w -> !inCluster(w)).forEach(w -> gone.add(w.workerId()));
+        if (gone.isEmpty()) {
+            return Effect().none().thenNoReply();
+        }
+        return remove(state, "recovered", gone, FailureReason.LOST_WITH_COORDINATOR,
+                gone + " registered with an earlier coordinator and are not in this cluster");
+    }
+
+    /**
+     * Whether a recorded worker's node is a member of the cluster this coordinator runs in. A worker of an
+     * earlier coordinator incarnation whose node has not rejoined is not (its actor is gone with its old
+     * node); refs without a remote address (one JVM, tests) always are.
+     */
+    private boolean inCluster(WorkerInfo w) {
+        akka.actor.Address address = w.ref().path().address();
+        if (!address.hasGlobalScope() || !(context.getSystem().classicSystem() instanceof akka.actor.ExtendedActorSystem sys)
+                || !(sys.provider() instanceof akka.cluster.ClusterActorRefProvider)) {
+            return true;
+        }
+        for (akka.cluster.Member m : akka.cluster.Cluster.get(context.getSystem().classicSystem()).state().getMembers()) {
+            if (m.address().equals(address) && (m.status() == akka.cluster.MemberStatus.up()
+                    || m.status() == akka.cluster.MemberStatus.weaklyUp()
+                    || m.status() == akka.cluster.MemberStatus.joining())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private ReplyEffect<CoordinatorEvent, CoordinatorState> onLeave(CoordinatorState state, Leave c) {
@@ -397,25 +443,35 @@ public final class Coordinator
     }
 
     /**
-     * Where a generation of these members starts: the member that reported the highest step in the
-     * current generation broadcasts it, unless the newest committed checkpoint is newer; with neither,
-     * the run starts fresh from its seed.
+     * Where a generation of these members starts: the newest verified state a member holds (its last report
+     * in any generation of this run, or what it declared when it registered), unless the newest committed
+     * checkpoint is newer; with neither, the run starts fresh from its seed (see {@link ResumeChoice}).
      */
     private ResumePoint newestState(RunData run, List<WorkerInfo> members) {
-        long best = 0;
-        int bestRank = -1;
+        List<ResumeChoice.Held> held = new ArrayList<>();
         for (int i = 0; i < members.size(); i++) {
-            long s = progress.stepIn(members.get(i).workerId(), run.generation());
-            if (s > best) {
-                best = s;
-                bestRank = i;
+            WorkerInfo w = members.get(i);
+            long step = -1;
+            String fingerprint = null;
+            Optional<ProgressTracker.Reported> r = progress.get(w.workerId());
+            if (r.isPresent()) {
+                step = r.get().step();
+                fingerprint = r.get().weightsFingerprint();
+            }
+            HeldState h = w.held();
+            if (h != null && h.runId().equals(run.runId()) && h.specHash().equals(run.spec().hash()) && h.step() > step) {
+                step = h.step();
+                fingerprint = h.weightsFingerprint();
+            }
+            if (step > 0 && fingerprint != null) {
+                held.add(new ResumeChoice.Held(i, step, fingerprint));
             }
         }
-        CheckpointRecord ck = run.lastCheckpoint();
-        if (bestRank >= 0 && (ck == null || best >= ck.step())) {
-            return ResumePoint.fromRank(best, epochOf(run, best), bestRank);
+        ResumeChoice.Decision d = ResumeChoice.choose(held, run.lastCheckpoint(), run.stepsPerEpoch());
+        if (!d.contradicted().isEmpty()) {
+            log.warn("members disagree on the weights after steps {}; not resuming from those", d.contradicted());
         }
-        return ck != null ? ResumePoint.fromCheckpoint(ck) : ResumePoint.fresh();
+        return d.resume();
     }
 
     // ------------------------------------------------------------------ progress and plans
@@ -830,8 +886,9 @@ public final class Coordinator
         state.run().ifPresent(run -> {
             nextCheckpointId = Math.max(nextCheckpointId, run.lastCheckpointId() + 1);
             if (!(state instanceof Completed)) {
-                run.members().forEach(this::watch);
-                run.pending().forEach(this::watch);
+                run.members().stream().filter(this::inCluster).forEach(this::watch);
+                run.pending().stream().filter(this::inCluster).forEach(this::watch);
+                context.getSelf().tell(CheckMembers.INSTANCE);
             }
             if (state instanceof WaitingForWorkers && !run.pending().isEmpty()) {
                 context.getSelf().tell(FormGeneration.INSTANCE);

@@ -9,5 +9,10 @@ public enum FailureReason {
     /** A peer's collective timed out waiting for it. */
     PEER_TIMEOUT,
     /** It registered again from a new incarnation (same worker id, new actor). */
-    RESTARTED
+    RESTARTED,
+    /**
+     * It registered with an earlier incarnation of the coordinator and its node is not in the cluster the
+     * recovered coordinator runs in (the coordinator's node was restarted); it re-registers as a new worker.
+     */
+    LOST_WITH_COORDINATOR
 }
