@@ -131,6 +131,10 @@ public final class Coordinator
     private PendingCheckpoint pendingCheckpoint;
     private long nextCheckpointId = 1;
     private int checkpointFailures;
+    /** The run's last step when its final checkpoint failed (the run then completes without it), else -1. */
+    private long finalCheckpointFailedAt = -1;
+    /** False from recovery until {@link CheckMembers} ran: registrations wait (stashed) until then. */
+    private boolean membersChecked;
 
     private Coordinator(ActorContext<ToCoordinator> context, TimerScheduler<ToCoordinator> timers,
                         CoordinatorSettings settings, CheckpointStore store, CoordinatorMetrics metrics, Clock clock) {
@@ -207,6 +211,11 @@ public final class Coordinator
     // ------------------------------------------------------------------ registration and membership
 
     private ReplyEffect<CoordinatorEvent, CoordinatorState> onRegister(CoordinatorState state, Register c) {
+        if (!membersChecked) {
+            // a worker that comes back after a coordinator restart must not be matched with its entry of the
+            // earlier incarnation before those entries are checked (that would start a generation per worker)
+            return Effect().stash();
+        }
         if (c.protocolVersion() != BuildInfo.protocolVersion()) {
             return refuse(c, RefusalReason.PROTOCOL_VERSION, "worker " + c.workerId() + " speaks protocol "
                     + c.protocolVersion() + ", this coordinator " + BuildInfo.protocolVersion()
@@ -283,18 +292,20 @@ public final class Coordinator
     }
 
     private ReplyEffect<CoordinatorEvent, CoordinatorState> onCheckMembers(CoordinatorState state) {
-        if (state instanceof Completed || state.run().isEmpty()) {
-            return Effect().none().thenNoReply();
-        }
-        RunData run = state.run().get();
+        membersChecked = true;
         List<String> gone = new ArrayList<>();
-        run.members().stream().filter(w -> !inCluster(w)).forEach(w -> gone.add(w.workerId()));
-        run.pending().stream().filter(w -> !inCluster(w)).forEach(w -> gone.add(w.workerId()));
+        if (!(state instanceof Completed)) {
+            state.run().ifPresent(run -> {
+                run.members().stream().filter(w -> !inCluster(w)).forEach(w -> gone.add(w.workerId()));
+                run.pending().stream().filter(w -> !inCluster(w)).forEach(w -> gone.add(w.workerId()));
+            });
+        }
         if (gone.isEmpty()) {
-            return Effect().none().thenNoReply();
+            return Effect().none().thenNoReply().thenUnstashAll();
         }
         return remove(state, "recovered", gone, FailureReason.LOST_WITH_COORDINATOR,
-                gone + " registered with an earlier coordinator and are not in this cluster");
+                gone + " registered with an earlier coordinator and are not in this cluster")
+                .thenUnstashAll();
     }
 
     /**
@@ -375,13 +386,20 @@ public final class Coordinator
     private ReplyEffect<CoordinatorEvent, CoordinatorState> remove(CoordinatorState state, String type,
                                                                   List<String> workerIds, FailureReason reason,
                                                                   String why) {
+        return removeEffect(state, type, workerIds, reason, why).thenNoReply();
+    }
+
+    /** The effect of {@link #remove}, for callers that chain more side effects. */
+    private EffectBuilder<CoordinatorEvent, CoordinatorState> removeEffect(CoordinatorState state, String type,
+                                                                          List<String> workerIds, FailureReason reason,
+                                                                          String why) {
         Optional<RunData> maybeRun = state.run();
         List<String> known = new ArrayList<>();
         maybeRun.ifPresent(run -> workerIds.stream()
                 .filter(id -> run.member(id).isPresent() || run.joiner(id).isPresent()).forEach(known::add));
         if (known.isEmpty()) {
             metrics.classified(type, Classification.UNKNOWN);
-            return Effect().none().thenNoReply();
+            return Effect().none();
         }
         metrics.classified(type, Classification.ACCEPTED);
         RunData run = maybeRun.get();
@@ -394,7 +412,7 @@ public final class Coordinator
         if (state instanceof Running && memberLost) {
             events.addAll(nextGeneration(run, known, List.of(), why, now));
         }
-        return persist(state, events).thenNoReply();
+        return persist(state, events);
     }
 
     /**
@@ -527,6 +545,15 @@ public final class Coordinator
             events.add(new EpochCompleted((int) (step / spe - 1), step, now));
         }
         if (step >= run.totalSteps()) {
+            // the run's end is made durable first: the run completes when the final checkpoint is committed
+            // (or could not be written; then it completes without it)
+            boolean saved = run.lastCheckpoint() != null && run.lastCheckpoint().step() >= step;
+            if (!saved && finalCheckpointFailedAt != step) {
+                if (pendingCheckpoint == null || pendingCheckpoint.step() < step) {
+                    requestCheckpoint(run, step);
+                }
+                return persist(state, events).thenNoReply();
+            }
             events.add(new RunCompleted(StopReason.FINISHED, now));
             return persist(state, events).thenNoReply();
         }
@@ -609,7 +636,13 @@ public final class Coordinator
         boolean due = step > 0 && step % run.spec().checkpoint().everySteps() == 0
                 && (last == null || last.step() < step)
                 && (pendingCheckpoint == null || pendingCheckpoint.step() < step);
-        if (!due || run.members().isEmpty()) {
+        if (due) {
+            requestCheckpoint(run, step);
+        }
+    }
+
+    private void requestCheckpoint(RunData run, long step) {
+        if (run.members().isEmpty()) {
             return;
         }
         pendingCheckpoint = new PendingCheckpoint(nextCheckpointId++, step, run.generation(), false);
@@ -690,7 +723,7 @@ public final class Coordinator
         }
         pendingCheckpoint = null;
         if (c.failure() != null) {
-            return checkpointFailure(state, "checkpoint " + c.checkpointId() + " of step " + p.step()
+            return checkpointFailure(state, p.step(), "checkpoint " + c.checkpointId() + " of step " + p.step()
                     + " failed verification: " + c.failure());
         }
         checkpointFailures = 0;
@@ -699,8 +732,12 @@ public final class Coordinator
                 || (run.get().lastCheckpoint() != null && run.get().lastCheckpoint().step() >= c.record().step())) {
             return Effect().none().thenNoReply();
         }
-        return persist(state, List.of(new CheckpointCommitted(c.checkpointId(), c.record(), clock.instant())))
-                .thenNoReply();
+        List<CoordinatorEvent> events = new ArrayList<>();
+        events.add(new CheckpointCommitted(c.checkpointId(), c.record(), clock.instant()));
+        if (state instanceof Running && c.record().step() >= run.get().totalSteps()) {
+            events.add(new RunCompleted(StopReason.FINISHED, clock.instant()));
+        }
+        return persist(state, events).thenNoReply();
     }
 
     private ReplyEffect<CoordinatorEvent, CoordinatorState> onCheckpointFailed(CoordinatorState state,
@@ -712,14 +749,21 @@ public final class Coordinator
         }
         metrics.classified("checkpoint-failed", Classification.ACCEPTED);
         pendingCheckpoint = null;
-        return checkpointFailure(state, "checkpoint " + c.checkpointId() + " of step " + c.step()
+        return checkpointFailure(state, c.step(), "checkpoint " + c.checkpointId() + " of step " + c.step()
                 + " was not written by " + c.workerId() + ": " + c.reason());
     }
 
-    private ReplyEffect<CoordinatorEvent, CoordinatorState> checkpointFailure(CoordinatorState state, String what) {
+    private ReplyEffect<CoordinatorEvent, CoordinatorState> checkpointFailure(CoordinatorState state, long step,
+                                                                             String what) {
         checkpointFailures++;
         metrics.checkpointFailed();
         log.warn("{} ({} in a row)", what, checkpointFailures);
+        if (state instanceof Running r && step >= r.data().totalSteps()) {
+            finalCheckpointFailedAt = step;
+            log.warn("the run completes without a checkpoint of its last step {}; its newest is {}", step,
+                    r.data().lastCheckpoint() == null ? "none" : "of step " + r.data().lastCheckpoint().step());
+            return persist(state, List.of(new RunCompleted(StopReason.FINISHED, clock.instant()))).thenNoReply();
+        }
         if (settings.tolerance().onCheckpointFailure(checkpointFailures) == TolerancePolicy.CheckpointDecision.PAUSE_RUN
                 && (state instanceof Running || state instanceof WaitingForWorkers)) {
             return persist(state, List.of(new RunPaused(checkpointFailures + " checkpoints failed in a row (last: "
@@ -880,6 +924,7 @@ public final class Coordinator
     }
 
     private void onRecovered(CoordinatorState state) {
+        membersChecked = state instanceof Completed || state.run().isEmpty();
         double seconds = (System.nanoTime() - createdNanos) / 1e9;
         metrics.recovered(seconds);
         metrics.state(state);

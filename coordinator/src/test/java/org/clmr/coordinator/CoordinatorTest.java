@@ -387,10 +387,17 @@ class CoordinatorTest {
             kit.runCommand(a.progress(1, step));
         }
         assertEquals(3, run().committedEpoch());
-        var done = kit.runCommand(a.progress(1, 20));
-        assertEquals(3, event(done, EpochCompleted.class).epoch());
-        assertEquals(StopReason.FINISHED, event(done, RunCompleted.class).reason());
-        assertEquals(RunPhase.COMPLETED, done.state().phase());
+        var last = kit.runCommand(a.progress(1, 20));
+        assertEquals(3, event(last, EpochCompleted.class).epoch());
+        assertEquals(RunPhase.RUNNING, last.state().phase(), "the run's end waits for its final checkpoint");
+        CheckpointRequest request = a.next(CheckpointRequest.class, c -> c.step() == 20);
+        assertTrue(kit.runCommand(a.progress(1, 20)).hasNoEvents(), "a repeated report asks nothing new");
+        kit.runCommand(new CheckpointWritten("a", 1, request.checkpointId(), writeCheckpoint(20, 1)));
+        testKit.createTestProbe().awaitAssert(() -> {
+            assertEquals(RunPhase.COMPLETED, kit.getState().phase());
+            return null;
+        });
+        assertEquals(20, run().lastCheckpoint().step());
         assertEquals(StopReason.FINISHED, a.next(Stop.class).reason());
         Status status = kit.<Status>runCommand(GetStatus::new).reply();
         assertEquals("COMPLETED", status.phase());
@@ -541,5 +548,16 @@ class CoordinatorTest {
         assertEquals(1, first.generation());
         assertEquals(ResumePoint.fromRank(6, 1, 0), first.resume(), "the other run's step 9 is not a candidate");
         assertEquals(new Plan(1, 6, 8), a.next(Plan.class));
+    }
+    @Test
+    void shouldCompleteWithoutAFinalCheckpointThatCannotBeWritten() {
+        startRun();
+        TestWorker a = join("a", 100);
+        kit.runCommand(a.progress(1, 20));
+        CheckpointRequest request = a.next(CheckpointRequest.class, c -> c.step() == 20);
+        var failed = kit.runCommand(new org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointFailed("a", 1,
+                request.checkpointId(), 20, "disk full"));
+        assertEquals(StopReason.FINISHED, event(failed, RunCompleted.class).reason());
+        assertEquals(StopReason.FINISHED, a.next(Stop.class).reason());
     }
 }

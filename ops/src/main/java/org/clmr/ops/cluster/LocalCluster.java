@@ -42,6 +42,7 @@ public final class LocalCluster {
     private final PrintWriter out;
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final List<Process> processes = new ArrayList<>();
+    private String runId;
 
     /**
      * @param configArgs {@code --config}/{@code --set} arguments every process gets (the same run spec)
@@ -70,7 +71,7 @@ public final class LocalCluster {
             Process coordinator = start(c, coordinatorLog);
             String seed = await(coordinatorLog, NODE, coordinator);
             String http = await(coordinatorLog, HTTP, coordinator);
-            String url = "jdbc:h2:file:" + runDir.resolve("coordinator") + ";AUTO_SERVER=TRUE";
+            String url = databaseUrl();
             List<Process> ws = new ArrayList<>();
             for (int i = 0; i < workers; i++) {
                 List<String> w = new ArrayList<>(List.of("worker", "--seed-nodes", seed, "--dataset", dataset.toString(),
@@ -81,7 +82,7 @@ public final class LocalCluster {
             for (int i = 0; i < workers; i++) {
                 await(runDir.resolve("worker-" + i + ".log"), Pattern.compile("worker \\S+ up: aeron"), ws.get(i));
             }
-            String runId = "train-" + System.currentTimeMillis();
+            runId = "train-" + System.currentTimeMillis();
             post(http, "/control/start?run-id=" + runId + "&dataset-hash=" + hash + "&tracks=" + tracks);
             out.printf("local cluster: coordinator %s (http %s), %d workers, logs in %s%n", seed, http, workers, runDir);
             out.flush();
@@ -100,6 +101,16 @@ public final class LocalCluster {
                 }
             }
         }
+    }
+
+    /** The run's id (set once {@link #run} started it). */
+    public String runId() {
+        return runId;
+    }
+
+    /** The coordinator's H2 database in the run directory: journal and committed checkpoints. */
+    public String databaseUrl() {
+        return "jdbc:h2:file:" + runDir.resolve("coordinator") + ";AUTO_SERVER=TRUE";
     }
 
     private Process start(List<String> args, Path log) {
