@@ -126,6 +126,10 @@ public final class LocalCluster {
         while (true) {
             JsonNode s = json.readTree(client.send(HttpRequest.newBuilder(URI.create("http://" + http + "/status"))
                     .GET().build(), HttpResponse.BodyHandlers.ofString()).body());
+            if (!s.has("phase")) {  // the coordinator did not answer in time (busy recovering): ask again
+                Thread.sleep(1000);
+                continue;
+            }
             long step = s.get("step").asLong();
             long total = Math.max(1, s.get("totalSteps").asLong());
             int width = 30;
@@ -145,11 +149,19 @@ public final class LocalCluster {
         }
     }
 
+    /** Posts an operator command; a 503 (the coordinator is still recovering its journal) is tried again. */
     private void post(String http, String path) throws IOException, InterruptedException {
-        HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://" + http + path))
-                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
-        if (r.statusCode() != 200) {
-            throw new UserError("the local coordinator refused " + path + ": " + r.body());
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        while (true) {
+            HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://" + http + path))
+                    .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() == 200) {
+                return;
+            }
+            if (r.statusCode() != 503 || System.nanoTime() > deadline) {
+                throw new UserError("the local coordinator refused " + path + ": " + r.body());
+            }
+            Thread.sleep(500);
         }
     }
 
