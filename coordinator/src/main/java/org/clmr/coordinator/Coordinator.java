@@ -1,11 +1,15 @@
 package org.clmr.coordinator;
 
+import akka.actor.Address;
+import akka.actor.ExtendedActorSystem;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.DispatcherSelector;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.TimerScheduler;
+import akka.cluster.Cluster;
+import akka.cluster.ClusterActorRefProvider;
 import akka.persistence.typed.PersistenceId;
 import akka.persistence.typed.RecoveryCompleted;
 import akka.persistence.typed.RecoveryFailed;
@@ -314,15 +318,15 @@ public final class Coordinator
      * node); refs without a remote address (one JVM, tests) always are.
      */
     private boolean inCluster(WorkerInfo w) {
-        akka.actor.Address address = w.ref().path().address();
-        if (!address.hasGlobalScope() || !(context.getSystem().classicSystem() instanceof akka.actor.ExtendedActorSystem sys)
-                || !(sys.provider() instanceof akka.cluster.ClusterActorRefProvider)) {
+        Address address = w.ref().path().address();
+        if (!address.hasGlobalScope() || !(context.getSystem().classicSystem() instanceof ExtendedActorSystem sys)
+                || !(sys.provider() instanceof ClusterActorRefProvider)) {
             return true;
         }
-        for (akka.cluster.Member m : akka.cluster.Cluster.get(context.getSystem().classicSystem()).state().getMembers()) {
-            if (m.address().equals(address) && (m.status() == akka.cluster.MemberStatus.up()
-                    || m.status() == akka.cluster.MemberStatus.weaklyUp()
-                    || m.status() == akka.cluster.MemberStatus.joining())) {
+        for (akka.cluster.Member m : Cluster.get(sys).state().getMembers()) {
+            akka.cluster.MemberStatus status = m.status();
+            if (m.address().equals(address) && (status == akka.cluster.MemberStatus.up()
+                    || status == akka.cluster.MemberStatus.weaklyUp() || status == akka.cluster.MemberStatus.joining())) {
                 return true;
             }
         }

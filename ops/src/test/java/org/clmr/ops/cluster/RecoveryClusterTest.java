@@ -49,14 +49,14 @@ import static org.junit.jupiter.api.Assertions.fail;
  * and the run ends at its planned step count with both final workers holding the same weights. The
  * recovery times (kill to the first step completed after it) are printed.
  */
-@Timeout(value = 300, unit = TimeUnit.SECONDS)
+@Timeout(value = 540, unit = TimeUnit.SECONDS)
 class RecoveryClusterTest {
     private static final Pattern STEP = Pattern.compile(
             "step generation=(\\d+) rank=(\\d+) step=(\\d+) epoch=\\d+ loss=(\\S+) samples/s=\\S+ fingerprint=(\\S+)");
     private static final Pattern NODE = Pattern.compile("coordinator node akka://clmr@([\\d.]+):(\\d+) up");
     private static final Pattern HTTP = Pattern.compile("status: +http://([\\d.]+:\\d+)/status");
     private static final Pattern ADOPTED = Pattern.compile("generation (\\d+): rank \\d+ of \\d+ from (.*)");
-    private static final Duration DEADLINE = Duration.ofSeconds(120);
+    private static final Duration DEADLINE = Duration.ofSeconds(180);
     private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int BATCH = 6;
