@@ -66,7 +66,7 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--tracks", paramLabel = "N", defaultValue = "320", description = "Generated tracks (default ${DEFAULT-VALUE})")
     int tracks;
 
-    @Option(names = "--seconds", paramLabel = "T", defaultValue = "2.0",
+    @Option(names = "--seconds", paramLabel = "T", defaultValue = "1.0",
             description = "Length of a generated track in seconds (default ${DEFAULT-VALUE})")
     double seconds;
 
