@@ -43,6 +43,7 @@ import org.clmr.protocol.checkpoint.RetentionPolicy;
 import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointFailed;
 import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointRequest;
 import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointWritten;
+import org.clmr.protocol.cluster.CoordinatorProtocol.DrainWorker;
 import org.clmr.protocol.cluster.CoordinatorProtocol.GetStatus;
 import org.clmr.protocol.cluster.CoordinatorProtocol.HeldState;
 import org.clmr.protocol.cluster.CoordinatorProtocol.Leave;
@@ -73,6 +74,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -129,6 +131,8 @@ public final class Coordinator
     private final Executor blocking;
     private final ProgressTracker progress;
     private final Set<ActorRef<ToWorker>> watched = new HashSet<>();
+    /** Members to drain at the next plan boundary (in memory: a draining worker repeats its request). */
+    private final Set<String> draining = new LinkedHashSet<>();
     private final long createdNanos = System.nanoTime();
     private long plannedFrom = -1;
     private long plannedGeneration = -1;
@@ -208,6 +212,7 @@ public final class Coordinator
                 .onCommand(PauseRun.class, this::onPause)
                 .onCommand(ResumeRun.class, this::onResume)
                 .onCommand(StopRun.class, this::onStop)
+                .onCommand(DrainWorker.class, this::onDrain)
                 .onCommand(GetStatus.class, (state, c) -> Effect().reply(c.replyTo(), status(state)))
                 .build();
     }
@@ -561,6 +566,9 @@ public final class Coordinator
             events.add(new RunCompleted(StopReason.FINISHED, now));
             return persist(state, events).thenNoReply();
         }
+        if (run.members().stream().anyMatch(w -> draining.contains(w.workerId()))) {
+            return drainAt(state, run, step, reporter, events, now);
+        }
         String why = null;
         if (!run.pending().isEmpty()) {
             why = "joined at step " + step + ": " + run.pending().stream().map(WorkerInfo::workerId).toList();
@@ -846,6 +854,7 @@ public final class Coordinator
         for (CoordinatorEvent e : events) {
             if (e instanceof RunStarted) {
                 progress.clear();
+                draining.clear();
             } else if (e instanceof WorkerJoined j) {
                 watch(j.worker());
             } else if (e instanceof WorkerRemoved r) {
@@ -875,11 +884,15 @@ public final class Coordinator
 
     private void onRemoved(CoordinatorState before, WorkerRemoved r) {
         progress.forget(r.workerId());
+        draining.remove(r.workerId());
         metrics.removed(r.reason());
         log.info("worker {} removed ({})", r.workerId(), r.reason());
         if (r.reason() == FailureReason.PEER_TIMEOUT || r.reason() == FailureReason.RESTARTED) {
             before.run().flatMap(run -> run.member(r.workerId()).or(() -> run.joiner(r.workerId())))
                     .ifPresent(w -> w.ref().tell(new Stop(before.run().get().runId(), StopReason.REMOVED)));
+        } else if (r.reason() == FailureReason.DRAINED) {
+            before.run().flatMap(run -> run.member(r.workerId()).or(() -> run.joiner(r.workerId())))
+                    .ifPresent(w -> w.ref().tell(new Stop(before.run().get().runId(), StopReason.DRAINED)));
         }
     }
 
@@ -945,6 +958,88 @@ public final class Coordinator
         });
         log.info("coordinator recovered in {} ms: {} ({}, generation {})", Math.round(seconds * 1000), state.phase(),
                 state.reason(), state.generation());
+    }
+
+    // ------------------------------------------------------------------ draining
+
+    /**
+     * A worker is to leave without the run losing a step. A member of a running run leaves at the next plan
+     * boundary ({@link #drainAt}); a joiner, or a member of a run that is not running, leaves at once.
+     */
+    private ReplyEffect<CoordinatorEvent, CoordinatorState> onDrain(CoordinatorState state, DrainWorker c) {
+        Optional<RunData> maybeRun = state.run();
+        if (maybeRun.isEmpty() || state instanceof Completed) {
+            return Effect().reply(c.replyTo(), new OperatorReply(false, "no active run to drain worker " + c.workerId()
+                    + " from (phase " + state.phase() + ")"));
+        }
+        RunData run = maybeRun.get();
+        boolean member = run.member(c.workerId()).isPresent();
+        if (!member && run.joiner(c.workerId()).isEmpty()) {
+            return Effect().reply(c.replyTo(), new OperatorReply(false, "worker " + c.workerId() + " is not in run "
+                    + run.runId() + " (members " + run.members().stream().map(WorkerInfo::workerId).toList()
+                    + ", joining " + run.pending().stream().map(WorkerInfo::workerId).toList()
+                    + "): take the id from `clmr status`"));
+        }
+        if (!member || !(state instanceof Running)) {
+            metrics.classified("drain", Classification.ACCEPTED);
+            return persist(state, List.of(new WorkerRemoved(c.workerId(), FailureReason.DRAINED, clock.instant())))
+                    .thenReply(c.replyTo(), s -> new OperatorReply(true, "worker " + c.workerId() + " drained at once"
+                            + " (it was not training a plan: " + (member ? "run " + state.phase() : "joining") + ")"));
+        }
+        if (draining.contains(c.workerId())) {
+            metrics.classified("drain", Classification.DUPLICATE);
+            return Effect().reply(c.replyTo(), new OperatorReply(true, "worker " + c.workerId()
+                    + " is draining: it leaves at the next plan boundary"));
+        }
+        long staying = run.members().stream()
+                .filter(w -> !draining.contains(w.workerId()) && !w.workerId().equals(c.workerId())).count();
+        if (staying == 0) {
+            return Effect().reply(c.replyTo(), new OperatorReply(false, "worker " + c.workerId() + " is the last"
+                    + " member of run " + run.runId() + ": draining it would send the run back to its last checkpoint;"
+                    + " start another worker first, or pause the run (`clmr control pause`)"));
+        }
+        metrics.classified("drain", Classification.ACCEPTED);
+        draining.add(c.workerId());
+        long boundary = plannedGeneration == run.generation()
+                ? nextBoundary(run, plannedFrom, settings.planSteps()) : run.resume().step();
+        log.info("draining {}: it leaves at the plan boundary of step {}", c.workerId(), boundary);
+        return Effect().reply(c.replyTo(), new OperatorReply(true, "worker " + c.workerId()
+                + " leaves at the next plan boundary (step " + boundary + ")"));
+    }
+
+    /**
+     * The members hold {@code step}, a plan boundary, and some are draining: the next generation is the
+     * others (and any joiners) from this step, broadcast by a member that reported it. A report from a
+     * draining member is not enough, as only a staying member may broadcast; the others repeat their report
+     * while they wait, so one comes.
+     */
+    private ReplyEffect<CoordinatorEvent, CoordinatorState> drainAt(Running state, RunData run, long step,
+                                                                   String reporter, List<CoordinatorEvent> events,
+                                                                   Instant now) {
+        if (draining.contains(reporter)) {
+            return Effect().none().thenNoReply();
+        }
+        List<String> leaving = new ArrayList<>();
+        List<WorkerInfo> candidates = new ArrayList<>();
+        for (WorkerInfo w : run.members()) {
+            if (draining.contains(w.workerId())) {
+                leaving.add(w.workerId());
+                events.add(new WorkerRemoved(w.workerId(), FailureReason.DRAINED, now));
+            } else {
+                candidates.add(w);
+            }
+        }
+        candidates.addAll(run.pending());
+        List<WorkerInfo> members = shares(run, candidates);
+        int rank = 0;
+        for (int i = 0; i < members.size(); i++) {
+            if (members.get(i).workerId().equals(reporter)) {
+                rank = i;
+            }
+        }
+        events.add(new GenerationStarted(run.generation() + 1, members,
+                ResumePoint.fromRank(step, epochOf(run, step), rank), "drained at step " + step + ": " + leaving, now));
+        return persist(state, events).thenNoReply();
     }
 
     // ------------------------------------------------------------------ status

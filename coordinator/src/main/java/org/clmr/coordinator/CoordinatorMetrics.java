@@ -6,6 +6,7 @@ import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import org.clmr.coordinator.CoordinatorState.RunData;
 import org.clmr.protocol.checkpoint.CheckpointRecord;
+import org.clmr.protocol.cluster.CoordinatorProtocol.RefusalReason;
 
 import java.time.Clock;
 import java.util.HashSet;
@@ -14,6 +15,12 @@ import java.util.Set;
 /**
  * The coordinator's Prometheus metrics, in a registry of its own (two coordinators in one JVM do not
  * clash). Updated from the coordinator actor only; scraped from the HTTP thread.
+ * <p>
+ * Names follow Prometheus conventions: prefix {@code clmr_}, base units in the name ({@code _seconds},
+ * {@code _bytes}, {@code _tracks}), counters end in {@code _total}, timestamps are
+ * {@code _timestamp_seconds}. The only per-worker label is {@code worker}, on the members' gauges, and
+ * its series are removed when the worker leaves the membership; the workers' own metrics are
+ * {@code clmr_worker_*} (org.clmr.worker.metrics.WorkerMetrics).
  */
 public final class CoordinatorMetrics {
     private final PrometheusRegistry registry;
@@ -53,17 +60,26 @@ public final class CoordinatorMetrics {
         members = Gauge.builder().name("clmr_members").help("Members of the current generation").register(registry);
         pending = Gauge.builder().name("clmr_pending_workers").help("Registered workers waiting to join")
                 .register(registry);
-        share = Gauge.builder().name("clmr_share").help("Tracks of the global batch per step, per worker")
+        share = Gauge.builder().name("clmr_member_share_tracks")
+                .help("Tracks of the global batch per step, per member of the current generation")
                 .labelNames("worker").register(registry);
-        throughput = Gauge.builder().name("clmr_worker_throughput_samples_per_second")
-                .help("Throughput EMA each share was computed from").labelNames("worker").register(registry);
+        throughput = Gauge.builder().name("clmr_member_throughput_samples_per_second")
+                .help("Throughput EMA (tracks per second) each member's share was computed from")
+                .labelNames("worker").register(registry);
         committedStep = Gauge.builder().name("clmr_committed_step").help("Newest durable step").register(registry);
         committedEpoch = Gauge.builder().name("clmr_committed_epoch").help("Epochs completed").register(registry);
         checkpointSize = Gauge.builder().name("clmr_checkpoint_size_bytes").help("Size of the newest committed checkpoint")
-.register(registry);
+                .register(registry);
+        GaugeWithCallback.builder().name("clmr_checkpoint_created_timestamp_seconds")
+                .help("Unix time the newest committed checkpoint was written (absent before the first)")
+                .callback(cb -> {
+                    long created = checkpointCreatedMillis;
+                    if (created >= 0) {
+                        cb.call(created / 1000.0);
+                    }
+                }).register(registry);
         GaugeWithCallback.builder().name("clmr_checkpoint_age_seconds")
                 .help("Seconds since the newest committed checkpoint was written (absent before the first)")
-
                 .callback(cb -> {
                     long created = checkpointCreatedMillis;
                     if (created >= 0) {
@@ -87,6 +103,16 @@ public final class CoordinatorMetrics {
         divergence = Counter.builder().name("clmr_weight_divergence_total")
                 .help("Progress reports whose weights fingerprint differs from another member's at the same step")
                 .register(registry);
+        // Series that alerts and dashboards rate() exist from the start at 0, so the first increase counts.
+        for (RefusalReason r : RefusalReason.values()) {
+            rejected.labelValues(r.name().toLowerCase());
+        }
+        for (FailureReason r : FailureReason.values()) {
+            lost.labelValues(r.name().toLowerCase());
+        }
+        for (Classification c : Classification.values()) {
+            classified.labelValues("progress", c.name().toLowerCase());
+        }
     }
 
     /** The registry to expose. */

@@ -12,6 +12,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.prometheus.metrics.exporter.httpserver.MetricsHandler;
 import org.clmr.protocol.UserError;
+import org.clmr.protocol.cluster.CoordinatorProtocol.DrainWorker;
 import org.clmr.protocol.cluster.CoordinatorProtocol.GetStatus;
 import org.clmr.protocol.cluster.CoordinatorProtocol.OperatorReply;
 import org.clmr.protocol.cluster.CoordinatorProtocol.PauseRun;
@@ -42,7 +43,8 @@ import java.util.function.Function;
  *   <li>{@code GET /metrics}: Prometheus text format;</li>
  *   <li>{@code POST /control/start?run-id=ID&dataset-hash=HASH&tracks=N}: start a run with this node's
  *       RunSpec; {@code POST /control/pause}, {@code /control/resume}, {@code /control/stop}: answer an
- *       {@code OperatorReply} as JSON, status 200 when accepted and 409 when refused.</li>
+ *       {@code OperatorReply} as JSON, status 200 when accepted and 409 when refused;</li>
+ *   <li>{@code POST /control/drain?worker=ID}: drain a worker ({@code DrainWorker}), answered the same way.</li>
  * </ul>
  * HTTP was chosen over joining the cluster as a client so that {@code clmr status} is instant, needs no
  * cluster port, and works from any machine that reaches the coordinator (curl works too).
@@ -91,7 +93,7 @@ public final class StatusHttpServer implements AutoCloseable {
         });
         server.createContext("/control/", ex -> {
             if (!ex.getRequestMethod().equals("POST")) {
-                send(ex, 405, Map.of("error", "use POST /control/{start,pause,resume,stop}"));
+                send(ex, 405, Map.of("error", "use POST /control/{start,pause,resume,stop,drain}"));
                 return;
             }
             String action = ex.getRequestURI().getPath().substring("/control/".length());
@@ -113,8 +115,17 @@ public final class StatusHttpServer implements AutoCloseable {
                     }
                     message = r -> new StartRun(runId, spec, hash, tracks, r);
                 }
+                case "drain" -> {
+                    String worker = q.getOrDefault("worker", "");
+                    if (worker.isBlank()) {
+                        send(ex, 400, new OperatorReply(false, "drain needs worker=ID (an id from GET /status)"));
+                        return;
+                    }
+                    message = r -> new DrainWorker(worker, r);
+                }
                 default -> {
-                    send(ex, 404, Map.of("error", "unknown command " + action + "; use start, pause, resume or stop"));
+                    send(ex, 404, Map.of("error", "unknown command " + action
+                            + "; use start, pause, resume, stop or drain"));
                     return;
                 }
             }

@@ -121,7 +121,7 @@ class CoordinatorTest {
         kit.runCommand(a.progress(1, 4));
         assertEquals(2, metric("clmr_members"));
         assertEquals(2, metric("clmr_generation"));
-        assertEquals(8, metric("clmr_share"));
+        assertEquals(8, metric("clmr_member_share_tracks"));
         assertEquals(5, metric("clmr_events_persisted"));
         kit.runCommand(a.register(BuildInfo.protocolVersion() + 1, TestWorker.DATASET));
         assertEquals(1, metric("clmr_registrations_rejected"));

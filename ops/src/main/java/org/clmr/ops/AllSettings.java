@@ -16,5 +16,6 @@ final class AllSettings {
         org.clmr.data.DataSettings.from(config);
         org.clmr.worker.train.TrainSettings.from(config);
         org.clmr.worker.actor.WorkerSettings.from(config);
+        org.clmr.worker.metrics.MetricsSettings.from(config);
     }
 }

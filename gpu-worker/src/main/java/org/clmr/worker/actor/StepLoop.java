@@ -24,6 +24,7 @@ import org.clmr.worker.collective.Membership;
 import org.clmr.worker.model.Adam;
 import org.clmr.worker.model.ClmrNetwork;
 import org.clmr.worker.model.ModelCheckpoint;
+import org.clmr.worker.metrics.WorkerMetrics;
 import org.clmr.worker.step.DistributedStep;
 import org.clmr.worker.train.ViewPairSource.ViewPairs;
 import org.slf4j.Logger;
@@ -116,6 +117,7 @@ public final class StepLoop implements AutoCloseable {
     private volatile long abandonBefore = -1;
     private volatile boolean closing;
     private volatile HeldState held;
+    private volatile WorkerMetrics metrics = WorkerMetrics.standalone();
 
     private RunSpec spec;
     private String runId;
@@ -163,6 +165,11 @@ public final class StepLoop implements AutoCloseable {
     /** Publishes the state the training thread now holds (training thread only). */
     private void publishHeld(String fingerprint) {
         held = holdsState && completed > 0 ? new HeldState(runId, spec.hash(), completed, fingerprint) : null;
+    }
+
+    /** Reports generations, steps and data errors to {@code m} from now on. */
+    public void reportTo(WorkerMetrics m) {
+        this.metrics = m;
     }
 
     /** Hands a task to the training thread; false when the queue is full (the caller reports it). */
@@ -233,6 +240,7 @@ public final class StepLoop implements AutoCloseable {
             }
             step = new DistributedStep(network, adam, spec.temperature(), collective, r.generation());
             generation = r.generation();
+            metrics.generation(generation, rank, endpoints.size(), shares[rank]);
             LOG.info("generation {}: rank {} of {}, shares {}, at step {} ({})", generation, rank, endpoints.size(),
                     java.util.Arrays.toString(shares), completed, resume.describe());
             String fingerprint = network.fingerprint();
@@ -344,7 +352,7 @@ public final class StepLoop implements AutoCloseable {
                     + p.fromStep() + " but this worker holds step " + completed));
             return;
         }
-        DistributedStep.ShareLoader loader = this::load;
+        DistributedStep.ShareLoader loader = metrics.countingDataErrors(this::load);
         while (completed < p.toStep()) {
             if (abandonBefore > generation || closing) {
                 return;
@@ -366,6 +374,7 @@ public final class StepLoop implements AutoCloseable {
             double seconds = (System.nanoTime() - t0) / 1e9;
             int epoch = epochOf(completed);
             completed++;
+            metrics.step(completed, epoch, shares[collective.rank()], r, seconds);
             if (!r.applied()) {
                 LOG.warn("step {} skipped: {}", completed, r.skipReason());
             }

@@ -12,8 +12,10 @@ import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointCommitted;
 import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointFailed;
 import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointRequest;
 import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointWritten;
+import org.clmr.protocol.cluster.CoordinatorProtocol.DrainWorker;
 import org.clmr.protocol.cluster.CoordinatorProtocol.Leave;
 import org.clmr.protocol.cluster.CoordinatorProtocol.Member;
+import org.clmr.protocol.cluster.CoordinatorProtocol.OperatorReply;
 import org.clmr.protocol.cluster.CoordinatorProtocol.PeerTimeout;
 import org.clmr.protocol.cluster.CoordinatorProtocol.Plan;
 import org.clmr.protocol.cluster.CoordinatorProtocol.Progress;
@@ -66,6 +68,15 @@ public final class WorkerActor extends AbstractBehavior<ToWorker> {
     record FromLoop(Outcome outcome) implements Internal {
     }
 
+    /** The process was asked to stop gracefully (SIGTERM): drain this worker. */
+    enum DrainRequested implements Internal {
+        INSTANCE
+    }
+
+    /** The coordinator's answer to this worker's {@link DrainWorker}. */
+    record DrainAnswer(OperatorReply reply) implements Internal {
+    }
+
     /**
      * Who this worker is, as it registers.
      *
@@ -96,6 +107,8 @@ public final class WorkerActor extends AbstractBehavior<ToWorker> {
     private long plannedTo = -1;
     private boolean waiting;
     private Progress lastProgress;
+    private boolean draining;
+    private boolean drainAccepted;
 
     private WorkerActor(ActorContext<ToWorker> ctx, TimerScheduler<ToWorker> timers,
                         ActorRef<ToCoordinator> coordinator, Identity id, StepLoop loop, Consumer<StepLine> steps,
@@ -129,6 +142,14 @@ public final class WorkerActor extends AbstractBehavior<ToWorker> {
         }));
     }
 
+    /**
+     * The message that drains this worker: it asks the coordinator ({@link DrainWorker}, repeated every tick)
+     * to let it leave at the next plan boundary and ends when told {@link Stop}; without a run it ends at once.
+     */
+    public static ToWorker drain() {
+        return DrainRequested.INSTANCE;
+    }
+
     /** The message that carries a training-thread outcome to the actor. */
     public static ToWorker outcome(Outcome o) {
         return new FromLoop(o);
@@ -146,17 +167,60 @@ public final class WorkerActor extends AbstractBehavior<ToWorker> {
                 .onMessage(CheckpointCommitted.class, this::onCommitted)
                 .onMessage(Stop.class, this::onStop)
                 .onMessage(FromLoop.class, m -> onOutcome(m.outcome()))
+                .onMessage(DrainRequested.class, d -> onDrain())
+                .onMessage(DrainAnswer.class, this::onDrainAnswer)
                 .build();
     }
 
     private Behavior<ToWorker> onTick() {
-        if (!registered) {
+        if (draining) {
+            askToDrain();
+        } else if (!registered) {
             coordinator.tell(new Register(BuildInfo.protocolVersion(), id.workerId(), id.host(), id.device(),
                     id.aeronEndpoint(), id.datasetHash(), id.samplesPerSecond(), getContext().getSelf(), loop.held()));
         } else if (waiting && lastProgress != null) {
             coordinator.tell(lastProgress);
         }
         return this;
+    }
+
+    private Behavior<ToWorker> onDrain() {
+        if (draining) {
+            return this;
+        }
+        draining = true;
+        if (!registered) {
+            getContext().getLog().info("drain: not registered with a run; stopping");
+            return finish(null);
+        }
+        getContext().getLog().info("drain: asking the coordinator to let {} leave at the next plan boundary",
+                id.workerId());
+        askToDrain();
+        return this;
+    }
+
+    private void askToDrain() {
+        ActorRef<OperatorReply> replies = getContext().messageAdapter(OperatorReply.class, DrainAnswer::new);
+        coordinator.tell(new DrainWorker(id.workerId(), replies));
+    }
+
+    private Behavior<ToWorker> onDrainAnswer(DrainAnswer a) {
+        if (a.reply().accepted()) {
+            if (!drainAccepted) {
+                getContext().getLog().info("drain accepted: {}", a.reply().message());
+            }
+            drainAccepted = true;
+            return this;
+        }
+        if (drainAccepted) {
+            // a repeated request answered after the removal, ahead of the Stop in flight
+            getContext().getLog().info("drained: {}", a.reply().message());
+            return finish(null);
+        }
+        // a stop was asked for: without a drain it is an orderly leave (the run resumes as after a failure)
+        getContext().getLog().warn("drain refused ({}); leaving now", a.reply().message());
+        coordinator.tell(new Leave(id.workerId(), generation, "stopped (drain refused: " + a.reply().message() + ")"));
+        return finish(null);
     }
 
     private Behavior<ToWorker> onRegistered(Registered r) {

@@ -19,6 +19,9 @@ import org.clmr.protocol.cluster.CoordinatorProtocol.ToCoordinator;
 import org.clmr.protocol.cluster.CoordinatorProtocol.ToWorker;
 import org.clmr.worker.collective.AeronSettings;
 import org.clmr.worker.collective.AeronTransport;
+import org.clmr.worker.metrics.DeviceMemory;
+import org.clmr.worker.metrics.MetricsEndpoint;
+import org.clmr.worker.metrics.WorkerMetrics;
 import org.clmr.worker.train.TrainSettings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -61,6 +64,7 @@ public final class WorkerNode implements AutoCloseable {
     private final Consumer<WorkerActor.StepLine> steps;
     private final Object lock = new Object();
     private StepLoop loop;
+    private MetricsEndpoint metrics;
     private volatile ActorSystem<ToWorker> system;
     private boolean closing;
     private int incarnations;
@@ -114,11 +118,18 @@ public final class WorkerNode implements AutoCloseable {
             WorkerNode self = node;
             node.loop = new StepLoop(transport, store, datasetDir, ds, ts.djlDevice(), ts.threads(),
                     o -> self.system.tell(WorkerActor.outcome(o)));
+            WorkerMetrics metrics = new WorkerMetrics(workerId, ts.device(), ws.host(), transport.metrics(),
+                    DeviceMemory.of(ts.djlDevice()));
+            node.loop.reportTo(metrics);
+            node.metrics = MetricsEndpoint.start(config, ws.host(), metrics.registry());
             synchronized (node.lock) {
                 node.system = node.startSystem();
             }
             return node;
         } catch (RuntimeException e) {
+            if (node != null && node.metrics != null) {
+                node.metrics.close();
+            }
             if (node != null && node.loop != null) {
                 node.loop.close();
             }
@@ -169,7 +180,7 @@ public final class WorkerNode implements AutoCloseable {
     }
 
     private static String describe(TrainSettings ts) {
-        return ts.device().equals("cpu") ? "cpu (" + Runtime.getRuntime().availableProcessors() + " cores)" : ts.device();
+        return org.clmr.worker.device.Devices.describe(ts.device());
     }
 
     private static int freeUdpPort(String host) {
@@ -220,6 +231,14 @@ public final class WorkerNode implements AutoCloseable {
         return finished;
     }
 
+    /**
+     * Drains this worker (what SIGTERM does): it leaves the run at the next plan boundary, the other members
+     * going on from that step, and {@link #finished()} then completes normally. Any thread.
+     */
+    public void drain() {
+        system.tell(WorkerActor.drain());
+    }
+
     /** Leaves the cluster and releases the training thread, the store and Aeron. */
     @Override
     public void close() {
@@ -240,6 +259,7 @@ public final class WorkerNode implements AutoCloseable {
             LOG.warn("the cluster node did not stop within 30 s: {}", e.toString());
         }
         loop.close();
+        metrics.close();
         if (store != null) {
             store.close();
         }

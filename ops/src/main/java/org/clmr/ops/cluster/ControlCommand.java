@@ -1,6 +1,10 @@
 package org.clmr.ops.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.typesafe.config.Config;
+import org.clmr.data.DataSettings;
+import org.clmr.data.dataset.PackedDataset;
+import org.clmr.data.dataset.PretrainView;
 import org.clmr.ops.ConfigOptions;
 import org.clmr.protocol.UserError;
 import org.clmr.protocol.config.SettingsException;
@@ -13,6 +17,7 @@ import picocli.CommandLine.Spec;
 
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 /** {@code clmr control start|pause|resume|stop}: operator commands to a coordinator node. */
@@ -45,13 +50,21 @@ public final class ControlCommand implements Callable<Integer> {
     @Option(names = "--tracks", description = "start: tracks in that dataset")
     Long tracks;
 
+    @Option(names = "--dataset", paramLabel = "DIR",
+            description = "start: the run's packed dataset, instead of --dataset-hash and --tracks (read from it)")
+    Path dataset;
+
     @Override
     public Integer call() {
         CoordinatorClient client = CoordinatorClient.of(coordinator, options.load());
         String path = "/control/" + action;
         if (action == Action.start) {
+            if (dataset != null) {
+                readDataset(options.load());
+            }
             if (runId == null || datasetHash == null || tracks == null) {
-                throw new SettingsException("control start", "needs --run-id, --dataset-hash and --tracks");
+                throw new SettingsException("control start", "needs --run-id and --dataset DIR (or --dataset-hash and"
+                        + " --tracks)");
             }
             path += "?run-id=" + enc(runId) + "&dataset-hash=" + enc(datasetHash) + "&tracks=" + tracks;
         }
@@ -62,6 +75,17 @@ public final class ControlCommand implements Callable<Integer> {
         spec.commandLine().getOut().println(reply.path("message").asText());
         spec.commandLine().getOut().flush();
         return 0;
+    }
+
+    /** The dataset's content hash and its tracks as the run counts them (pre-training view). */
+    private void readDataset(Config config) {
+        if (datasetHash != null || tracks != null) {
+            throw new SettingsException("--dataset", "give either --dataset or --dataset-hash and --tracks");
+        }
+        try (PackedDataset d = PackedDataset.open(dataset)) {
+            datasetHash = d.contentHash();
+            tracks = (long) PretrainView.of(d, DataSettings.from(config).concatSongs()).size();
+        }
     }
 
     private static String enc(String s) {

@@ -29,7 +29,8 @@ import java.util.regex.Pattern;
  * A cluster on this machine for {@code clmr train --workers N}: a coordinator process (H2 in the run
  * directory, ephemeral cluster and HTTP ports) and N worker processes, each logging to a file in the run
  * directory; the run is started over the coordinator's HTTP endpoint and followed there on one progress
- * line until it completes. Every process is stopped at the end, whatever happens.
+ * line until it completes. Every process is stopped at the end, whatever happens. While it runs,
+ * {@code RUN_DIR/prometheus/targets.json} lists the processes' metrics endpoints ({@link PrometheusTargets}).
  */
 public final class LocalCluster {
     private static final Pattern NODE = Pattern.compile("coordinator node akka://clmr@([\\w.\\-]+:\\d+) up");
@@ -71,6 +72,7 @@ public final class LocalCluster {
             Process coordinator = start(c, coordinatorLog);
             String seed = await(coordinatorLog, NODE, coordinator);
             String http = await(coordinatorLog, HTTP, coordinator);
+            PrometheusTargets.write(runDir, http, List.of());
             String url = databaseUrl();
             List<Process> ws = new ArrayList<>();
             for (int i = 0; i < workers; i++) {
@@ -79,9 +81,12 @@ public final class LocalCluster {
                 w.addAll(configArgs);
                 ws.add(start(w, runDir.resolve("worker-" + i + ".log")));
             }
+            List<String> metrics = new ArrayList<>();
             for (int i = 0; i < workers; i++) {
                 await(runDir.resolve("worker-" + i + ".log"), Pattern.compile("worker \\S+ up: aeron"), ws.get(i));
+                metrics.add(await(runDir.resolve("worker-" + i + ".log"), PrometheusTargets.WORKER_METRICS, ws.get(i)));
             }
+            PrometheusTargets.write(runDir, http, metrics);
             runId = "train-" + System.currentTimeMillis();
             post(http, "/control/start?run-id=" + runId + "&dataset-hash=" + hash + "&tracks=" + tracks);
             out.printf("local cluster: coordinator %s (http %s), %d workers, logs in %s%n", seed, http, workers, runDir);
@@ -92,6 +97,7 @@ public final class LocalCluster {
             }
             return reason;
         } finally {
+            PrometheusTargets.clear(runDir);
             for (Process p : processes) {
                 p.destroy();
             }

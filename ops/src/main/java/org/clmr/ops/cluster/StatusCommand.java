@@ -62,10 +62,10 @@ public final class StatusCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "last checkpoint: step %d, %d bytes, %.0f s ago (%s)%n", ck.get("step").asLong(),
                     ck.get("sizeBytes").asLong(), s.get("checkpointAgeSeconds").asDouble(), ck.get("location").asText());
         }
-        out.printf(Locale.ROOT, "%-5s %-24s %-28s %6s %10s %8s %10s%n", "rank", "worker", "device", "share",
+        out.printf(Locale.ROOT, "%-5s %-24s %-34s %6s %10s %8s %10s%n", "rank", "worker", "device", "share",
                 "samples/s", "step", "loss");
         for (JsonNode m : s.get("members")) {
-            out.printf(Locale.ROOT, "%-5d %-24s %-28s %6d %10.1f %8s %10s%n", m.get("rank").asInt(),
+            out.printf(Locale.ROOT, "%-5d %-24s %-34s %6d %10.1f %8s %10s%n", m.get("rank").asInt(),
                     m.get("workerId").asText(), m.get("device").asText(), m.get("share").asInt(),
                     m.get("samplesPerSecond").asDouble(), m.get("step").asLong() < 0 ? "-" : m.get("step").asText(),
                     m.get("loss").isNumber() ? String.format(Locale.ROOT, "%.4f", m.get("loss").asDouble()) : "-");

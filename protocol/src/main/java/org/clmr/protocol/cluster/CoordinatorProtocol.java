@@ -264,7 +264,12 @@ public final class CoordinatorProtocol {
         /** An operator stopped the run. */
         STOPPED,
         /** The worker is no longer a member (it was declared lost, or it left). */
-        REMOVED
+        REMOVED,
+        /**
+         * The worker was drained (by {@link DrainWorker}: {@code clmr worker drain} or SIGTERM): the other
+         * members went on without it from the step it completed last; it exits normally.
+         */
+        DRAINED
     }
 
     /** Stop working for this run. */
@@ -311,6 +316,20 @@ public final class CoordinatorProtocol {
         public StopRun(@JsonProperty("replyTo") ActorRef<OperatorReply> replyTo) {
             this.replyTo = replyTo;
         }
+    }
+
+    /**
+     * Drain a worker: it leaves the run at the next plan boundary, where every member holds the same
+     * completed step, and the coordinator starts the next generation without it from that step (no step is
+     * lost or repeated); the worker is then told {@link Stop} with {@link StopReason#DRAINED}. A worker that is
+     * not training a plan (a joiner, or any member while the run is not running) leaves at once. Refused for
+     * an unknown worker and for the last remaining member (the run would fall back to its last checkpoint).
+     * Sent by {@code clmr worker drain} (through the coordinator's HTTP endpoint) and by a worker on SIGTERM,
+     * which repeats it until it is stopped.
+     *
+     * @param workerId the worker, as {@code clmr status} lists it
+     */
+    public record DrainWorker(String workerId, ActorRef<OperatorReply> replyTo) implements OperatorCommand {
     }
 
     /** The answer to an operator command: whether it was done, and one line why or why not. */

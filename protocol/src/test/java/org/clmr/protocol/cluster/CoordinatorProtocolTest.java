@@ -10,6 +10,7 @@ import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointCommitted;
 import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointFailed;
 import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointRequest;
 import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointWritten;
+import org.clmr.protocol.cluster.CoordinatorProtocol.DrainWorker;
 import org.clmr.protocol.cluster.CoordinatorProtocol.GetStatus;
 import org.clmr.protocol.cluster.CoordinatorProtocol.Leave;
 import org.clmr.protocol.cluster.CoordinatorProtocol.Member;
@@ -88,6 +89,8 @@ class CoordinatorProtocolTest {
                 new Leave("w1", 4, "shutdown"),
                 new PeerTimeout("w2", 4, 130, List.of(0, 2)),
                 new Stop("run-1", StopReason.FINISHED),
+                new Stop("run-1", StopReason.DRAINED),
+                new DrainWorker("w2", operator),
                 new StartRun("run-1", spec, "c".repeat(64), 25_000, operator),
                 new PauseRun(operator),
                 new ResumeRun(operator),
