@@ -1,11 +1,15 @@
 package org.clmr.coordinator;
 
+import akka.actor.Address;
+import akka.actor.ExtendedActorSystem;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.DispatcherSelector;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.TimerScheduler;
+import akka.cluster.Cluster;
+import akka.cluster.ClusterActorRefProvider;
 import akka.persistence.typed.PersistenceId;
 import akka.persistence.typed.RecoveryCompleted;
 import akka.persistence.typed.RecoveryFailed;
@@ -41,6 +45,7 @@ import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointRequest;
 import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointWritten;
 import org.clmr.protocol.cluster.CoordinatorProtocol.DrainWorker;
 import org.clmr.protocol.cluster.CoordinatorProtocol.GetStatus;
+import org.clmr.protocol.cluster.CoordinatorProtocol.HeldState;
 import org.clmr.protocol.cluster.CoordinatorProtocol.Leave;
 import org.clmr.protocol.cluster.CoordinatorProtocol.Member;
 import org.clmr.protocol.cluster.CoordinatorProtocol.MemberStatus;
@@ -99,6 +104,14 @@ public final class Coordinator
             implements ToCoordinator {
     }
 
+    /**
+     * Internal, sent to itself after recovery: forget recorded workers whose nodes are not in the cluster
+     * this incarnation runs in (they registered with an earlier one and will register again).
+     */
+    public enum CheckMembers implements ToCoordinator {
+        INSTANCE
+    }
+
     /** Internal: the formation delay after the first registration of a waiting run is over. */
     public enum FormGeneration implements ToCoordinator {
         INSTANCE
@@ -126,6 +139,10 @@ public final class Coordinator
     private PendingCheckpoint pendingCheckpoint;
     private long nextCheckpointId = 1;
     private int checkpointFailures;
+    /** The run's last step when its final checkpoint failed (the run then completes without it), else -1. */
+    private long finalCheckpointFailedAt = -1;
+    /** False from recovery until {@link CheckMembers} ran: registrations wait (stashed) until then. */
+    private boolean membersChecked;
 
     private Coordinator(ActorContext<ToCoordinator> context, TimerScheduler<ToCoordinator> timers,
                         CoordinatorSettings settings, CheckpointStore store, CoordinatorMetrics metrics, Clock clock) {
@@ -190,6 +207,7 @@ public final class Coordinator
                 .onCommand(PeerTimeout.class, this::onPeerTimeout)
                 .onCommand(WorkerTerminated.class, this::onTerminated)
                 .onCommand(FormGeneration.class, (state, c) -> onFormGeneration(state))
+                .onCommand(CheckMembers.class, (state, c) -> onCheckMembers(state))
                 .onCommand(StartRun.class, this::onStart)
                 .onCommand(PauseRun.class, this::onPause)
                 .onCommand(ResumeRun.class, this::onResume)
@@ -202,6 +220,11 @@ public final class Coordinator
     // ------------------------------------------------------------------ registration and membership
 
     private ReplyEffect<CoordinatorEvent, CoordinatorState> onRegister(CoordinatorState state, Register c) {
+        if (!membersChecked) {
+            // a worker that comes back after a coordinator restart must not be matched with its entry of the
+            // earlier incarnation before those entries are checked (that would start a generation per worker)
+            return Effect().stash();
+        }
         if (c.protocolVersion() != BuildInfo.protocolVersion()) {
             return refuse(c, RefusalReason.PROTOCOL_VERSION, "worker " + c.workerId() + " speaks protocol "
                     + c.protocolVersion() + ", this coordinator " + BuildInfo.protocolVersion()
@@ -277,6 +300,44 @@ public final class Coordinator
         return Effect().none().thenNoReply();
     }
 
+    private ReplyEffect<CoordinatorEvent, CoordinatorState> onCheckMembers(CoordinatorState state) {
+        membersChecked = true;
+        List<String> gone = new ArrayList<>();
+        if (!(state instanceof Completed)) {
+            state.run().ifPresent(run -> {
+                run.members().stream().filter(w -> !inCluster(w)).forEach(w -> gone.add(w.workerId()));
+                run.pending().stream().filter(w -> !inCluster(w)).forEach(w -> gone.add(w.workerId()));
+            });
+        }
+        if (gone.isEmpty()) {
+            return Effect().none().thenNoReply().thenUnstashAll();
+        }
+        return remove(state, "recovered", gone, FailureReason.LOST_WITH_COORDINATOR,
+                gone + " registered with an earlier coordinator and are not in this cluster")
+                .thenUnstashAll();
+    }
+
+    /**
+     * Whether a recorded worker's node is a member of the cluster this coordinator runs in. A worker of an
+     * earlier coordinator incarnation whose node has not rejoined is not (its actor is gone with its old
+     * node); refs without a remote address (one JVM, tests) always are.
+     */
+    private boolean inCluster(WorkerInfo w) {
+        Address address = w.ref().path().address();
+        if (!address.hasGlobalScope() || !(context.getSystem().classicSystem() instanceof ExtendedActorSystem sys)
+                || !(sys.provider() instanceof ClusterActorRefProvider)) {
+            return true;
+        }
+        for (akka.cluster.Member m : Cluster.get(sys).state().getMembers()) {
+            akka.cluster.MemberStatus status = m.status();
+            if (m.address().equals(address) && (status == akka.cluster.MemberStatus.up()
+                    || status == akka.cluster.MemberStatus.weaklyUp() || status == akka.cluster.MemberStatus.joining())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private ReplyEffect<CoordinatorEvent, CoordinatorState> onLeave(CoordinatorState state, Leave c) {
         return remove(state, "leave", List.of(c.workerId()), FailureReason.LEFT,
                 c.workerId() + " left (" + c.reason() + ")");
@@ -334,13 +395,20 @@ public final class Coordinator
     private ReplyEffect<CoordinatorEvent, CoordinatorState> remove(CoordinatorState state, String type,
                                                                   List<String> workerIds, FailureReason reason,
                                                                   String why) {
+        return removeEffect(state, type, workerIds, reason, why).thenNoReply();
+    }
+
+    /** The effect of {@link #remove}, for callers that chain more side effects. */
+    private EffectBuilder<CoordinatorEvent, CoordinatorState> removeEffect(CoordinatorState state, String type,
+                                                                          List<String> workerIds, FailureReason reason,
+                                                                          String why) {
         Optional<RunData> maybeRun = state.run();
         List<String> known = new ArrayList<>();
         maybeRun.ifPresent(run -> workerIds.stream()
                 .filter(id -> run.member(id).isPresent() || run.joiner(id).isPresent()).forEach(known::add));
         if (known.isEmpty()) {
             metrics.classified(type, Classification.UNKNOWN);
-            return Effect().none().thenNoReply();
+            return Effect().none();
         }
         metrics.classified(type, Classification.ACCEPTED);
         RunData run = maybeRun.get();
@@ -353,7 +421,7 @@ public final class Coordinator
         if (state instanceof Running && memberLost) {
             events.addAll(nextGeneration(run, known, List.of(), why, now));
         }
-        return persist(state, events).thenNoReply();
+        return persist(state, events);
     }
 
     /**
@@ -402,25 +470,35 @@ public final class Coordinator
     }
 
     /**
-     * Where a generation of these members starts: the member that reported the highest step in the
-     * current generation broadcasts it, unless the newest committed checkpoint is newer; with neither,
-     * the run starts fresh from its seed.
+     * Where a generation of these members starts: the newest verified state a member holds (its last report
+     * in any generation of this run, or what it declared when it registered), unless the newest committed
+     * checkpoint is newer; with neither, the run starts fresh from its seed (see {@link ResumeChoice}).
      */
     private ResumePoint newestState(RunData run, List<WorkerInfo> members) {
-        long best = 0;
-        int bestRank = -1;
+        List<ResumeChoice.Held> held = new ArrayList<>();
         for (int i = 0; i < members.size(); i++) {
-            long s = progress.stepIn(members.get(i).workerId(), run.generation());
-            if (s > best) {
-                best = s;
-                bestRank = i;
+            WorkerInfo w = members.get(i);
+            long step = -1;
+            String fingerprint = null;
+            Optional<ProgressTracker.Reported> r = progress.get(w.workerId());
+            if (r.isPresent()) {
+                step = r.get().step();
+                fingerprint = r.get().weightsFingerprint();
+            }
+            HeldState h = w.held();
+            if (h != null && h.runId().equals(run.runId()) && h.specHash().equals(run.spec().hash()) && h.step() > step) {
+                step = h.step();
+                fingerprint = h.weightsFingerprint();
+            }
+            if (step > 0 && fingerprint != null) {
+                held.add(new ResumeChoice.Held(i, step, fingerprint));
             }
         }
-        CheckpointRecord ck = run.lastCheckpoint();
-        if (bestRank >= 0 && (ck == null || best >= ck.step())) {
-            return ResumePoint.fromRank(best, epochOf(run, best), bestRank);
+        ResumeChoice.Decision d = ResumeChoice.choose(held, run.lastCheckpoint(), run.stepsPerEpoch());
+        if (!d.contradicted().isEmpty()) {
+            log.warn("members disagree on the weights after steps {}; not resuming from those", d.contradicted());
         }
-        return ck != null ? ResumePoint.fromCheckpoint(ck) : ResumePoint.fresh();
+        return d.resume();
     }
 
     // ------------------------------------------------------------------ progress and plans
@@ -476,6 +554,15 @@ public final class Coordinator
             events.add(new EpochCompleted((int) (step / spe - 1), step, now));
         }
         if (step >= run.totalSteps()) {
+            // the run's end is made durable first: the run completes when the final checkpoint is committed
+            // (or could not be written; then it completes without it)
+            boolean saved = run.lastCheckpoint() != null && run.lastCheckpoint().step() >= step;
+            if (!saved && finalCheckpointFailedAt != step) {
+                if (pendingCheckpoint == null || pendingCheckpoint.step() < step) {
+                    requestCheckpoint(run, step);
+                }
+                return persist(state, events).thenNoReply();
+            }
             events.add(new RunCompleted(StopReason.FINISHED, now));
             return persist(state, events).thenNoReply();
         }
@@ -561,7 +648,13 @@ public final class Coordinator
         boolean due = step > 0 && step % run.spec().checkpoint().everySteps() == 0
                 && (last == null || last.step() < step)
                 && (pendingCheckpoint == null || pendingCheckpoint.step() < step);
-        if (!due || run.members().isEmpty()) {
+        if (due) {
+            requestCheckpoint(run, step);
+        }
+    }
+
+    private void requestCheckpoint(RunData run, long step) {
+        if (run.members().isEmpty()) {
             return;
         }
         pendingCheckpoint = new PendingCheckpoint(nextCheckpointId++, step, run.generation(), false);
@@ -642,7 +735,7 @@ public final class Coordinator
         }
         pendingCheckpoint = null;
         if (c.failure() != null) {
-            return checkpointFailure(state, "checkpoint " + c.checkpointId() + " of step " + p.step()
+            return checkpointFailure(state, p.step(), "checkpoint " + c.checkpointId() + " of step " + p.step()
                     + " failed verification: " + c.failure());
         }
         checkpointFailures = 0;
@@ -651,8 +744,12 @@ public final class Coordinator
                 || (run.get().lastCheckpoint() != null && run.get().lastCheckpoint().step() >= c.record().step())) {
             return Effect().none().thenNoReply();
         }
-        return persist(state, List.of(new CheckpointCommitted(c.checkpointId(), c.record(), clock.instant())))
-                .thenNoReply();
+        List<CoordinatorEvent> events = new ArrayList<>();
+        events.add(new CheckpointCommitted(c.checkpointId(), c.record(), clock.instant()));
+        if (state instanceof Running && c.record().step() >= run.get().totalSteps()) {
+            events.add(new RunCompleted(StopReason.FINISHED, clock.instant()));
+        }
+        return persist(state, events).thenNoReply();
     }
 
     private ReplyEffect<CoordinatorEvent, CoordinatorState> onCheckpointFailed(CoordinatorState state,
@@ -664,14 +761,21 @@ public final class Coordinator
         }
         metrics.classified("checkpoint-failed", Classification.ACCEPTED);
         pendingCheckpoint = null;
-        return checkpointFailure(state, "checkpoint " + c.checkpointId() + " of step " + c.step()
+        return checkpointFailure(state, c.step(), "checkpoint " + c.checkpointId() + " of step " + c.step()
                 + " was not written by " + c.workerId() + ": " + c.reason());
     }
 
-    private ReplyEffect<CoordinatorEvent, CoordinatorState> checkpointFailure(CoordinatorState state, String what) {
+    private ReplyEffect<CoordinatorEvent, CoordinatorState> checkpointFailure(CoordinatorState state, long step,
+                                                                             String what) {
         checkpointFailures++;
         metrics.checkpointFailed();
         log.warn("{} ({} in a row)", what, checkpointFailures);
+        if (state instanceof Running r && step >= r.data().totalSteps()) {
+            finalCheckpointFailedAt = step;
+            log.warn("the run completes without a checkpoint of its last step {}; its newest is {}", step,
+                    r.data().lastCheckpoint() == null ? "none" : "of step " + r.data().lastCheckpoint().step());
+            return persist(state, List.of(new RunCompleted(StopReason.FINISHED, clock.instant()))).thenNoReply();
+        }
         if (settings.tolerance().onCheckpointFailure(checkpointFailures) == TolerancePolicy.CheckpointDecision.PAUSE_RUN
                 && (state instanceof Running || state instanceof WaitingForWorkers)) {
             return persist(state, List.of(new RunPaused(checkpointFailures + " checkpoints failed in a row (last: "
@@ -837,14 +941,16 @@ public final class Coordinator
     }
 
     private void onRecovered(CoordinatorState state) {
+        membersChecked = state instanceof Completed || state.run().isEmpty();
         double seconds = (System.nanoTime() - createdNanos) / 1e9;
         metrics.recovered(seconds);
         metrics.state(state);
         state.run().ifPresent(run -> {
             nextCheckpointId = Math.max(nextCheckpointId, run.lastCheckpointId() + 1);
             if (!(state instanceof Completed)) {
-                run.members().forEach(this::watch);
-                run.pending().forEach(this::watch);
+                run.members().stream().filter(this::inCluster).forEach(this::watch);
+                run.pending().stream().filter(this::inCluster).forEach(this::watch);
+                context.getSelf().tell(CheckMembers.INSTANCE);
             }
             if (state instanceof WaitingForWorkers && !run.pending().isEmpty()) {
                 context.getSelf().tell(FormGeneration.INSTANCE);

@@ -131,6 +131,7 @@ public final class CoordinatorNode implements AutoCloseable {
                 // lost worker had the lower address.
                 Map.entry("akka.cluster.split-brain-resolver.active-strategy", "keep-oldest"),
                 Map.entry("akka.cluster.split-brain-resolver.keep-oldest.role", CoordinatorProtocol.COORDINATOR_ROLE),
+                Map.entry("akka.cluster.split-brain-resolver.stable-after", s.downUnreachableAfter().toMillis() + "ms"),
                 Map.entry("akka.cluster.jmx.multi-mbeans-in-same-jvm", "on"),
                 Map.entry("akka.coordinated-shutdown.exit-jvm", "off"),
                 Map.entry("akka.persistence.journal.plugin", "jdbc-journal"),

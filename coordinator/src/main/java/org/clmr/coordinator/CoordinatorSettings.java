@@ -26,11 +26,13 @@ import java.util.List;
  * @param formationDelay      gathering time before a run's first generation
  * @param tolerance           the failure tolerance policy
  * @param askTimeout          operator/status ask timeout
+ * @param downUnreachableAfter the Split Brain Resolver's stable-after
  */
 public record CoordinatorSettings(DatabaseSettings database, String clusterHost, int clusterPort, List<String> seedNodes,
                                   String httpHost, int httpPort, String persistenceId, int snapshotEveryEvents,
                                   int planSteps, double rebalanceThreshold, double throughputEmaAlpha,
-                                  Duration formationDelay, TolerancePolicy tolerance, Duration askTimeout) {
+                                  Duration formationDelay, TolerancePolicy tolerance, Duration askTimeout,
+                                  Duration downUnreachableAfter) {
 
     /** Reads and validates {@code clmr.coordinator}. */
     public static CoordinatorSettings from(Config resolved) {
@@ -51,7 +53,8 @@ public record CoordinatorSettings(DatabaseSettings database, String clusterHost,
                 r.getDouble("throughput-ema-alpha", 0.001, 1.0),
                 r.getDuration("formation-delay", Duration.ZERO, Duration.ofHours(1)),
                 new TolerancePolicy(r.getInt("max-checkpoint-failures", 1, 1000)),
-                r.getDuration("ask-timeout", Duration.ofMillis(100), Duration.ofMinutes(10)));
+                r.getDuration("ask-timeout", Duration.ofMillis(100), Duration.ofMinutes(10)),
+                c.getDuration("down-unreachable-after", Duration.ofSeconds(1), Duration.ofMinutes(10)));
     }
 
     private static List<String> stringList(ConfigReader r, String path) {
@@ -72,7 +75,7 @@ public record CoordinatorSettings(DatabaseSettings database, String clusterHost,
     public CoordinatorSettings withPorts(int cluster, int http) {
         return new CoordinatorSettings(database, clusterHost, cluster, seedNodes, httpHost, http, persistenceId,
                 snapshotEveryEvents, planSteps, rebalanceThreshold, throughputEmaAlpha, formationDelay, tolerance,
-                askTimeout);
+                askTimeout, downUnreachableAfter);
     }
 
     /**

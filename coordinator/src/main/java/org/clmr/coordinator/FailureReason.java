@@ -10,6 +10,11 @@ public enum FailureReason {
     PEER_TIMEOUT,
     /** It registered again from a new incarnation (same worker id, new actor). */
     RESTARTED,
+    /**
+     * It registered with an earlier incarnation of the coordinator and its node is not in the cluster the
+     * recovered coordinator runs in (the coordinator's node was restarted); it re-registers as a new worker.
+     */
+    LOST_WITH_COORDINATOR,
     /** It was drained ({@code DrainWorker}): removed at a plan boundary, the others going on from that step. */
     DRAINED
 }

@@ -19,6 +19,7 @@ import org.clmr.protocol.checkpoint.JdbcCheckpointStore;
 import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointRequest;
 import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointWritten;
 import org.clmr.protocol.cluster.CoordinatorProtocol.GetStatus;
+import org.clmr.protocol.cluster.CoordinatorProtocol.HeldState;
 import org.clmr.protocol.cluster.CoordinatorProtocol.Leave;
 import org.clmr.protocol.cluster.CoordinatorProtocol.OperatorReply;
 import org.clmr.protocol.cluster.CoordinatorProtocol.PauseRun;
@@ -386,10 +387,17 @@ class CoordinatorTest {
             kit.runCommand(a.progress(1, step));
         }
         assertEquals(3, run().committedEpoch());
-        var done = kit.runCommand(a.progress(1, 20));
-        assertEquals(3, event(done, EpochCompleted.class).epoch());
-        assertEquals(StopReason.FINISHED, event(done, RunCompleted.class).reason());
-        assertEquals(RunPhase.COMPLETED, done.state().phase());
+        var last = kit.runCommand(a.progress(1, 20));
+        assertEquals(3, event(last, EpochCompleted.class).epoch());
+        assertEquals(RunPhase.RUNNING, last.state().phase(), "the run's end waits for its final checkpoint");
+        CheckpointRequest request = a.next(CheckpointRequest.class, c -> c.step() == 20);
+        assertTrue(kit.runCommand(a.progress(1, 20)).hasNoEvents(), "a repeated report asks nothing new");
+        kit.runCommand(new CheckpointWritten("a", 1, request.checkpointId(), writeCheckpoint(20, 1)));
+        testKit.createTestProbe().awaitAssert(() -> {
+            assertEquals(RunPhase.COMPLETED, kit.getState().phase());
+            return null;
+        });
+        assertEquals(20, run().lastCheckpoint().step());
         assertEquals(StopReason.FINISHED, a.next(Stop.class).reason());
         Status status = kit.<Status>runCommand(GetStatus::new).reply();
         assertEquals("COMPLETED", status.phase());
@@ -470,5 +478,86 @@ class CoordinatorTest {
         assertEquals(1, first.generation());
         assertEquals(2, first.members().size());
         assertEquals(RunPhase.RUNNING, kit.getState().phase());
+    }
+    /** Commits a checkpoint of step 4 asked of a (rank 0) in generation {@code generation}. */
+    private CheckpointRecord commitCheckpointAt4(TestWorker a, long generation) {
+        CheckpointRequest request = a.next(CheckpointRequest.class);
+        assertEquals(4, request.step());
+        CheckpointRecord good = writeCheckpoint(4, generation);
+        kit.runCommand(new CheckpointWritten("a", generation, request.checkpointId(), good));
+        a.next(org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointCommitted.class);
+        return good;
+    }
+
+    @Test
+    void shouldResumeFromMembersStateOfAnEarlierGenerationInsteadOfRollingBackToTheCheckpoint() {
+        startRun();
+        TestWorker a = join("a", 100);
+        TestWorker b = join("b", 100);
+        kit.runCommand(a.progress(1, 4));
+        commitCheckpointAt4(a, 2);
+        TestWorker c = join("c", 100);
+        kit.runCommand(a.progress(2, 7));
+        kit.runCommand(b.progress(2, 7));
+        var joined = kit.runCommand(a.progress(2, 8));
+        assertEquals(3, event(joined, GenerationStarted.class).generation());
+        // generation 3 (a, b, c) loses c before any member reported in it: a still holds step 8
+        c.probe.stop();
+        testKit.createTestProbe().awaitAssert(() -> {
+            assertEquals(4, run().generation());
+            return null;
+        });
+        assertEquals(ResumePoint.fromRank(8, 1, 0), run().resume());
+        assertEquals(4, run().lastCheckpoint().step());
+    }
+
+    @Test
+    void shouldPassOverAStepWhoseHoldersDisagreeOnTheWeights() {
+        startRun();
+        TestWorker a = join("a", 100);
+        TestWorker b = join("b", 100);
+        TestWorker c = join("c", 100);
+        kit.runCommand(a.progress(1, 4));
+        CheckpointRecord good = commitCheckpointAt4(a, 2);
+        kit.runCommand(a.progress(2, 6));
+        kit.runCommand(new org.clmr.protocol.cluster.CoordinatorProtocol.Progress("b", 2, 6, 1, 0.2, 100, "other"));
+        c.probe.stop();
+        testKit.createTestProbe().awaitAssert(() -> {
+            assertEquals(3, run().generation());
+            return null;
+        });
+        assertEquals(ResumePoint.fromCheckpoint(good), run().resume());
+        assertEquals(ResumePoint.fromCheckpoint(good), b.next(Reconfigure.class, m -> m.generation() == 3).resume());
+    }
+
+    @Test
+    void shouldResumeFromTheStateARegisteringWorkerHoldsAndRememberItAcrossARestart() {
+        Config slow = ClmrConfig.load(null, List.of("run.model.preset=tiny", "run.global-batch=8", "run.epochs=4",
+                "run.checkpoint.every-steps=4", "coordinator.formation-delay=300ms"));
+        kit = EventSourcedBehaviorTestKit.create(testKit.system(), Coordinator.create(CoordinatorSettings.from(slow),
+                store, new CoordinatorMetrics(Clock.systemUTC()), Clock.systemUTC()));
+        startRun();
+        TestWorker a = new TestWorker(testKit.system(), "a", 100);
+        TestWorker other = new TestWorker(testKit.system(), "other-run", 100);
+        kit.runCommand(a.register(new HeldState("run-1", spec.hash(), 6, "fp6")));
+        kit.runCommand(other.register(new HeldState("run-0", spec.hash(), 9, "fp9")));
+        // the coordinator restarts before the generation forms: the held states come back from the journal
+        kit.restart();
+        assertEquals(6, run().joiner("a").or(() -> run().member("a")).orElseThrow().held().step());
+        Reconfigure first = a.next(Reconfigure.class);
+        assertEquals(1, first.generation());
+        assertEquals(ResumePoint.fromRank(6, 1, 0), first.resume(), "the other run's step 9 is not a candidate");
+        assertEquals(new Plan(1, 6, 8), a.next(Plan.class));
+    }
+    @Test
+    void shouldCompleteWithoutAFinalCheckpointThatCannotBeWritten() {
+        startRun();
+        TestWorker a = join("a", 100);
+        kit.runCommand(a.progress(1, 20));
+        CheckpointRequest request = a.next(CheckpointRequest.class, c -> c.step() == 20);
+        var failed = kit.runCommand(new org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointFailed("a", 1,
+                request.checkpointId(), 20, "disk full"));
+        assertEquals(StopReason.FINISHED, event(failed, RunCompleted.class).reason());
+        assertEquals(StopReason.FINISHED, a.next(Stop.class).reason());
     }
 }

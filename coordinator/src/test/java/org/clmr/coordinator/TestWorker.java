@@ -3,6 +3,7 @@ package org.clmr.coordinator;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorSystem;
 import org.clmr.protocol.BuildInfo;
+import org.clmr.protocol.cluster.CoordinatorProtocol.HeldState;
 import org.clmr.protocol.cluster.CoordinatorProtocol.Progress;
 import org.clmr.protocol.cluster.CoordinatorProtocol.Register;
 import org.clmr.protocol.cluster.CoordinatorProtocol.ToWorker;
@@ -35,6 +36,12 @@ final class TestWorker {
     Register register(int protocolVersion, String datasetHash) {
         return new Register(protocolVersion, id, "host-" + id, "cpu", "udp://127.0.0.1:4" + Math.abs(id.hashCode() % 1000),
                 datasetHash, throughput, probe.ref());
+    }
+
+    /** A registration declaring training state held in memory. */
+    Register register(HeldState held) {
+        return new Register(BuildInfo.protocolVersion(), id, "host-" + id, "cpu",
+                "udp://127.0.0.1:4" + Math.abs(id.hashCode() % 1000), DATASET, throughput, probe.ref(), held);
     }
 
     Progress progress(long generation, long step) {

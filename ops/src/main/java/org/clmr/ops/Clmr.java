@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
                 org.clmr.ops.cluster.ControlCommand.class,
                 org.clmr.ops.cluster.WorkerCommand.class,
                 org.clmr.ops.driver.DriverCommand.class,
+                org.clmr.ops.demo.DemoCommand.class,
                 org.clmr.ops.data.PrepareCommand.class,
                 org.clmr.ops.augment.AugmentCommand.class,
                 org.clmr.ops.model.ModelCommand.class,

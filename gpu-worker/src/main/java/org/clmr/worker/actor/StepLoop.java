@@ -12,6 +12,7 @@ import org.clmr.data.pipeline.BatchRequest;
 import org.clmr.protocol.checkpoint.CheckpointPayload;
 import org.clmr.protocol.checkpoint.CheckpointRecord;
 import org.clmr.protocol.checkpoint.CheckpointStore;
+import org.clmr.protocol.cluster.CoordinatorProtocol.HeldState;
 import org.clmr.protocol.cluster.CoordinatorProtocol.Member;
 import org.clmr.protocol.cluster.CoordinatorProtocol.Reconfigure;
 import org.clmr.protocol.cluster.CoordinatorProtocol.ResumePoint;
@@ -115,6 +116,7 @@ public final class StepLoop implements AutoCloseable {
     private final Thread thread;
     private volatile long abandonBefore = -1;
     private volatile boolean closing;
+    private volatile HeldState held;
     private volatile WorkerMetrics metrics = WorkerMetrics.standalone();
 
     private RunSpec spec;
@@ -150,6 +152,19 @@ public final class StepLoop implements AutoCloseable {
         this.thread = new Thread(this::loop, "clmr-step");
         this.thread.setDaemon(true);
         this.thread.start();
+    }
+
+    /**
+     * The training state this worker holds (run, step, weights fingerprint), or null before its first step;
+     * read by the worker actor when it registers (any thread).
+     */
+    public HeldState held() {
+        return held;
+    }
+
+    /** Publishes the state the training thread now holds (training thread only). */
+    private void publishHeld(String fingerprint) {
+        held = holdsState && completed > 0 ? new HeldState(runId, spec.hash(), completed, fingerprint) : null;
     }
 
     /** Reports generations, steps and data errors to {@code m} from now on. */
@@ -228,10 +243,14 @@ public final class StepLoop implements AutoCloseable {
             metrics.generation(generation, rank, endpoints.size(), shares[rank]);
             LOG.info("generation {}: rank {} of {}, shares {}, at step {} ({})", generation, rank, endpoints.size(),
                     java.util.Arrays.toString(shares), completed, resume.describe());
-            out.accept(new Adopted(generation, completed, network.fingerprint()));
+            String fingerprint = network.fingerprint();
+            publishHeld(fingerprint);
+            out.accept(new Adopted(generation, completed, fingerprint));
         } catch (CollectiveTimeoutException e) {
+            publishHeld(holdsState ? network.fingerprint() : null);
             out.accept(new PeersSilent(r.generation(), completed, e.silentRanks(), e.getMessage()));
         } catch (RuntimeException e) {
+            publishHeld(holdsState ? network.fingerprint() : null);
             LOG.error("cannot adopt generation {}: {}", r.generation(), e.getMessage());
             out.accept(new AdoptFailed(r.generation(), e.getMessage()));
         }
@@ -295,6 +314,7 @@ public final class StepLoop implements AutoCloseable {
         pipeline = BatchPipeline.forRun(view, spec, AugmentationChain.from(spec.augment()), dataSettings);
         holdsState = false;
         completed = 0;
+        held = null;
     }
 
     private void freshModel() {
@@ -358,8 +378,10 @@ public final class StepLoop implements AutoCloseable {
             if (!r.applied()) {
                 LOG.warn("step {} skipped: {}", completed, r.skipReason());
             }
+            String fingerprint = network.fingerprint();
+            publishHeld(fingerprint);
             out.accept(new StepDone(generation, completed, epoch, r.loss(),
-                    shares[collective.rank()] / Math.max(seconds, 1e-9), network.fingerprint()));
+                    shares[collective.rank()] / Math.max(seconds, 1e-9), fingerprint));
         }
         out.accept(new PlanDone(generation, completed));
     }

@@ -177,7 +177,7 @@ public final class WorkerActor extends AbstractBehavior<ToWorker> {
             askToDrain();
         } else if (!registered) {
             coordinator.tell(new Register(BuildInfo.protocolVersion(), id.workerId(), id.host(), id.device(),
-                    id.aeronEndpoint(), id.datasetHash(), id.samplesPerSecond(), getContext().getSelf()));
+                    id.aeronEndpoint(), id.datasetHash(), id.samplesPerSecond(), getContext().getSelf(), loop.held()));
         } else if (waiting && lastProgress != null) {
             coordinator.tell(lastProgress);
         }

@@ -23,11 +23,14 @@ import org.clmr.worker.metrics.DeviceMemory;
 import org.clmr.worker.metrics.MetricsEndpoint;
 import org.clmr.worker.metrics.WorkerMetrics;
 import org.clmr.worker.train.TrainSettings;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -39,25 +42,42 @@ import java.util.function.Consumer;
  * Akka Cluster node of role {@code worker} running the {@link WorkerActor}, which reaches the
  * coordinator through a Cluster Singleton proxy. {@link #finished()} completes when the run ends for
  * this worker; {@link #close()} then releases everything.
+ *
+ * <p>The cluster node is replaceable, the rest is not: when no coordinator node has been reachable for
+ * {@code clmr.worker.cluster.coordinator-lost-after}, or the node is downed or stops on its own (the Split
+ * Brain Resolver keeps the coordinator's side, so a worker alone with a dead coordinator downs itself),
+ * the worker starts a new node in this process, which joins the seed nodes again and registers with
+ * whatever coordinator comes back there, declaring the training state the step loop still holds. The
+ * model, optimizer state, dataset and Aeron stay as they are; a restarted coordinator therefore resumes
+ * the run from the workers' newest state, not from its last checkpoint.
  */
 public final class WorkerNode implements AutoCloseable {
-    private final ActorSystem<ToWorker> system;
-    private final StepLoop loop;
+    private static final Logger LOG = LoggerFactory.getLogger(WorkerNode.class);
+
+    private final Config config;
+    private final WorkerSettings settings;
+    private final List<String> seedNodes;
     private final AeronTransport transport;
     private final CheckpointStore store;
-    private final CompletableFuture<String> finished;
+    private final CompletableFuture<String> finished = new CompletableFuture<>();
     private final WorkerActor.Identity identity;
-    private final MetricsEndpoint metrics;
+    private final Consumer<WorkerActor.StepLine> steps;
+    private final Object lock = new Object();
+    private StepLoop loop;
+    private MetricsEndpoint metrics;
+    private volatile ActorSystem<ToWorker> system;
+    private boolean closing;
+    private int incarnations;
 
-    private WorkerNode(ActorSystem<ToWorker> system, StepLoop loop, AeronTransport transport, CheckpointStore store,
-                       CompletableFuture<String> finished, WorkerActor.Identity identity, MetricsEndpoint metrics) {
-        this.system = system;
-        this.loop = loop;
+    private WorkerNode(Config config, WorkerSettings settings, List<String> seedNodes, AeronTransport transport,
+                       CheckpointStore store, WorkerActor.Identity identity, Consumer<WorkerActor.StepLine> steps) {
+        this.config = config;
+        this.settings = settings;
+        this.seedNodes = List.copyOf(seedNodes);
         this.transport = transport;
         this.store = store;
-        this.finished = finished;
         this.identity = identity;
-        this.metrics = metrics;
+        this.steps = steps;
     }
 
     /**
@@ -86,8 +106,7 @@ public final class WorkerNode implements AutoCloseable {
         }
         AeronTransport transport = AeronTransport.start(as);
         CheckpointStore store = null;
-        StepLoop loop = null;
-        MetricsEndpoint endpoint = null;
+        WorkerNode node = null;
         try {
             if (!ws.checkpointUrl().isEmpty()) {
                 store = JdbcCheckpointStore.open(ws.checkpointUrl(), ws.checkpointUser(), ws.checkpointPassword(), 2);
@@ -95,29 +114,24 @@ public final class WorkerNode implements AutoCloseable {
             String workerId = ws.host() + "/" + ts.device() + "/" + ProcessHandle.current().pid();
             WorkerActor.Identity id = new WorkerActor.Identity(workerId, ws.host(), describe(ts), as.endpoint(),
                     datasetHash, ws.samplesPerSecond());
-            CompletableFuture<String> finished = new CompletableFuture<>();
-            ActorSystem<ToWorker>[] holder = new ActorSystem[1];
-            loop = new StepLoop(transport, store, datasetDir, ds, ts.djlDevice(), ts.threads(),
-                    o -> holder[0].tell(WorkerActor.outcome(o)));
+            node = new WorkerNode(config, ws, seedNodes, transport, store, id, steps);
+            WorkerNode self = node;
+            node.loop = new StepLoop(transport, store, datasetDir, ds, ts.djlDevice(), ts.threads(),
+                    o -> self.system.tell(WorkerActor.outcome(o)));
             WorkerMetrics metrics = new WorkerMetrics(workerId, ts.device(), ws.host(), transport.metrics(),
                     DeviceMemory.of(ts.djlDevice()));
-            loop.reportTo(metrics);
-            endpoint = MetricsEndpoint.start(config, ws.host(), metrics.registry());
-            StepLoop loopRef = loop;
-            holder[0] = ActorSystem.create(Behaviors.setup(ctx -> {
-                ActorRef<ToCoordinator> proxy = ClusterSingleton.get(ctx.getSystem()).init(
-                        SingletonActor.of(Behaviors.<ToCoordinator>ignore(), CoordinatorProtocol.SINGLETON_NAME)
-                                .withSettings(ClusterSingletonSettings.create(ctx.getSystem())
-                                        .withRole(CoordinatorProtocol.COORDINATOR_ROLE)));
-                return WorkerActor.create(proxy, id, loopRef, ws.repeatInterval(), steps, finished);
-            }), "clmr", akkaConfig(ws, seedNodes).withFallback(config));
-            return new WorkerNode(holder[0], loop, transport, store, finished, id, endpoint);
-        } catch (RuntimeException e) {
-            if (endpoint != null) {
-                endpoint.close();
+            node.loop.reportTo(metrics);
+            node.metrics = MetricsEndpoint.start(config, ws.host(), metrics.registry());
+            synchronized (node.lock) {
+                node.system = node.startSystem();
             }
-            if (loop != null) {
-                loop.close();
+            return node;
+        } catch (RuntimeException e) {
+            if (node != null && node.metrics != null) {
+                node.metrics.close();
+            }
+            if (node != null && node.loop != null) {
+                node.loop.close();
             }
             if (store != null) {
                 store.close();
@@ -125,6 +139,44 @@ public final class WorkerNode implements AutoCloseable {
             transport.close();
             throw e;
         }
+    }
+
+    /** A new cluster node with a new worker actor (registering afresh) and a coordinator watch. */
+    private ActorSystem<ToWorker> startSystem() {
+        incarnations++;
+        ActorSystem<ToWorker> created = ActorSystem.create(Behaviors.setup(ctx -> {
+            ActorRef<ToCoordinator> proxy = ClusterSingleton.get(ctx.getSystem()).init(
+                    SingletonActor.of(Behaviors.<ToCoordinator>ignore(), CoordinatorProtocol.SINGLETON_NAME)
+                            .withSettings(ClusterSingletonSettings.create(ctx.getSystem())
+                                    .withRole(CoordinatorProtocol.COORDINATOR_ROLE)));
+            ActorSystem<?> mine = ctx.getSystem();
+            ctx.spawn(CoordinatorWatch.create(settings.coordinatorLostAfter(), Duration.ofMillis(500),
+                    () -> replaceLater(mine, "no coordinator node reachable for "
+                            + settings.coordinatorLostAfter().toSeconds() + " s")), "coordinator-watch");
+            return WorkerActor.create(proxy, identity, loop, settings.repeatInterval(), steps, finished);
+        }), "clmr", akkaConfig(settings, seedNodes).withFallback(config));
+        created.getWhenTerminated().whenComplete((done, err) ->
+                replaceLater(created, "its cluster node stopped (downed, or removed from the cluster)"));
+        return created;
+    }
+
+    /** Replaces the cluster node {@code old}, unless it was already replaced or the worker is closing. */
+    private void replaceLater(ActorSystem<?> old, String why) {
+        Thread t = new Thread(() -> replace(old, why), "clmr-worker-rejoin");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private void replace(ActorSystem<?> old, String why) {
+        synchronized (lock) {
+            if (closing || old != system || finished.isDone()) {
+                return;
+            }
+            LOG.warn("{}: starting cluster node {} in this process, joining {} again and keeping the training state ({})",
+                    why, incarnations + 1, seedNodes, loop.held() == null ? "none yet" : "step " + loop.held().step());
+            system = startSystem();
+        }
+        old.terminate();
     }
 
     private static String describe(TrainSettings ts) {
@@ -156,6 +208,10 @@ public final class WorkerNode implements AutoCloseable {
                 Map.entry("akka.cluster.downing-provider-class", "akka.cluster.sbr.SplitBrainResolverProvider"),
                 Map.entry("akka.cluster.split-brain-resolver.active-strategy", "keep-oldest"),
                 Map.entry("akka.cluster.split-brain-resolver.keep-oldest.role", CoordinatorProtocol.COORDINATOR_ROLE),
+                Map.entry("akka.cluster.split-brain-resolver.stable-after", s.downUnreachableAfter().toMillis() + "ms"),
+                // a worker whose coordinator is being restarted keeps asking the seed nodes, and soon
+                Map.entry("akka.cluster.seed-node-timeout", "2s"),
+                Map.entry("akka.cluster.retry-unsuccessful-join-after", "2s"),
                 Map.entry("akka.cluster.jmx.multi-mbeans-in-same-jvm", "on"),
                 Map.entry("akka.coordinated-shutdown.exit-jvm", "off"));
         Config c = ConfigFactory.empty();
@@ -186,11 +242,21 @@ public final class WorkerNode implements AutoCloseable {
     /** Leaves the cluster and releases the training thread, the store and Aeron. */
     @Override
     public void close() {
-        system.terminate();
+        ActorSystem<ToWorker> last;
+        synchronized (lock) {
+            if (closing) {
+                return;
+            }
+            closing = true;
+            last = system;
+        }
+        last.terminate();
         try {
-            system.getWhenTerminated().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
-        } catch (Exception e) {
+            last.getWhenTerminated().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            LOG.warn("the cluster node did not stop within 30 s: {}", e.toString());
         }
         loop.close();
         metrics.close();

@@ -18,10 +18,14 @@ import java.time.Duration;
  * @param checkpointUser         its user
  * @param checkpointPassword     its password
  * @param pickFreeAeronPort      replace the port of {@code clmr.worker.aeron.endpoint} by a free UDP port
+ * @param coordinatorLostAfter   how long no coordinator node may be reachable before the worker leaves its
+ *                               cluster node behind and joins the seed nodes again with a new one
+ * @param downUnreachableAfter   the Split Brain Resolver's stable-after: how long the membership must be
+ *                               stable with unreachable nodes before it downs them
  */
 public record WorkerSettings(String host, int port, Duration repeatInterval, double samplesPerSecond,
                              String checkpointUrl, String checkpointUser, String checkpointPassword,
-                             boolean pickFreeAeronPort) {
+                             boolean pickFreeAeronPort, Duration coordinatorLostAfter, Duration downUnreachableAfter) {
 
     /** Reads and validates {@code clmr.worker.cluster}. */
     public static WorkerSettings from(Config config) {
@@ -30,6 +34,8 @@ public record WorkerSettings(String host, int port, Duration repeatInterval, dou
                 r.getDuration("repeat-interval", Duration.ofMillis(50), Duration.ofMinutes(1)),
                 r.getDouble("samples-per-second", 1e-6, 1e9),
                 r.getString("checkpoint.url"), r.getString("checkpoint.user"), r.getString("checkpoint.password"),
-                r.getBoolean("pick-free-aeron-port"));
+                r.getBoolean("pick-free-aeron-port"),
+                r.getDuration("coordinator-lost-after", Duration.ofSeconds(1), Duration.ofHours(1)),
+                r.getDuration("down-unreachable-after", Duration.ofSeconds(1), Duration.ofMinutes(10)));
     }
 }

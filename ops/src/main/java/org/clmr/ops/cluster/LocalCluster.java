@@ -45,6 +45,7 @@ public final class LocalCluster {
     private final PrintWriter out;
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final List<Process> processes = new ArrayList<>();
+    private String runId;
 
     /**
      * @param configArgs {@code --config}/{@code --set} arguments every process gets (the same run spec)
@@ -75,7 +76,7 @@ public final class LocalCluster {
             String seed = await(coordinatorLog, NODE, coordinator);
             String http = await(coordinatorLog, HTTP, coordinator);
             PrometheusTargets.write(runDir, http, List.of());
-            String url = "jdbc:h2:file:" + runDir.resolve("coordinator") + ";AUTO_SERVER=TRUE";
+            String url = databaseUrl();
             driver = DriverProcess.start(configArgs, runDir.resolve("driver.log"));
             List<Process> ws = new ArrayList<>();
             for (int i = 0; i < workers; i++) {
@@ -91,7 +92,7 @@ public final class LocalCluster {
                 metrics.add(await(runDir.resolve("worker-" + i + ".log"), PrometheusTargets.WORKER_METRICS, ws.get(i)));
             }
             PrometheusTargets.write(runDir, http, metrics);
-            String runId = "train-" + System.currentTimeMillis();
+            runId = "train-" + System.currentTimeMillis();
             post(http, "/control/start?run-id=" + runId + "&dataset-hash=" + hash + "&tracks=" + tracks);
             out.printf("local cluster: coordinator %s (http %s), %d workers, logs in %s%n", seed, http, workers, runDir);
             out.flush();
@@ -116,6 +117,16 @@ public final class LocalCluster {
         }
     }
 
+    /** The run's id (set once {@link #run} started it). */
+    public String runId() {
+        return runId;
+    }
+
+    /** The coordinator's H2 database in the run directory: journal and committed checkpoints. */
+    public String databaseUrl() {
+        return "jdbc:h2:file:" + runDir.resolve("coordinator") + ";AUTO_SERVER=TRUE";
+    }
+
     private Process start(List<String> args, Path log) {
         Process p = JavaProcess.of(Clmr.class).args(args).output(log).start();
         processes.add(p);
@@ -129,6 +140,10 @@ public final class LocalCluster {
         while (true) {
             JsonNode s = json.readTree(client.send(HttpRequest.newBuilder(URI.create("http://" + http + "/status"))
                     .GET().build(), HttpResponse.BodyHandlers.ofString()).body());
+            if (!s.has("phase")) {  // the coordinator did not answer in time (busy recovering): ask again
+                Thread.sleep(1000);
+                continue;
+            }
             long step = s.get("step").asLong();
             long total = Math.max(1, s.get("totalSteps").asLong());
             int width = 30;
@@ -148,11 +163,19 @@ public final class LocalCluster {
         }
     }
 
+    /** Posts an operator command; a 503 (the coordinator is still recovering its journal) is tried again. */
     private void post(String http, String path) throws IOException, InterruptedException {
-        HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://" + http + path))
-                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
-        if (r.statusCode() != 200) {
-            throw new UserError("the local coordinator refused " + path + ": " + r.body());
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        while (true) {
+            HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://" + http + path))
+                    .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() == 200) {
+                return;
+            }
+            if (r.statusCode() != 503 || System.nanoTime() > deadline) {
+                throw new UserError("the local coordinator refused " + path + ": " + r.body());
+            }
+            Thread.sleep(500);
         }
     }
 

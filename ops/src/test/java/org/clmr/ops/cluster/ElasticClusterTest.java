@@ -41,7 +41,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  *       the same weights after every step;</li>
  *   <li>join and failure: a run started with 1 worker, paused at a plan boundary, joined by a second
  *       that receives the state over Aeron, then the second killed with SIGKILL: the survivor goes on
- *       (from the newest committed checkpoint) to the planned last step, and every step's loss, whoever
+ *       (from the state it holds, not the older checkpoint) to the planned last step, and every step's loss, whoever
  *       computed it, is the reference's.</li>
  * </ul>
  */
@@ -129,7 +129,7 @@ class ElasticClusterTest {
     }
 
     @Test
-    void shouldAdmitAJoinerWithTheMembersStateAndGoOnFromTheCheckpointWhenAWorkerIsKilled() throws Exception {
+    void shouldAdmitAJoinerWithTheMembersStateAndGoOnFromTheSurvivorsStateWhenAWorkerIsKilled() throws Exception {
         String run = "elastic";
         Process a = startWorkers(run + "-a", 1).get(0);
         // Each pause follows its start or resume within milliseconds, so the members stop at the first plan

@@ -53,10 +53,51 @@ public final class CoordinatorProtocol {
      * @param datasetHash     content hash of the packed dataset it reads
      * @param samplesPerSecond measured or estimated throughput, for its first share
      * @param replyTo         where the coordinator sends {@link ToWorker} messages
+     * @param held            the training state the worker holds in memory (it outlived a coordinator or an
+     *                        earlier membership), or null when it holds none
      */
     public record Register(int protocolVersion, String workerId, String host, String device, String aeronEndpoint,
-                           String datasetHash, double samplesPerSecond, ActorRef<ToWorker> replyTo)
+                           String datasetHash, double samplesPerSecond, ActorRef<ToWorker> replyTo, HeldState held)
             implements ToCoordinator {
+
+        @JsonCreator
+        public Register(@JsonProperty("protocolVersion") int protocolVersion, @JsonProperty("workerId") String workerId,
+                        @JsonProperty("host") String host, @JsonProperty("device") String device,
+                        @JsonProperty("aeronEndpoint") String aeronEndpoint,
+                        @JsonProperty("datasetHash") String datasetHash,
+                        @JsonProperty("samplesPerSecond") double samplesPerSecond,
+                        @JsonProperty("replyTo") ActorRef<ToWorker> replyTo, @JsonProperty("held") HeldState held) {
+            this.protocolVersion = protocolVersion;
+            this.workerId = workerId;
+            this.host = host;
+            this.device = device;
+            this.aeronEndpoint = aeronEndpoint;
+            this.datasetHash = datasetHash;
+            this.samplesPerSecond = samplesPerSecond;
+            this.replyTo = replyTo;
+            this.held = held;
+        }
+
+        /** A registration of a worker that holds no training state. */
+        public Register(int protocolVersion, String workerId, String host, String device, String aeronEndpoint,
+                        String datasetHash, double samplesPerSecond, ActorRef<ToWorker> replyTo) {
+            this(protocolVersion, workerId, host, device, aeronEndpoint, datasetHash, samplesPerSecond, replyTo, null);
+        }
+    }
+
+    /**
+     * Training state a worker holds in memory: the weights, optimizer state and statistics after
+     * {@code step} steps of run {@code runId}, identified by their fingerprint. Every worker that completed
+     * a step of a run holds the same state (a step's result depends only on the run and the weights), so
+     * any holder of the newest step can broadcast it to a new generation.
+     *
+     * @param runId              the run
+     * @param specHash           {@link RunSpec#hash()} of the run's spec
+     * @param step               steps completed
+     * @param weightsFingerprint checksum of the weights (as in {@link Progress})
+     */
+    public record HeldState(String runId, String specHash, long step, String weightsFingerprint)
+            implements CborSerializable {
     }
 
     /** Why a registration is refused. */

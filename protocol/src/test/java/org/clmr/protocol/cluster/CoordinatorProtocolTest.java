@@ -5,6 +5,7 @@ import akka.actor.testkit.typed.javadsl.SerializationTestKit;
 import akka.actor.typed.ActorRef;
 import org.clmr.protocol.BuildInfo;
 import org.clmr.protocol.checkpoint.CheckpointRecord;
+import org.clmr.protocol.cluster.CoordinatorProtocol.HeldState;
 import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointCommitted;
 import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointFailed;
 import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointRequest;
@@ -70,6 +71,8 @@ class CoordinatorProtocolTest {
         List<Object> messages = List.of(
                 new Register(BuildInfo.protocolVersion(), "w1", "host", "NVIDIA H100 80GB", "udp://10.0.0.1:40123",
                         "c".repeat(64), 812.5, worker),
+                new Register(BuildInfo.protocolVersion(), "w1", "host", "cpu", "udp://10.0.0.1:40123",
+                        "c".repeat(64), 812.5, worker, new HeldState("run-1", spec.hash(), 121, "fp")),
                 new RegisterRefused("w1", RefusalReason.DATASET_MISMATCH, "dataset differs"),
                 new Registered("w1", "run-1", spec, 3),
                 new Reconfigure("run-1", spec, 4, List.of(new Member(0, "w1", "udp://a:1", 50),
