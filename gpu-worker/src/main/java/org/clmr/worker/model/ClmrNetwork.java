@@ -189,18 +189,13 @@ public final class ClmrNetwork implements AutoCloseable {
         return new ViewTape(view, tapes, h, project(h));
     }
 
-    /**
-     * Back-propagates dL/dz of one view through the head and every segment, top first; consumes the tape
-     * (each segment's arrays are freed as soon as the pass has left it, as PyTorch frees a graph's buffers).
-     */
+    /** Back-propagates dL/dz of one view through the head and every segment, top first; spends the tape. */
     public void backward(ViewTape tape, NDArray gradZ, BatchStats stats) {
         JniUtils.backward((PtNDArray) tape.z, (PtNDArray) gradZ, false, false);
         NDArray g;
         try (NDArray gh = tape.h.getGradient()) {
             g = gh.reshape(gh.getShape().get(0), gh.getShape().get(1), 1);  // [B, D, 1]
         }
-        tape.z.close();
-        tape.h.close();
         for (int i = segments.size() - 1; i >= 0; i--) {
             NDArray below = segments.get(i).backward(tape.tapes.get(i), g, tape.view, stats);
             g.close();

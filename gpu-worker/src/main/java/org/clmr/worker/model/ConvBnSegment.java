@@ -109,10 +109,12 @@ public final class ConvBnSegment {
     }
 
     /**
-     * What the training forward keeps for the backward pass; {@link #backward} consumes it (closes every
-     * array it holds), so each segment's activations are freed as soon as the backward pass has left it.
+     * What the training forward keeps for the backward pass, in the step's manager. Its [B, C, T] arrays
+     * stay until the step's scope closes: freeing them one by one as the backward pass leaves each segment
+     * measured slower on CPU (glibc returned the memory to the system mid-step and took page faults for
+     * it again in the next allocation), whereas one release per step lets the next step reuse the heap.
      */
-    public static final class Tape implements AutoCloseable {
+    public static final class Tape {
         final NDArray input;
         final NDArray conv;
         final NDArray convValue;
@@ -140,22 +142,11 @@ public final class ConvBnSegment {
             this.count = count;
             this.output = output;
         }
-
-        /** Frees this segment's arrays (the caller's input array is not this tape's). */
-        @Override
-        public void close() {
-            for (NDArray a : new NDArray[] {output, betaLeaf, gammaLeaf, convLeaf, convValue, conv, input}) {
-                if (a != null) {
-                    a.close();
-                }
-            }
-        }
     }
 
     /**
      * Training forward: batch statistics from {@code stats}, running statistics updated. Must run with
-     * autograd recording on (inside the step's gradient collector). Temporaries are closed at once (a
-     * step-scoped manager would otherwise hold every one of them, for both views, until the step ends).
+     * autograd recording on (inside the step's gradient collector). Small temporaries are closed at once.
      *
      * @param input      [B, Cin, T], in the step's manager
      * @param inputGrad  whether to make the input a gradient-requiring leaf (all but the first segment)
@@ -254,8 +245,8 @@ public final class ConvBnSegment {
     }
 
     /**
-     * Backward through this segment, seeded with the gradient of the loss w.r.t. its output; consumes the
-     * tape (its arrays are closed).
+     * Backward through this segment, seeded with the gradient of the loss w.r.t. its output; the tape is
+     * spent afterwards (its conv output holds dL/dy).
      *
      * @return the gradient w.r.t. the segment's input (the caller closes it), or null for the first segment
      */
@@ -297,9 +288,7 @@ public final class ConvBnSegment {
             dy.muli(bArray).addi(aArray).addi(gy);
         }
         JniUtils.backward((PtNDArray) t.conv, (PtNDArray) dy, false, false);
-        NDArray gradInput = t.input == null ? null : t.input.getGradient();
-        t.close();
-        return gradInput;
+        return t.input == null ? null : t.input.getGradient();
     }
 
     /** Adds a per-channel gradient into a parameter's accumulated gradient (a backward through a view of it). */
@@ -329,15 +318,8 @@ public final class ConvBnSegment {
                 new Shape(padding), new Shape(1), 1);
     }
 
-    /** ReLU (+ maxpool); closes {@code x} and the ReLU output it pools (the graph keeps what it saves). */
     private NDArray activate(NDArray x) {
         NDArray r = JniUtils.relu((PtNDArray) x);
-        x.close();
-        if (!pool) {
-            return r;
-        }
-        try (r) {
-            return JniUtils.maxPool((PtNDArray) r, new Shape(KERNEL), new Shape(KERNEL), new Shape(0), false);
-        }
+        return pool ? JniUtils.maxPool((PtNDArray) r, new Shape(KERNEL), new Shape(KERNEL), new Shape(0), false) : r;
     }
 }
