@@ -37,7 +37,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 /**
- * {@code clmr bench model}: milliseconds per waveform of the DJL model's training-mode forward (one view),
+ * {@code clmr bench model}: milliseconds per waveform of the DJL model's training forward (one view, autograd
+ * recording on, as in a step),
  * forward + backward, and a full CLMR step (two views, NT-Xent, backward, Adam), the fastest of a few
  * iterations; and, where {@code /usr/bin/python3} has torch, the same model in PyTorch in the same run
  * (bench_model_torch.py, shipped as a resource) with the ratio DJL / PyTorch.
@@ -105,7 +106,9 @@ public final class BenchModel implements Callable<Integer> {
              Adam adam = new Adam(new OptimizerSpec(3e-4, 0.9, 0.999, 1e-8), net.params())) {
             Shape shape = new Shape(batch, 1, length);
             djl[0] = best(() -> {
-                try (NDManager s = net.manager().newSubManager()) {
+                // recorded, as a training step runs it (PyTorch's no-grad convolution takes another kernel)
+                try (NDManager s = net.manager().newSubManager();
+                     GradientCollector c = Engine.getEngine("PyTorch").newGradientCollector()) {
                     net.forwardTrain(Tensors.upload(s, x1, shape), 0, BatchStats.LOCAL).z.toFloatArray();
                 }
             }) / batch;
