@@ -181,18 +181,25 @@ public final class ClmrNetwork implements AutoCloseable {
             a = t.output;                                            // [B, C, T/3...]
         }
         long batch = a.getShape().get(0);
-        NDArray h = a.stopGradient().reshape(batch, spec.encoderDim());  // [B, D]
+        NDArray h;
+        try (NDArray top = a.stopGradient()) {
+            h = top.reshape(batch, spec.encoderDim());                  // [B, D]
+        }
         h.setRequiresGradient(true);
         return new ViewTape(view, tapes, h, project(h));
     }
 
-    /** Back-propagates dL/dz of one view through the head and every segment, top first. */
+    /** Back-propagates dL/dz of one view through the head and every segment, top first; spends the tape. */
     public void backward(ViewTape tape, NDArray gradZ, BatchStats stats) {
         JniUtils.backward((PtNDArray) tape.z, (PtNDArray) gradZ, false, false);
-        NDArray g = tape.h.getGradient();
-        g = g.reshape(g.getShape().get(0), g.getShape().get(1), 1);  // [B, D, 1]
+        NDArray g;
+        try (NDArray gh = tape.h.getGradient()) {
+            g = gh.reshape(gh.getShape().get(0), gh.getShape().get(1), 1);  // [B, D, 1]
+        }
         for (int i = segments.size() - 1; i >= 0; i--) {
-            g = segments.get(i).backward(tape.tapes.get(i), g, tape.view, stats);
+            NDArray below = segments.get(i).backward(tape.tapes.get(i), g, tape.view, stats);
+            g.close();
+            g = below;
         }
     }
 

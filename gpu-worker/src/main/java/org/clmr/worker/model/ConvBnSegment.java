@@ -108,7 +108,12 @@ public final class ConvBnSegment {
         batchesTracked = n;
     }
 
-    /** What the training forward keeps for the backward pass. */
+    /**
+     * What the training forward keeps for the backward pass, in the step's manager. Its [B, C, T] arrays
+     * stay until the step's scope closes: freeing them one by one as the backward pass leaves each segment
+     * measured slower on CPU (glibc returned the memory to the system mid-step and took page faults for
+     * it again in the next allocation), whereas one release per step lets the next step reuse the heap.
+     */
     public static final class Tape {
         final NDArray input;
         final NDArray conv;
@@ -141,7 +146,7 @@ public final class ConvBnSegment {
 
     /**
      * Training forward: batch statistics from {@code stats}, running statistics updated. Must run with
-     * autograd recording on (inside the step's gradient collector).
+     * autograd recording on (inside the step's gradient collector). Small temporaries are closed at once.
      *
      * @param input      [B, Cin, T], in the step's manager
      * @param inputGrad  whether to make the input a gradient-requiring leaf (all but the first segment)
@@ -157,27 +162,8 @@ public final class ConvBnSegment {
         NDArray value = y.stopGradient();
         long count = value.getShape().get(0) * value.getShape().get(2);
         int c = outChannels;
-        // The sum of squares comes from the local batch centred on its own mean m (|y - m|^2, plus
-        // m (2 sum y - n m) in double): a float sum of y^2 would lose the variance to cancellation where
-        // |mean| >> std, and the statistics of a split batch would then differ from the whole batch's by
-        // far more than rounding.
         DataType type = value.getDataType();
-        double[] s1 = Tensors.download(value.sum(new int[] {0, 2}));
-        double[] shift = new double[c];
-        for (int i = 0; i < c; i++) {
-            shift[i] = Tensors.round(s1[i] / count, type);
-        }
-        double[] s2 = Tensors.download(value.sub(Tensors.upload(m, shift, new Shape(1, c, 1), type))
-                .norm(new int[] {0, 2}));                           // |y - m| per channel: one pass, no y^2 array
-        for (int i = 0; i < c; i++) {
-            s2[i] *= s2[i];
-        }
-        double[] local = new double[2 * c + 1];
-        for (int i = 0; i < c; i++) {
-            local[i] = s1[i];
-            local[c + i] = s2[i] + shift[i] * (2.0 * s1[i] - count * shift[i]);
-        }
-        local[2 * c] = count;
+        double[] local = localMoments(m, value, count, type);
         double[] global = stats.reduceMoments(view, index, local);
         double n = global[2 * c];
         double[] mean = new double[c];
@@ -211,10 +197,46 @@ public final class ConvBnSegment {
         NDArray betaLeaf = scoped(beta.stopGradient(), m);
         betaLeaf.setRequiresGradient(true);
         Shape channels = new Shape(c);
-        NDArray bn = JniUtils.batchNorm((PtNDArray) leaf, (PtNDArray) Tensors.upload(m, meanT, channels, type),
-                (PtNDArray) Tensors.upload(m, varT, channels, type), (PtNDArray) gammaLeaf, (PtNDArray) betaLeaf, false, MOMENTUM, EPS);
-        NDArray out = activate(bn);
+        NDArray out;
+        // the graph keeps its own references to the statistics it saves
+        try (NDArray meanArray = Tensors.upload(m, meanT, channels, type);
+             NDArray varArray = Tensors.upload(m, varT, channels, type)) {
+            out = activate(JniUtils.batchNorm((PtNDArray) leaf, (PtNDArray) meanArray, (PtNDArray) varArray,
+                    (PtNDArray) gammaLeaf, (PtNDArray) betaLeaf, false, MOMENTUM, EPS));
+        }
         return new Tape(inputGrad ? in : null, y, value, leaf, gammaLeaf, betaLeaf, mean, gammaInvStd, invStd, n, out);
+    }
+
+    /**
+     * {@code [sum_c, sumsq_c, count]} of the conv output over batch and time. The sum of squares comes from
+     * the local batch centred on its own mean m (|y - m|^2, plus m (2 sum y - n m) in double): a float sum
+     * of y^2 would lose the variance to cancellation where |mean| >> std, and the statistics of a split
+     * batch would then differ from the whole batch's by far more than rounding.
+     */
+    private double[] localMoments(NDManager m, NDArray value, long count, DataType type) {
+        int c = outChannels;
+        int[] axes = {0, 2};
+        double[] s1;
+        try (NDArray sum = value.sum(axes)) {
+            s1 = Tensors.download(sum);
+        }
+        double[] shift = new double[c];
+        for (int i = 0; i < c; i++) {
+            shift[i] = Tensors.round(s1[i] / count, type);
+        }
+        double[] s2;
+        try (NDArray shiftArray = Tensors.upload(m, shift, new Shape(1, c, 1), type);
+             NDArray centred = value.sub(shiftArray);
+             NDArray norm = centred.norm(axes)) {                   // |y - m| per channel
+            s2 = Tensors.download(norm);
+        }
+        double[] local = new double[2 * c + 1];
+        for (int i = 0; i < c; i++) {
+            local[i] = s1[i];
+            local[c + i] = s2[i] * s2[i] + shift[i] * (2.0 * s1[i] - count * shift[i]);
+        }
+        local[2 * c] = count;
+        return local;
     }
 
     private static NDArray scoped(NDArray a, NDManager scope) {
@@ -223,16 +245,20 @@ public final class ConvBnSegment {
     }
 
     /**
-     * Backward through this segment, seeded with the gradient of the loss w.r.t. its output.
+     * Backward through this segment, seeded with the gradient of the loss w.r.t. its output; the tape is
+     * spent afterwards (its conv output holds dL/dy).
      *
-     * @return the gradient w.r.t. the segment's input, or null for the first segment
+     * @return the gradient w.r.t. the segment's input (the caller closes it), or null for the first segment
      */
     public NDArray backward(Tape t, NDArray gradOutput, int view, BatchStats stats) {
         JniUtils.backward((PtNDArray) t.output, (PtNDArray) gradOutput, false, false);
         int c = outChannels;
-        NDArray gy = t.convLeaf.getGradient();                      // [B, C, T], = dL/dbn * gamma * invstd
-        double[] dGamma = Tensors.download(t.gammaLeaf.getGradient());  // sum dL/dbn * xhat, this view only
-        double[] dBeta = Tensors.download(t.betaLeaf.getGradient());    // sum dL/dbn
+        double[] dGamma;                                            // sum dL/dbn * xhat, this view only
+        double[] dBeta;                                             // sum dL/dbn
+        try (NDArray gg = t.gammaLeaf.getGradient(); NDArray gb = t.betaLeaf.getGradient()) {
+            dGamma = Tensors.download(gg);
+            dBeta = Tensors.download(gb);
+        }
         accumulate(gamma, dGamma);
         accumulate(beta, dBeta);
         // xhat = (y - mean) invstd, so dL/dmean = -gamma invstd sum(dL/dbn) and
@@ -251,10 +277,16 @@ public final class ConvBnSegment {
             a[i] = (global[i] - 2 * t.mean[i] * global[c + i]) / t.count;
             b[i] = 2 * global[c + i] / t.count;
         }
-        NDManager m = gy.getManager();
-        DataType type = gy.getDataType();
-        NDArray dy = t.convValue.mul(Tensors.upload(m, b, new Shape(1, c, 1), type));  // one new [B, C, T], then in place
-        dy.addi(Tensors.upload(m, a, new Shape(1, c, 1), type)).addi(gy);
+        NDManager m = t.convValue.getManager();
+        DataType type = t.convValue.getDataType();
+        // dy is built in the conv output's own storage: nothing reads y after the first stage (the conv
+        // backward needs only its input and weight), so no [B, C, T] array is allocated here
+        NDArray dy = t.convValue;
+        try (NDArray gy = t.convLeaf.getGradient();                 // [B, C, T], = dL/dbn * gamma * invstd
+             NDArray bArray = Tensors.upload(m, b, new Shape(1, c, 1), type);
+             NDArray aArray = Tensors.upload(m, a, new Shape(1, c, 1), type)) {
+            dy.muli(bArray).addi(aArray).addi(gy);
+        }
         JniUtils.backward((PtNDArray) t.conv, (PtNDArray) dy, false, false);
         return t.input == null ? null : t.input.getGradient();
     }

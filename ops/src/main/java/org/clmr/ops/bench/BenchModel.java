@@ -37,7 +37,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 /**
- * {@code clmr bench model}: milliseconds per waveform of the DJL model's training-mode forward (one view),
+ * {@code clmr bench model}: milliseconds per waveform of the DJL model's training forward (one view, autograd
+ * recording on, as in a step),
  * forward + backward, and a full CLMR step (two views, NT-Xent, backward, Adam), the fastest of a few
  * iterations; and, where {@code /usr/bin/python3} has torch, the same model in PyTorch in the same run
  * (bench_model_torch.py, shipped as a resource) with the ratio DJL / PyTorch.
@@ -69,6 +70,11 @@ public final class BenchModel implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "0", description = "intra-op threads for both engines; 0: their default (default ${DEFAULT-VALUE})")
     int threads;
 
+    @Option(names = "--clock", defaultValue = "wall", converter = BenchClock.Converter.class,
+            description = "wall: elapsed time; cpu: CPU time of the timing thread (with --threads 1 all work runs on it, "
+                    + "so other processes' load on the cores hardly counts) (default ${DEFAULT-VALUE})")
+    BenchClock clock;
+
     @Option(names = "--no-torch", description = "skip the PyTorch comparison")
     boolean noTorch;
 
@@ -86,7 +92,9 @@ public final class BenchModel implements Callable<Integer> {
         Engine.getEngine("PyTorch");  // loads the natives before the first JNI call
         if (threads > 0) {
             JniUtils.setNumThreads(threads);
+            JniUtils.setNumInteropThreads(threads);
         }
+        clock.check(threads);
         int length = model.inputLength();
         Rng rng = new Rng(1);
         float[] x1 = gaussian(rng, batch * length);
@@ -98,7 +106,9 @@ public final class BenchModel implements Callable<Integer> {
              Adam adam = new Adam(new OptimizerSpec(3e-4, 0.9, 0.999, 1e-8), net.params())) {
             Shape shape = new Shape(batch, 1, length);
             djl[0] = best(() -> {
-                try (NDManager s = net.manager().newSubManager()) {
+                // recorded, as a training step runs it (PyTorch's no-grad convolution takes another kernel)
+                try (NDManager s = net.manager().newSubManager();
+                     GradientCollector c = Engine.getEngine("PyTorch").newGradientCollector()) {
                     net.forwardTrain(Tensors.upload(s, x1, shape), 0, BatchStats.LOCAL).z.toFloatArray();
                 }
             }) / batch;
@@ -142,9 +152,9 @@ public final class BenchModel implements Callable<Integer> {
         }
         double[] ms = new double[Math.max(1, iterations)];
         for (int i = 0; i < ms.length; i++) {
-            long t = System.nanoTime();
+            long t = clock.nanos();
             body.run();
-            ms[i] = (System.nanoTime() - t) / 1e6;
+            ms[i] = (clock.nanos() - t) / 1e6;
         }
         return Arrays.stream(ms).min().orElseThrow();
     }
@@ -161,7 +171,7 @@ public final class BenchModel implements Callable<Integer> {
             List<String> cmd = new ArrayList<>(List.of(PYTHON, script.toString(), Integer.toString(model.stemChannels()),
                     model.blockChannels().stream().map(String::valueOf).collect(Collectors.joining(",")),
                     Integer.toString(projectionDim), Integer.toString(model.inputLength()), Integer.toString(batch),
-                    Integer.toString(Math.max(1, iterations)), Integer.toString(warmup), Integer.toString(threads)));
+                    Integer.toString(Math.max(1, iterations)), Integer.toString(warmup), Integer.toString(threads), clock.label()));
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             byte[] output = p.getInputStream().readAllBytes();
             if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
@@ -188,6 +198,7 @@ public final class BenchModel implements Callable<Integer> {
             o.put("batch", batch);
             o.put("iterations", iterations);
             o.put("threads", JniUtils.getNumThreads());
+            o.put("clock", clock.label());
             ObjectNode d = o.putObject("djl");
             for (int i = 0; i < 3; i++) {
                 d.put(keys[i], djl[i]);
@@ -204,8 +215,9 @@ public final class BenchModel implements Callable<Integer> {
             }
             out.println(m.writeValueAsString(o));
         } else {
-            out.printf("clmr bench model: preset %s, batch %d, best of %d iterations, DJL %d threads; PyTorch: %s%n",
-                    model.preset(), batch, iterations, JniUtils.getNumThreads(), torchNote);
+            out.printf("clmr bench model: preset %s, batch %d, best of %d iterations, %s clock, DJL %d threads; PyTorch: %s%n",
+                    model.preset(), batch, iterations, clock.label(), JniUtils.getNumThreads(),
+                    torchNote);
             out.printf("%-36s %14s %14s %8s%n", "ms per waveform", "DJL", "PyTorch", "ratio");
             for (int i = 0; i < 3; i++) {
                 if (torch != null) {
