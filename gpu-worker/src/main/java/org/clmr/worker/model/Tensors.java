@@ -2,8 +2,10 @@ package org.clmr.worker.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
 
 /**
  * Host-to-tensor copies that land in PyTorch's own (64-byte aligned) memory. DJL's {@code create} wraps a
@@ -11,6 +13,8 @@ import ai.djl.ndarray.types.Shape;
  * then round differently: that broke bit-exact resume, so every host array goes through here.
  */
 public final class Tensors {
+    private static final NDIndex ALL = new NDIndex("...");
+
     private Tensors() {
     }
 
@@ -26,10 +30,20 @@ public final class Tensors {
         return upload(manager, data, new Shape(data.length));
     }
 
-    /** Overwrites {@code target}'s values in place (its storage, and gradient tracking, stay as they are). */
+    /**
+     * Overwrites {@code target}'s values in place: its PyTorch-owned storage, and gradient tracking, stay as
+     * they are. Not {@code target.set(Buffer)}: on the CPU that re-points the tensor's storage at a Java direct
+     * buffer (unaligned, and freed with the Java object while a view or the autograd graph may still use it).
+     * A copy, not {@code target * 0 + data}: a target holding NaN or infinity must come out clean.
+     */
     public static void overwrite(NDArray target, float[] data) {
-        // a copy, not target * 0 + data: a target holding NaN or infinity must come out clean
-        target.set(java.nio.FloatBuffer.wrap(data));
+        boolean recording = JniUtils.isGradMode();
+        JniUtils.setGradMode(false);  // an in-place copy into a leaf that requires a gradient is not a graph op
+        try (NDArray staged = upload(target.getManager(), data, target.getShape())) {
+            target.set(ALL, staged);
+        } finally {
+            JniUtils.setGradMode(recording);
+        }
     }
 
     /**
