@@ -67,6 +67,17 @@ class ClmrNetworkTest {
      */
     @Test
     void shouldMatchAWholeGraphBackwardWithTorchBatchNorm() {
+        // DJL 0.33's libtorch 2.5.1 CPU build intermittently returns NaN rows in conv1d's input gradient
+        // (finite inputs, weights and upstream gradient; ~1-6% of backward calls of a [3, 4, 27] conv; Debian's
+        // torch 1.13 never does, 3000 of 3000): either pass may be hit. Training detects and skips such a step;
+        // here the comparison is made again on a fresh network, at most 5 times, and each retry is said.
+        for (int attempt = 1; !matchWholeGraphOnce(attempt == 5); attempt++) {
+            System.err.println("attempt " + attempt + ": libtorch returned a non-finite conv input gradient; again");
+        }
+    }
+
+    /** One comparison; false (without asserting) when a gradient is non-finite and this is not the last try. */
+    private static boolean matchWholeGraphOnce(boolean last) {
         int batch = 3;
         try (ClmrNetwork net = ClmrNetwork.create(MICRO, 9, Device.cpu());
              NDManager m = net.manager().newSubManager()) {
@@ -120,6 +131,9 @@ class ClmrNetworkTest {
                 }
             }
             List<float[]> segGrads = grads(net);
+            if (!last && !(allFinite(wholeGrads) && allFinite(segGrads))) {
+                return false;
+            }
 
             for (int v = 0; v < 2; v++) {
                 assertClose(zWhole[v], zSeg[v], 1e-5, "z of view " + v);
@@ -133,6 +147,18 @@ class ClmrNetworkTest {
                 assertEquals(2, s.batchesTracked());
             }
         }
+        return true;
+    }
+
+    private static boolean allFinite(List<float[]> arrays) {
+        for (float[] a : arrays) {
+            for (float f : a) {
+                if (!Float.isFinite(f)) {
+                    return false;
+                }
+            }
+        }
+        return true;
     }
 
     @Test
