@@ -131,6 +131,11 @@ public final class CoordinatorNode implements AutoCloseable {
                 // lost worker had the lower address.
                 Map.entry("akka.cluster.split-brain-resolver.active-strategy", "keep-oldest"),
                 Map.entry("akka.cluster.split-brain-resolver.keep-oldest.role", CoordinatorProtocol.COORDINATOR_ROLE),
+                // Worker churn (a kill, a drain, a join within stable-after) must never take the coordinator down:
+                // no down-all when unstable, and the coordinator stays up when it is the last node (workers that lose
+                // it rebuild their node and register again).
+                Map.entry("akka.cluster.split-brain-resolver.down-all-when-unstable", "off"),
+                Map.entry("akka.cluster.split-brain-resolver.keep-oldest.down-if-alone", "off"),
                 Map.entry("akka.cluster.split-brain-resolver.stable-after", s.downUnreachableAfter().toMillis() + "ms"),
                 Map.entry("akka.cluster.jmx.multi-mbeans-in-same-jvm", "on"),
                 Map.entry("akka.coordinated-shutdown.exit-jvm", "off"),

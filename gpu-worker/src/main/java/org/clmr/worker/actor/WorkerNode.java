@@ -208,6 +208,11 @@ public final class WorkerNode implements AutoCloseable {
                 Map.entry("akka.cluster.downing-provider-class", "akka.cluster.sbr.SplitBrainResolverProvider"),
                 Map.entry("akka.cluster.split-brain-resolver.active-strategy", "keep-oldest"),
                 Map.entry("akka.cluster.split-brain-resolver.keep-oldest.role", CoordinatorProtocol.COORDINATOR_ROLE),
+                // Worker churn (a kill, a drain, a join within stable-after) must never take the coordinator down:
+                // no down-all when unstable, and the coordinator stays up when it is the last node (workers that lose
+                // it rebuild their node and register again).
+                Map.entry("akka.cluster.split-brain-resolver.down-all-when-unstable", "off"),
+                Map.entry("akka.cluster.split-brain-resolver.keep-oldest.down-if-alone", "off"),
                 Map.entry("akka.cluster.split-brain-resolver.stable-after", s.downUnreachableAfter().toMillis() + "ms"),
                 // a worker whose coordinator is being restarted keeps asking the seed nodes, and soon
                 Map.entry("akka.cluster.seed-node-timeout", "2s"),
