@@ -6,6 +6,7 @@ import org.clmr.data.dataset.PackedDataset;
 import org.clmr.data.dataset.PretrainView;
 import org.clmr.data.generate.GeneratedSet;
 import org.clmr.ops.Clmr;
+import org.clmr.ops.cluster.ClusterLogs.StepLine;
 import org.clmr.protocol.process.JavaProcess;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -24,7 +25,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -47,14 +47,9 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 @Timeout(value = 200, unit = TimeUnit.SECONDS)
 class ElasticClusterTest {
-    private static final Pattern STEP = Pattern.compile(
-            "step generation=(\\d+) rank=(\\d+) step=(\\d+) epoch=\\d+ loss=(\\S+) samples/s=\\S+ fingerprint=(\\S+)");
     private static final Pattern NODE = Pattern.compile("coordinator node akka://clmr@([\\d.]+:\\d+) up");
-    private static final Pattern HTTP = Pattern.compile("status: +http://([\\d.]+:\\d+)/status");
+    private static final Duration WAIT = Duration.ofSeconds(90);
     private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-
-    private record StepLine(long generation, int rank, long step, double loss, String fingerprint) {
-    }
 
     private static Path dir;
     private static Path dataset;
@@ -73,7 +68,11 @@ class ElasticClusterTest {
             // zero up to float rounding turn rounding noise into weight changes of the order of lr, which
             // compounds over steps (1-vs-2-worker loss differences of ~1e-4 by step 5). A larger epsilon
             // leaves such components still, so the test sees the step's own exactness.
-            "--set", "run.optimizer.epsilon=1e-6");
+            "--set", "run.optimizer.epsilon=1e-6",
+            // the worker killed in one test is downed before the next test's workers join (with the 10 s
+            // default, its unreachability overlapped their joining and the resolver downed the whole cluster)
+            "--set", "coordinator.cluster.down-unreachable-after=3s",
+            "--set", "worker.cluster.down-unreachable-after=3s");
     /** The 1-worker run's losses by step (the reference every other membership must reproduce). */
     private static List<StepLine> baseline;
 
@@ -97,8 +96,8 @@ class ElasticClusterTest {
         Path log = dir.resolve("coordinator.log");
         coordinator = JavaProcess.of(Clmr.class).args(args).maxHeap("512m").output(log).start();
         ALL.add(coordinator);
-        seed = awaitMatch(log, NODE, coordinator);
-        http = awaitMatch(log, HTTP, coordinator);
+        seed = ClusterLogs.awaitValue(log, NODE, coordinator, WAIT);
+        http = ClusterLogs.awaitValue(log, ClusterLogs.HTTP, coordinator, WAIT);
         checkpointUrl = "jdbc:h2:file:" + runDir.toAbsolutePath().resolve("coordinator") + ";AUTO_SERVER=TRUE";
         List<Process> one = startWorkers("one", 1);
         control("start?run-id=one&dataset-hash=" + hash + "&tracks=" + items);
@@ -136,23 +135,23 @@ class ElasticClusterTest {
         // boundary (or the one after), never after the run's last step, however loaded the machine is.
         control("start?run-id=" + run + "&dataset-hash=" + hash + "&tracks=" + items);
         control("pause");
-        awaitMatch(dir.resolve(run + "-a-worker-0.log"), Pattern.compile("registered with run"), a);
+        ClusterLogs.awaitValue(dir.resolve(run + "-a-worker-0.log"), Pattern.compile("registered with run"), a, WAIT);
         control("resume");
         control("pause");
-        awaitMatch(dir.resolve(run + "-a-worker-0.log"), Pattern.compile("step generation=\\d+ rank=0 step=\\d+ "), a);
+        ClusterLogs.awaitValue(dir.resolve(run + "-a-worker-0.log"), Pattern.compile("step generation=\\d+ rank=0 step=\\d+ "), a, WAIT);
         awaitQuiet();
         Process b = startWorkers(run + "-b", 1).get(0);
-        awaitMatch(dir.resolve(run + "-b-worker-0.log"), Pattern.compile("registered with run"), b);
+        ClusterLogs.awaitValue(dir.resolve(run + "-b-worker-0.log"), Pattern.compile("registered with run"), b, WAIT);
         control("resume");
         control("pause");
-        awaitMatch(dir.resolve(run + "-b-worker-0.log"), Pattern.compile("step generation=\\d+ rank=1 step=\\d+ "), b);
+        ClusterLogs.awaitValue(dir.resolve(run + "-b-worker-0.log"), Pattern.compile("step generation=\\d+ rank=1 step=\\d+ "), b, WAIT);
         awaitQuiet();
         b.destroyForcibly();
         assertTrue(b.waitFor(10, TimeUnit.SECONDS));
         control("resume");
         List<List<StepLine>> a1 = finish(run + "-a", List.of(a));
-        List<StepLine> bLines = lines(dir.resolve(run + "-b-worker-0.log"));
-        List<StepLine> aLines = lines(dir.resolve(run + "-a-worker-0.log"));
+        List<StepLine> bLines = ClusterLogs.steps(dir.resolve(run + "-b-worker-0.log"));
+        List<StepLine> aLines = ClusterLogs.steps(dir.resolve(run + "-a-worker-0.log"));
         assertFalse(bLines.isEmpty(), "the joiner trained steps after the state transfer");
         for (StepLine s : bLines) {
             assertSameLoss(s);
@@ -196,7 +195,7 @@ class ElasticClusterTest {
             workers.add(p);
         }
         for (int i = 0; i < n; i++) {
-            awaitMatch(dir.resolve(name + "-worker-" + i + ".log"), Pattern.compile("worker \\S+ up: aeron"), workers.get(i));
+            ClusterLogs.awaitValue(dir.resolve(name + "-worker-" + i + ".log"), Pattern.compile("worker \\S+ up: aeron"), workers.get(i), WAIT);
         }
         return workers;
     }
@@ -210,7 +209,7 @@ class ElasticClusterTest {
                     + Files.readString(log));
             assertEquals(0, workers.get(i).exitValue(), Files.readString(log));
             TreeMap<Long, StepLine> byStep = new TreeMap<>();
-            for (StepLine s : lines(log)) {
+            for (StepLine s : ClusterLogs.steps(log)) {
                 byStep.put(s.step(), new StepLine(0, 0, s.step(), s.loss(), s.fingerprint()));
             }
             out.add(new ArrayList<>(byStep.values()));
@@ -221,36 +220,5 @@ class ElasticClusterTest {
         JsonNode ck = status.get("lastCheckpoint");
         assertTrue(ck != null && !ck.isNull(), "a checkpoint was written by rank 0 and committed: " + status);
         return out;
-    }
-
-    private static List<StepLine> lines(Path log) throws IOException {
-        List<StepLine> out = new ArrayList<>();
-        for (String line : Files.readAllLines(log)) {
-            Matcher m = STEP.matcher(line);
-            if (m.find()) {
-                out.add(new StepLine(Long.parseLong(m.group(1)), Integer.parseInt(m.group(2)),
-                        Long.parseLong(m.group(3)), Double.parseDouble(m.group(4)), m.group(5)));
-            }
-        }
-        return out;
-    }
-
-    private static String awaitMatch(Path log, Pattern pattern, Process process) throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-        while (System.nanoTime() < deadline) {
-            if (Files.exists(log)) {
-                Matcher m = pattern.matcher(Files.readString(log));
-                if (m.find()) {
-                    return m.groupCount() > 0 ? m.group(1) : m.group();
-                }
-            }
-            if (!process.isAlive()) {
-                fail("process exited (" + process.exitValue() + ") before printing " + pattern + ":\n"
-                        + (Files.exists(log) ? Files.readString(log) : ""));
-            }
-            Thread.sleep(200);
-        }
-        fail("no " + pattern + " within 90 s in " + log + ":\n" + (Files.exists(log) ? Files.readString(log) : ""));
-        return null;
     }
 }

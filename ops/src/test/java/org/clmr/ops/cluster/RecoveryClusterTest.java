@@ -6,6 +6,7 @@ import org.clmr.data.dataset.PackedDataset;
 import org.clmr.data.dataset.PretrainView;
 import org.clmr.data.generate.GeneratedSet;
 import org.clmr.ops.Clmr;
+import org.clmr.ops.cluster.ClusterLogs.StepLine;
 import org.clmr.protocol.process.JavaProcess;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -51,10 +52,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 @Timeout(value = 540, unit = TimeUnit.SECONDS)
 class RecoveryClusterTest {
-    private static final Pattern STEP = Pattern.compile(
-            "step generation=(\\d+) rank=(\\d+) step=(\\d+) epoch=\\d+ loss=(\\S+) samples/s=\\S+ fingerprint=(\\S+)");
     private static final Pattern NODE = Pattern.compile("coordinator node akka://clmr@([\\d.]+):(\\d+) up");
-    private static final Pattern HTTP = Pattern.compile("status: +http://([\\d.]+:\\d+)/status");
     private static final Pattern ADOPTED = Pattern.compile("generation (\\d+): rank \\d+ of \\d+ from (.*)");
     private static final Duration DEADLINE = Duration.ofSeconds(180);
     private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -65,9 +63,6 @@ class RecoveryClusterTest {
             "--set", "run.checkpoint.every-steps=4", "--set", "worker.threads=1",
             "--set", "coordinator.cluster.down-unreachable-after=3s",
             "--set", "worker.cluster.down-unreachable-after=3s");
-
-    private record StepLine(long generation, int rank, long step, double loss, String fingerprint) {
-    }
 
     private final List<Process> all = new ArrayList<>();
     private Path dir;
@@ -100,7 +95,7 @@ class RecoveryClusterTest {
         Process coordinator = startCoordinator("0", "coordinator-0.log");
         List<Process> workers = new ArrayList<>(List.of(startWorker(), startWorker(), startWorker()));
         for (int i = 0; i < 3; i++) {
-            awaitLog(workerLog(i), Pattern.compile("worker \\S+ up: aeron"), workers.get(i));
+            ClusterLogs.await(workerLog(i), Pattern.compile("worker \\S+ up: aeron"), workers.get(i), DEADLINE);
         }
         post("/control/start?run-id=recovery&dataset-hash=" + hash + "&tracks=" + items);
         JsonNode three = awaitStatus("3 members training", s -> s.get("members").size() == 3
@@ -137,7 +132,7 @@ class RecoveryClusterTest {
         for (int i = 0; i < 2; i++) {
             assertTrue(workers.get(i).isAlive(), "worker " + i + " survived the coordinator restart");
             assertTrue(Files.readString(workerLog(i)).contains("joining"), "worker " + i + " replaced its cluster node");
-            assertContiguous(lines(workerLog(i)), "worker " + i);
+            assertContiguous(ClusterLogs.steps(workerLog(i)), "worker " + i);
         }
 
         // 3. every worker dies; new ones resume from the last committed checkpoint
@@ -159,7 +154,7 @@ class RecoveryClusterTest {
             if (m.group(2).startsWith("checkpoint of step ")) {
                 resumedFrom = Long.parseLong(m.group(2).substring("checkpoint of step ".length()).split(" ")[0]);
             }
-            List<StepLine> steps = lines(workerLog(i));
+            List<StepLine> steps = ClusterLogs.steps(workerLog(i));
             assertEquals(total, steps.get(steps.size() - 1).step(), "new worker " + i + " trained to the end");
             assertContiguous(steps, "new worker " + i);
             fingerprints.add(steps.get(steps.size() - 1).fingerprint());
@@ -195,9 +190,9 @@ class RecoveryClusterTest {
         Path log = dir.resolve(logName);
         Process p = JavaProcess.of(Clmr.class).args(args).maxHeap("512m").output(log).start();
         all.add(p);
-        Matcher node = awaitLog(log, NODE, p);
+        Matcher node = ClusterLogs.await(log, NODE, p, DEADLINE);
         seed = node.group(1) + ":" + node.group(2);
-        http = awaitLog(log, HTTP, p).group(1);
+        http = ClusterLogs.await(log, ClusterLogs.HTTP, p, DEADLINE).group(1);
         return p;
     }
 
@@ -266,41 +261,10 @@ class RecoveryClusterTest {
     private static long maxStep(List<Path> logs) throws IOException {
         long max = 0;
         for (Path log : logs) {
-            for (StepLine s : lines(log)) {
+            for (StepLine s : ClusterLogs.steps(log)) {
                 max = Math.max(max, s.step());
             }
         }
         return max;
-    }
-
-    private static List<StepLine> lines(Path log) throws IOException {
-        List<StepLine> out = new ArrayList<>();
-        for (String line : Files.readAllLines(log)) {
-            Matcher m = STEP.matcher(line);
-            if (m.find()) {
-                out.add(new StepLine(Long.parseLong(m.group(1)), Integer.parseInt(m.group(2)),
-                        Long.parseLong(m.group(3)), Double.parseDouble(m.group(4)), m.group(5)));
-            }
-        }
-        return out;
-    }
-
-    private static Matcher awaitLog(Path log, Pattern pattern, Process process) throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + DEADLINE.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (Files.exists(log)) {
-                Matcher m = pattern.matcher(Files.readString(log));
-                if (m.find()) {
-                    return m;
-                }
-            }
-            if (!process.isAlive()) {
-                fail("process exited (" + process.exitValue() + ") before printing " + pattern + ":\n"
-                        + (Files.exists(log) ? Files.readString(log) : ""));
-            }
-            Thread.sleep(200);
-        }
-        fail("no " + pattern + " within " + DEADLINE.toSeconds() + " s in " + log);
-        return null;
     }
 }

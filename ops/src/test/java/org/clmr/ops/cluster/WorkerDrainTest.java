@@ -6,6 +6,7 @@ import org.clmr.data.dataset.PackedDataset;
 import org.clmr.data.dataset.PretrainView;
 import org.clmr.data.generate.GeneratedSet;
 import org.clmr.ops.Clmr;
+import org.clmr.ops.cluster.ClusterLogs.StepLine;
 import org.clmr.protocol.process.JavaProcess;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -26,7 +27,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.LongStream;
 
@@ -44,17 +44,12 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
 class WorkerDrainTest {
-    private static final Pattern STEP = Pattern.compile(
-            "step generation=(\\d+) rank=\\d+ step=(\\d+) epoch=\\d+ loss=\\S+ samples/s=\\S+ fingerprint=(\\S+)");
     private static final Pattern NODE = Pattern.compile("coordinator node akka://clmr@([\\d.]+:\\d+) up");
-    private static final Pattern HTTP = Pattern.compile("status: +http://([\\d.]+:\\d+)/status");
+    private static final Duration WAIT = Duration.ofSeconds(90);
     private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private static final List<String> COMMON = List.of("--set", "run.model.preset=tiny",
             "--set", "run.model.projection-dim=16", "--set", "run.global-batch=6",
             "--set", "run.checkpoint.every-steps=10", "--set", "worker.threads=1");
-
-    private record StepLine(long generation, long step, String fingerprint) {
-    }
 
     private final List<Process> all = new ArrayList<>();
     private Path dir;
@@ -95,8 +90,8 @@ class WorkerDrainTest {
                 "--set", "coordinator.ask-timeout=30s"));
         c.addAll(common);
         Process coordinator = start(c, "coordinator.log", "512m");
-        String seed = await("coordinator.log", NODE, coordinator);
-        String http = await("coordinator.log", HTTP, coordinator);
+        String seed = ClusterLogs.awaitValue(dir.resolve("coordinator.log"), NODE, coordinator, WAIT);
+        String http = ClusterLogs.awaitValue(dir.resolve("coordinator.log"), ClusterLogs.HTTP, coordinator, WAIT);
 
         String ckUrl = "jdbc:h2:file:" + runDir.resolve("coordinator") + ";AUTO_SERVER=TRUE";
         List<String> w = new ArrayList<>(List.of("--seed-nodes", seed, "--dataset", dataset.toString(),
@@ -110,9 +105,9 @@ class WorkerDrainTest {
         List<String> supervised = workerArgs(w);
         supervised.addAll(List.of("--devices", "all"));
         Process supervisor = start(supervised, "by-sigterm.log", "768m");
-        await("by-sigterm.log", Pattern.compile("--devices all means the CPU here"), supervisor);
+        ClusterLogs.awaitValue(dir.resolve("by-sigterm.log"), Pattern.compile("--devices all means the CPU here"), supervisor, WAIT);
         for (String log : List.of("survivor.log", "by-command.log", "by-sigterm.log")) {
-            await(log, Pattern.compile("worker \\S+ up: aeron.*device cpu .*cores"), survivor);
+            ClusterLogs.awaitValue(dir.resolve(log), Pattern.compile("worker \\S+ up: aeron.*device cpu .*cores"), survivor, WAIT);
         }
         // every worker is up before the run starts, so all three register within the formation delay
         control(http, "start?run-id=drain&dataset-hash=" + hash + "&tracks=" + items);
@@ -130,7 +125,7 @@ class WorkerDrainTest {
         assertEquals(0, byCommand.exitValue(), read("by-command.log"));
 
         long genAfterFirst = status(http).get("generation").asLong();
-        await("survivor.log", Pattern.compile("step generation=" + genAfterFirst + " rank=\\d step=\\d+ "), survivor);
+        ClusterLogs.awaitValue(dir.resolve("survivor.log"), Pattern.compile("step generation=" + genAfterFirst + " rank=\\d step=\\d+ "), survivor, WAIT);
         supervisor.destroy();
         assertTrue(supervisor.waitFor(60, TimeUnit.SECONDS), "supervisor still running");
         assertEquals(0, supervisor.exitValue(), read("by-sigterm.log"));
@@ -144,7 +139,7 @@ class WorkerDrainTest {
         // worker reports a step twice (a repeat), none is missing (a loss), and the survivor ends the run
         Map<Long, String> weights = new TreeMap<>();
         for (String log : List.of("survivor.log", "by-command.log", "by-sigterm.log")) {
-            List<StepLine> own = lines(log);
+            List<StepLine> own = ClusterLogs.steps(dir.resolve(log));
             assertEquals(own.size(), own.stream().map(StepLine::step).distinct().count(), log + " repeats a step: " + own);
             for (StepLine x : own) {
                 String before = weights.putIfAbsent(x.step(), x.fingerprint());
@@ -156,7 +151,7 @@ class WorkerDrainTest {
         }
         assertEquals(LongStream.rangeClosed(1, total).boxed().toList(), new ArrayList<>(weights.keySet()),
                 "every step of the run was done");
-        List<StepLine> kept = lines("survivor.log");
+        List<StepLine> kept = ClusterLogs.steps(dir.resolve("survivor.log"));
         assertEquals(total, kept.get(kept.size() - 1).step());
         assertTrue(kept.get(kept.size() - 1).generation() >= 3, "two generations after the drains: " + kept);
     }
@@ -189,17 +184,6 @@ class WorkerDrainTest {
         return Files.exists(p) ? Files.readString(p) : "";
     }
 
-    private List<StepLine> lines(String log) throws IOException {
-        List<StepLine> out = new ArrayList<>();
-        for (String line : read(log).split("\n")) {
-            Matcher m = STEP.matcher(line);
-            if (m.find()) {
-                out.add(new StepLine(Long.parseLong(m.group(1)), Long.parseLong(m.group(2)), m.group(3)));
-            }
-        }
-        return out;
-    }
-
     /** Waits until the run has this many members that have completed a step of its generation. */
     private static JsonNode awaitMembers(String http, int n) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
@@ -218,21 +202,5 @@ class WorkerDrainTest {
         }
         fail("no " + n + " members stepping within 90 s: " + s);
         return s;
-    }
-
-    private String await(String log, Pattern pattern, Process process) throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-        while (System.nanoTime() < deadline) {
-            Matcher m = pattern.matcher(read(log));
-            if (m.find()) {
-                return m.groupCount() > 0 ? m.group(1) : m.group();
-            }
-            if (!process.isAlive()) {
-                fail("process exited (" + process.exitValue() + ") before printing " + pattern + ":\n" + read(log));
-            }
-            Thread.sleep(200);
-        }
-        fail("no " + pattern + " within 90 s in " + log + ":\n" + read(log));
-        return null;
     }
 }
