@@ -19,6 +19,7 @@ import com.typesafe.config.ConfigValueFactory;
 import org.clmr.protocol.UserError;
 import org.clmr.protocol.checkpoint.CheckpointStore;
 import org.clmr.protocol.checkpoint.JdbcCheckpointStore;
+import org.clmr.protocol.cluster.ClusterDowning;
 import org.clmr.protocol.cluster.CoordinatorProtocol;
 import org.clmr.protocol.cluster.CoordinatorProtocol.ToCoordinator;
 import org.clmr.protocol.run.RunSpec;
@@ -28,6 +29,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
@@ -119,24 +121,13 @@ public final class CoordinatorNode implements AutoCloseable {
     /** Akka's settings for a coordinator node: cluster, Artery, SBR, and akka-persistence-jdbc on this database. */
     static Config akkaConfig(CoordinatorSettings s, String url) {
         CoordinatorSettings.DatabaseSettings db = s.database();
-        Map<String, Object> values = Map.ofEntries(
+        Map<String, Object> values = new HashMap<>(ClusterDowning.settings(s.downUnreachableAfter()));
+        values.putAll(Map.ofEntries(
                 Map.entry("akka.actor.provider", "cluster"),
                 Map.entry("akka.remote.artery.canonical.hostname", s.clusterHost()),
                 Map.entry("akka.remote.artery.canonical.port", s.clusterPort()),
                 Map.entry("akka.cluster.roles", List.of(CoordinatorProtocol.COORDINATOR_ROLE)),
                 Map.entry("akka.cluster.seed-nodes", s.seedNodes()),
-                Map.entry("akka.cluster.downing-provider-class", "akka.cluster.sbr.SplitBrainResolverProvider"),
-                // The side with the oldest coordinator node survives a partition or a lost worker; with
-                // keep-majority a 2-node cluster (coordinator + 1 worker) downed the coordinator whenever the
-                // lost worker had the lower address.
-                Map.entry("akka.cluster.split-brain-resolver.active-strategy", "keep-oldest"),
-                Map.entry("akka.cluster.split-brain-resolver.keep-oldest.role", CoordinatorProtocol.COORDINATOR_ROLE),
-                // Worker churn (a kill, a drain, a join within stable-after) must never take the coordinator down:
-                // no down-all when unstable, and the coordinator stays up when it is the last node (workers that lose
-                // it rebuild their node and register again).
-                Map.entry("akka.cluster.split-brain-resolver.down-all-when-unstable", "off"),
-                Map.entry("akka.cluster.split-brain-resolver.keep-oldest.down-if-alone", "off"),
-                Map.entry("akka.cluster.split-brain-resolver.stable-after", s.downUnreachableAfter().toMillis() + "ms"),
                 Map.entry("akka.cluster.jmx.multi-mbeans-in-same-jvm", "on"),
                 Map.entry("akka.coordinated-shutdown.exit-jvm", "off"),
                 Map.entry("akka.persistence.journal.plugin", "jdbc-journal"),
@@ -151,7 +142,7 @@ public final class CoordinatorNode implements AutoCloseable {
                 Map.entry("akka-persistence-jdbc.shared-databases.slick.db.driver", db.driver()),
                 Map.entry("akka-persistence-jdbc.shared-databases.slick.db.numThreads", db.poolSize()),
                 Map.entry("akka-persistence-jdbc.shared-databases.slick.db.maxConnections", db.poolSize()),
-                Map.entry("akka-persistence-jdbc.shared-databases.slick.db.minConnections", 1));
+                Map.entry("akka-persistence-jdbc.shared-databases.slick.db.minConnections", 1)));
         Config c = ConfigFactory.empty();
         for (Map.Entry<String, Object> e : values.entrySet()) {
             c = c.withValue(e.getKey(), ConfigValueFactory.fromAnyRef(e.getValue()));

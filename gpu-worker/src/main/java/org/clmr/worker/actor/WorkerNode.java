@@ -14,6 +14,7 @@ import org.clmr.data.dataset.PackedDataset;
 import org.clmr.protocol.UserError;
 import org.clmr.protocol.checkpoint.CheckpointStore;
 import org.clmr.protocol.checkpoint.JdbcCheckpointStore;
+import org.clmr.protocol.cluster.ClusterDowning;
 import org.clmr.protocol.cluster.CoordinatorProtocol;
 import org.clmr.protocol.cluster.CoordinatorProtocol.ToCoordinator;
 import org.clmr.protocol.cluster.CoordinatorProtocol.ToWorker;
@@ -31,6 +32,7 @@ import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -194,31 +196,22 @@ public final class WorkerNode implements AutoCloseable {
 
     /**
      * Akka's settings for a worker node: cluster provider, Artery, role {@code worker}, seeds, and the
-     * Split Brain Resolver keeping the side with the oldest coordinator node (workers are expendable; the
-     * default keep-majority would down the coordinator of a 2-node cluster whose worker has the lower address).
+     * cluster's downing ({@link ClusterDowning}).
      */
     static Config akkaConfig(WorkerSettings s, List<String> seedNodes) {
         List<String> seeds = seedNodes.stream().map(n -> n.startsWith("akka://") ? n : "akka://clmr@" + n).toList();
-        Map<String, Object> values = Map.ofEntries(
+        Map<String, Object> values = new HashMap<>(ClusterDowning.settings(s.downUnreachableAfter()));
+        values.putAll(Map.ofEntries(
                 Map.entry("akka.actor.provider", "cluster"),
                 Map.entry("akka.remote.artery.canonical.hostname", s.host()),
                 Map.entry("akka.remote.artery.canonical.port", s.port()),
                 Map.entry("akka.cluster.roles", List.of("worker")),
                 Map.entry("akka.cluster.seed-nodes", seeds),
-                Map.entry("akka.cluster.downing-provider-class", "akka.cluster.sbr.SplitBrainResolverProvider"),
-                Map.entry("akka.cluster.split-brain-resolver.active-strategy", "keep-oldest"),
-                Map.entry("akka.cluster.split-brain-resolver.keep-oldest.role", CoordinatorProtocol.COORDINATOR_ROLE),
-                // Worker churn (a kill, a drain, a join within stable-after) must never take the coordinator down:
-                // no down-all when unstable, and the coordinator stays up when it is the last node (workers that lose
-                // it rebuild their node and register again).
-                Map.entry("akka.cluster.split-brain-resolver.down-all-when-unstable", "off"),
-                Map.entry("akka.cluster.split-brain-resolver.keep-oldest.down-if-alone", "off"),
-                Map.entry("akka.cluster.split-brain-resolver.stable-after", s.downUnreachableAfter().toMillis() + "ms"),
                 // a worker whose coordinator is being restarted keeps asking the seed nodes, and soon
                 Map.entry("akka.cluster.seed-node-timeout", "2s"),
                 Map.entry("akka.cluster.retry-unsuccessful-join-after", "2s"),
                 Map.entry("akka.cluster.jmx.multi-mbeans-in-same-jvm", "on"),
-                Map.entry("akka.coordinated-shutdown.exit-jvm", "off"));
+                Map.entry("akka.coordinated-shutdown.exit-jvm", "off")));
         Config c = ConfigFactory.empty();
         for (Map.Entry<String, Object> e : values.entrySet()) {
             c = c.withValue(e.getKey(), ConfigValueFactory.fromAnyRef(e.getValue()));
