@@ -109,6 +109,7 @@ public final class JavaProcess {
     public Process start() {
         ProcessBuilder pb = new ProcessBuilder(command());
         pb.environment().putAll(environment);
+        NativeEnv.applyTo(pb.environment());
         if (workingDirectory != null) {
             pb.directory(workingDirectory.toFile());
         }
