@@ -23,7 +23,7 @@ class NativeEnvTest {
     @Test
     void shouldDeclareThePomsMallocSettings() {
         Map<String, String> v = NativeEnv.variables();
-        assertEquals(java.util.List.of("MALLOC_ARENA_MAX", "MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_",
+        assertEquals(java.util.List.of("MALLOC_ARENA_MAX", "MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_MAX_",
                 "MALLOC_TOP_PAD_"), java.util.List.copyOf(v.keySet()));
         v.values().forEach(value -> assertTrue(value.matches("\\d+"), "a byte count or arena count: " + value));
     }
