@@ -222,11 +222,7 @@ public final class ClmrNetwork implements AutoCloseable {
             NDArray bn = JniUtils.batchNorm((PtNDArray) y, (PtNDArray) m.zeros(new Shape(s.outChannels())),
                     (PtNDArray) m.ones(new Shape(s.outChannels())), (PtNDArray) p.get(2).value(),
                     (PtNDArray) p.get(3).value(), true, ConvBnSegment.MOMENTUM, ConvBnSegment.EPS);
-            a = JniUtils.relu((PtNDArray) bn);
-            if (s.pooled()) {
-                a = JniUtils.maxPool((PtNDArray) a, new Shape(ConvBnSegment.KERNEL), new Shape(ConvBnSegment.KERNEL),
-                        new Shape(0), false);
-            }
+            a = ConvBnSegment.activateRecorded(s.pooled(), bn);    // the segments' ReLU and pooling kernels
         }
         return project(a.reshape(a.getShape().get(0), spec.encoderDim()));
     }
