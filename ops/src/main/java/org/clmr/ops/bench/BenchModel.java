@@ -60,12 +60,18 @@ public final class BenchModel implements Callable<Integer> {
     @Option(names = "--batch", defaultValue = "8", description = "waveforms per view (default ${DEFAULT-VALUE})")
     int batch;
 
-    @Option(names = "--iterations", defaultValue = "3",
+    @Option(names = "--iterations", defaultValue = "5",
             description = "timed runs per figure; the fastest is reported, as other load only adds time (default ${DEFAULT-VALUE})")
     int iterations;
 
-    @Option(names = "--warmup", defaultValue = "1", description = "untimed runs first (default ${DEFAULT-VALUE})")
+    @Option(names = "--warmup", defaultValue = "2",
+            description = "untimed runs first, at least; 0: no warm-up (default ${DEFAULT-VALUE})")
     int warmup;
+
+    @Option(names = "--max-warmup", defaultValue = "12",
+            description = "untimed runs at most: warm-up goes on while a run still faults fresh heap pages in "
+                    + "(default ${DEFAULT-VALUE})")
+    int maxWarmup;
 
     @Option(names = "--threads", defaultValue = "0", description = "intra-op threads for both engines; 0: their default (default ${DEFAULT-VALUE})")
     int threads;
@@ -147,9 +153,7 @@ public final class BenchModel implements Callable<Integer> {
     }
 
     private double best(Body body) {
-        for (int i = 0; i < warmup; i++) {
-            body.run();
-        }
+        new Warmup(warmup, maxWarmup).run(body::run);
         double[] ms = new double[Math.max(1, iterations)];
         for (int i = 0; i < ms.length; i++) {
             long t = clock.nanos();
@@ -171,7 +175,8 @@ public final class BenchModel implements Callable<Integer> {
             List<String> cmd = new ArrayList<>(List.of(PYTHON, script.toString(), Integer.toString(model.stemChannels()),
                     model.blockChannels().stream().map(String::valueOf).collect(Collectors.joining(",")),
                     Integer.toString(projectionDim), Integer.toString(model.inputLength()), Integer.toString(batch),
-                    Integer.toString(Math.max(1, iterations)), Integer.toString(warmup), Integer.toString(threads), clock.label()));
+                    Integer.toString(Math.max(1, iterations)), Integer.toString(warmup), Integer.toString(threads), clock.label(),
+                    Integer.toString(maxWarmup)));
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             byte[] output = p.getInputStream().readAllBytes();
             if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {

@@ -70,12 +70,18 @@ public final class BenchStep implements Callable<Integer> {
     @Option(names = "--batch", defaultValue = "4", description = "global batch B, split evenly over the ranks (default ${DEFAULT-VALUE})")
     int batch;
 
-    @Option(names = "--iterations", defaultValue = "2",
+    @Option(names = "--iterations", defaultValue = "5",
             description = "timed steps per figure; the fastest is reported (default ${DEFAULT-VALUE})")
     int iterations;
 
-    @Option(names = "--warmup", defaultValue = "1", description = "untimed steps first (default ${DEFAULT-VALUE})")
+    @Option(names = "--warmup", defaultValue = "2",
+            description = "untimed steps first, at least; 0: no warm-up (default ${DEFAULT-VALUE})")
     int warmup;
+
+    @Option(names = "--max-warmup", defaultValue = "12",
+            description = "untimed steps at most: warm-up goes on while a step still faults fresh heap pages in "
+                    + "(default ${DEFAULT-VALUE})")
+    int maxWarmup;
 
     @Option(names = "--threads", defaultValue = "0", description = "intra-op threads; 0: the library default (default ${DEFAULT-VALUE})")
     int threads;
@@ -87,6 +93,9 @@ public final class BenchStep implements Callable<Integer> {
 
     @Option(names = "--json", description = "print one JSON object")
     boolean json;
+
+    /** Warm-up steps the single-worker figure took to settle; the distributed ranks take as many. */
+    private int settledAfter;
 
     @Override
     public Integer call() throws IOException {
@@ -159,9 +168,11 @@ public final class BenchStep implements Callable<Integer> {
             DistributedStep step = new DistributedStep(net, adam, TAU, c, 0);
             DistributedStep.ShareLoader loader = (offset, count) -> slice(data, offset, count);
             Phases best = null;
-            for (int k = 0; k < warmup + iterations; k++) {
+            // every rank takes the same steps (they are collective): as many warm-up steps as the
+            // single-worker figure needed to settle
+            for (int k = 0; k < settledAfter + iterations; k++) {
                 Phases p = step.run(k, shares, loader).phases();
-                if (k >= warmup && (best == null || p.totalNs() < best.totalNs())) {
+                if (k >= settledAfter && (best == null || p.totalNs() < best.totalNs())) {
                     best = p;
                 }
             }
@@ -189,16 +200,19 @@ public final class BenchStep implements Callable<Integer> {
             Phases best = null;
             ms[0] = Double.MAX_VALUE;
             ms[1] = Double.MAX_VALUE;
-            for (int k = 0; k < warmup + iterations; k++) {
+            long[] k = {0};
+            settledAfter = new Warmup(warmup, maxWarmup).run(() -> {
+                wholeGraphStepMs(plain, plainAdam, model, data);
+                step.run(k[0]++, new int[] {batch}, (offset, count) -> data);
+            });
+            for (int i = 0; i < iterations; i++) {
                 double w = wholeGraphStepMs(plain, plainAdam, model, data);
                 long t = clock.nanos();
-                Phases p = step.run(k, new int[] {batch}, (offset, count) -> data).phases();
+                Phases p = step.run(k[0]++, new int[] {batch}, (offset, count) -> data).phases();
                 double s = (clock.nanos() - t) / 1e6;
-                if (k >= warmup) {
-                    ms[0] = Math.min(ms[0], w);
-                    ms[1] = Math.min(ms[1], s);
-                    best = best == null || p.totalNs() < best.totalNs() ? p : best;
-                }
+                ms[0] = Math.min(ms[0], w);
+                ms[1] = Math.min(ms[1], s);
+                best = best == null || p.totalNs() < best.totalNs() ? p : best;
             }
             return best;
         }

@@ -1,13 +1,16 @@
 #!/usr/bin/python3
 """The PyTorch side of `clmr bench model`: the same SampleCNN + projection head, NT-Xent and Adam.
 
-Usage: python3 bench_model_torch.py STEM W1,W2,... PROJ LENGTH BATCH ITERS WARMUP THREADS [wall|cpu]
+Usage: python3 bench_model_torch.py STEM W1,W2,... PROJ LENGTH BATCH ITERS WARMUP THREADS [wall|cpu [MAX_WARMUP]]
 Prints one JSON object: milliseconds per waveform for forward (training mode and autograd recording, as
 a training step runs it; one view), forward +
 backward, and a full CLMR step (two views, NT-Xent, backward, Adam), the fastest of ITERS runs, by
-elapsed time (wall) or by the CPU time of this thread (cpu; with THREADS 1 all work runs on it).
+elapsed time (wall) or by the CPU time of this thread (cpu; with THREADS 1 all work runs on it). Warm-up as
+on the DJL side (ops bench Warmup): at least WARMUP runs, then until SETTLED_RUNS runs in a row take fewer
+than SETTLED_FAULTS minor page faults (the heap has stopped growing), MAX_WARMUP runs at most.
 """
 import json
+import resource
 import sys
 import time
 
@@ -47,9 +50,23 @@ def nt_xent(z1, z2, tau=0.5):
     return F.cross_entropy(sim, target, reduction="sum") / (2 * n)
 
 
-def timed(fn, iters, warmup, clock):
-    for _ in range(warmup):
+SETTLED_FAULTS = 2000
+SETTLED_RUNS = 2
+
+
+def minor_faults():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+def timed(fn, iters, warmup, clock, max_warmup):
+    runs = settled = 0
+    while 0 < warmup and runs < max(warmup, max_warmup):
+        before = minor_faults()
         fn()
+        runs += 1
+        settled = settled + 1 if minor_faults() - before < SETTLED_FAULTS else 0
+        if runs >= warmup and settled >= SETTLED_RUNS:
+            break
     out = []
     for _ in range(iters):
         t = clock()
@@ -61,6 +78,7 @@ def timed(fn, iters, warmup, clock):
 def main():
     stem, widths, proj, length, batch, iters, warmup, threads = sys.argv[1:9]
     clock = time.thread_time if len(sys.argv) > 9 and sys.argv[9] == "cpu" else time.perf_counter
+    max_warmup = int(sys.argv[10]) if len(sys.argv) > 10 else int(warmup)
     if int(threads) > 0:
         torch.set_num_threads(int(threads))
         torch.set_num_interop_threads(int(threads))
@@ -89,9 +107,9 @@ def main():
     print(json.dumps({
         "torch": torch.__version__, "threads": torch.get_num_threads(),
         "mkldnn": torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled,
-        "forward_ms_per_waveform": 1000 * timed(forward, it, wu, clock) / b,
-        "forward_backward_ms_per_waveform": 1000 * timed(forward_backward, it, wu, clock) / b,
-        "step_ms_per_waveform": 1000 * timed(step, it, wu, clock) / (2 * b),
+        "forward_ms_per_waveform": 1000 * timed(forward, it, wu, clock, max_warmup) / b,
+        "forward_backward_ms_per_waveform": 1000 * timed(forward_backward, it, wu, clock, max_warmup) / b,
+        "step_ms_per_waveform": 1000 * timed(step, it, wu, clock, max_warmup) / (2 * b),
     }))
 
 
