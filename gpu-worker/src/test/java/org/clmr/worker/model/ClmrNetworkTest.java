@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ClmrNetworkTest {
     /** Three blocks: 81 samples, narrow, so the whole-graph comparison runs in well under a second. */
-    static final ModelSpec MICRO = new ModelSpec("micro", 81, 4, List.of(4, 6, 8), 5);
+    static final ModelSpec MICRO = new ModelSpec("micro", 81, 16, List.of(16, 16, 32), 5);
 
     @Test
     void shouldHaveThePapersParameterCounts() {
@@ -67,17 +67,6 @@ class ClmrNetworkTest {
      */
     @Test
     void shouldMatchAWholeGraphBackwardWithTorchBatchNorm() {
-        // DJL 0.33's libtorch 2.5.1 CPU build intermittently returns NaN rows in conv1d's input gradient
-        // (finite inputs, weights and upstream gradient; ~1-6% of backward calls of a [3, 4, 27] conv; Debian's
-        // torch 1.13 never does, 3000 of 3000): either pass may be hit. Training detects and skips such a step;
-        // here the comparison is made again on a fresh network, at most 5 times, and each retry is said.
-        for (int attempt = 1; !matchWholeGraphOnce(attempt == 5); attempt++) {
-            System.err.println("attempt " + attempt + ": libtorch returned a non-finite conv input gradient; again");
-        }
-    }
-
-    /** One comparison; false (without asserting) when a gradient is non-finite and this is not the last try. */
-    private static boolean matchWholeGraphOnce(boolean last) {
         int batch = 3;
         try (ClmrNetwork net = ClmrNetwork.create(MICRO, 9, Device.cpu());
              NDManager m = net.manager().newSubManager()) {
@@ -111,7 +100,7 @@ class ClmrNetworkTest {
                             a = JniUtils.maxPool((PtNDArray) a, new Shape(3), new Shape(3), new Shape(0), false);
                         }
                     }
-                    NDArray z = net.project(a.reshape(batch, 8));
+                    NDArray z = net.project(a.reshape(batch, MICRO.encoderDim()));
                     zWhole[v] = z.toFloatArray();
                     JniUtils.backward((PtNDArray) z, (PtNDArray) Tensors.upload(m, gz[v], new Shape(batch, 5)), false, false);
                 }
@@ -131,9 +120,6 @@ class ClmrNetworkTest {
                 }
             }
             List<float[]> segGrads = grads(net);
-            if (!last && !(allFinite(wholeGrads) && allFinite(segGrads))) {
-                return false;
-            }
 
             for (int v = 0; v < 2; v++) {
                 assertClose(zWhole[v], zSeg[v], 1e-5, "z of view " + v);
@@ -147,18 +133,32 @@ class ClmrNetworkTest {
                 assertEquals(2, s.batchesTracked());
             }
         }
-        return true;
     }
 
-    private static boolean allFinite(List<float[]> arrays) {
-        for (float[] a : arrays) {
-            for (float f : a) {
-                if (!Float.isFinite(f)) {
-                    return false;
+    /**
+     * The premise of {@link ModelSpec#CHANNEL_MULTIPLE}: with output widths that are multiples of 16 the CPU
+     * convolution's input gradient stays finite (with 8 output channels, 8-13 of 3000 such passes were NaN
+     * on the development VM).
+     */
+    @Test
+    void shouldGetFiniteConvInputGradientsAtWidthsThatAreMultiplesOfSixteen() {
+        int bad = 0;
+        try (NDManager m = NDManager.newBaseManager()) {
+            for (int i = 0; i < 2000; i++) {
+                try (NDManager s = m.newSubManager();
+                     GradientCollector c = Engine.getEngine("PyTorch").newGradientCollector()) {
+                    NDArray x = s.randomNormal(new Shape(3, 16, 27));
+                    x.setRequiresGradient(true);
+                    NDArray w = s.randomNormal(new Shape(ModelSpec.CHANNEL_MULTIPLE, 16, 3));
+                    NDArray b = s.randomNormal(new Shape(ModelSpec.CHANNEL_MULTIPLE));
+                    NDArray y = JniUtils.convolution((PtNDArray) x, (PtNDArray) w, (PtNDArray) b, new Shape(1),
+                            new Shape(1), new Shape(1), 1);
+                    JniUtils.backward((PtNDArray) y, (PtNDArray) s.randomNormal(y.getShape()), false, false);
+                    bad += x.getGradient().isNaN().any().getBoolean() ? 1 : 0;
                 }
             }
         }
-        return true;
+        assertEquals(0, bad, "backward passes with a NaN input gradient");
     }
 
     @Test

@@ -62,8 +62,28 @@ public record ModelSpec(String preset, int inputLength, int stemChannels, List<I
         return preset(preset, projection);
     }
 
-    /** Checks that the length works with the strides; called by every constructor path that users reach. */
+    /**
+     * Channel widths must be multiples of this. On CPU, libtorch 2.5.1 (and 2.7.1) runs conv1d through
+     * oneDNN, whose AVX-512 backward-data kernel reads the padding of a channel block that is only partly
+     * filled: with other widths the input gradient comes out NaN now and then (a [3, 4, 27] input into 8
+     * output channels: 8-13 of 3000 backward passes on the development VM; 16 channels: 0 of 3000).
+     */
+    public static final int CHANNEL_MULTIPLE = 16;
+
+    /**
+     * Checks that the length works with the strides and the widths with the CPU kernels; called by every
+     * constructor path that users reach.
+     */
     public ModelSpec validated() {
+        List<Integer> widths = new java.util.ArrayList<>(blockChannels);
+        widths.add(0, stemChannels);
+        for (int w : widths) {
+            if (w < 1 || w % CHANNEL_MULTIPLE != 0) {
+                throw new SettingsException("clmr.run.model", "channel width " + w + " of " + preset + " is not a "
+                        + "multiple of " + CHANNEL_MULTIPLE + " (libtorch's CPU convolution backward returns NaN for "
+                        + "such widths); round the widths " + widths + " up to multiples of " + CHANNEL_MULTIPLE);
+            }
+        }
         long expected = 3;
         for (int i = 0; i < blockChannels.size(); i++) {
             expected *= 3;

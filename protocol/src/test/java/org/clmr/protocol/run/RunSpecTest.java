@@ -69,12 +69,21 @@ class RunSpecTest {
 
     @Test
     void shouldCheckThatTheInputLengthFitsTheStrides() {
-        ModelSpec bad = new ModelSpec("custom", 1000, 8, List.of(8, 8), 16);
+        ModelSpec bad = new ModelSpec("custom", 1000, 16, List.of(16, 32), 16);
         assertThrows(org.clmr.protocol.config.SettingsException.class, bad::validated);
-        assertEquals(27, new ModelSpec("custom", 27, 8, List.of(8, 8), 16).validated().inputLength());
+        assertEquals(27, new ModelSpec("custom", 27, 16, List.of(16, 32), 16).validated().inputLength());
         for (String preset : ModelSpec.PRESETS) {
             ModelSpec.preset(preset, 128).validated();
         }
+    }
+
+    @Test
+    void shouldRefuseChannelWidthsThatAreNotMultiplesOfSixteen() {
+        var e = assertThrows(org.clmr.protocol.config.SettingsException.class,
+                () -> new ModelSpec("custom", 27, 16, List.of(16, 24), 16).validated());
+        assertTrue(e.getMessage().contains("channel width 24"), e.getMessage());
+        assertThrows(org.clmr.protocol.config.SettingsException.class,
+                () -> new ModelSpec("custom", 27, 8, List.of(16, 16), 16).validated());
     }
 
     /** Child-JVM entry point: prints the default RunSpec's hash. */
