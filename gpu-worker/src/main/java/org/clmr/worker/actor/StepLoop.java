@@ -21,12 +21,12 @@ import org.clmr.worker.collective.AeronTransport;
 import org.clmr.worker.collective.Collective;
 import org.clmr.worker.collective.CollectiveTimeoutException;
 import org.clmr.worker.collective.Membership;
+import org.clmr.worker.metrics.WorkerMetrics;
 import org.clmr.worker.model.Adam;
 import org.clmr.worker.model.ClmrNetwork;
 import org.clmr.worker.model.ModelCheckpoint;
-import org.clmr.worker.metrics.WorkerMetrics;
 import org.clmr.worker.step.DistributedStep;
-import org.clmr.worker.train.ViewPairSource.ViewPairs;
+import org.clmr.worker.step.ViewPairs;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -10,7 +10,6 @@ import org.clmr.worker.model.ClmrStep;
 import org.clmr.worker.model.Gradients;
 import org.clmr.worker.model.NtXent;
 import org.clmr.worker.model.Tensors;
-import org.clmr.worker.train.ViewPairSource.ViewPairs;
 
 import java.util.Arrays;
 

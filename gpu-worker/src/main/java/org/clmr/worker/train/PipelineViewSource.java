@@ -8,6 +8,7 @@ import org.clmr.data.pipeline.Batch;
 import org.clmr.data.pipeline.BatchPipeline;
 import org.clmr.data.pipeline.BatchRequest;
 import org.clmr.protocol.run.RunSpec;
+import org.clmr.worker.step.ViewPairs;
 
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -3,6 +3,7 @@ package org.clmr.worker.train;
 import org.clmr.data.ViewTransform;
 import org.clmr.data.random.Rng;
 import org.clmr.protocol.UserError;
+import org.clmr.worker.step.ViewPairs;
 
 /**
  * A generated, deterministic stand-in for a dataset: track t is a chord of two harmonic tones whose

@@ -14,6 +14,7 @@ import org.clmr.worker.model.Adam;
 import org.clmr.worker.model.ClmrNetwork;
 import org.clmr.worker.model.ModelCheckpoint;
 import org.clmr.worker.step.DistributedStep;
+import org.clmr.worker.step.ViewPairs;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -175,7 +176,7 @@ public final class Trainer implements AutoCloseable {
         while (completed < targetSteps) {
             int epoch = epochOf(completed);
             long t0 = System.nanoTime();
-            ViewPairSource.ViewPairs batch = source.batch(epoch, completed % source.stepsPerEpoch());
+            ViewPairs batch = source.batch(epoch, completed % source.stepsPerEpoch());
             long t1 = System.nanoTime();
             DistributedStep.Result r = step.run(completed, new int[] {batch.batch()}, (offset, count) -> batch);
             long t2 = System.nanoTime();

@@ -1,5 +1,7 @@
 package org.clmr.worker.train;
 
+import org.clmr.worker.step.ViewPairs;
+
 /**
  * Where the trainer gets its batches: for (epoch, step within the epoch) the B first views and B second
  * views of the tracks at positions [kB, (k+1)B) of that epoch's permutation. A batch must be a function
@@ -22,16 +24,5 @@ public interface ViewPairSource extends AutoCloseable {
 
     @Override
     default void close() {
-    }
-
-    /**
-     * B view pairs.
-     *
-     * @param batch  B
-     * @param length samples per view
-     * @param first  first views, [B, length] row-major
-     * @param second second views, same tracks in the same order
-     */
-    record ViewPairs(int batch, int length, float[] first, float[] second) {
     }
 }

@@ -4,10 +4,10 @@ import ai.djl.Device;
 import org.clmr.protocol.UserError;
 import org.clmr.protocol.config.ClmrConfig;
 import org.clmr.worker.collective.CollectiveMetrics;
-import org.clmr.worker.step.DistributedStep;
 import org.clmr.worker.step.DistributedStep.Phases;
 import org.clmr.worker.step.DistributedStep.Result;
-import org.clmr.worker.train.ViewPairSource.ViewPairs;
+import org.clmr.worker.step.DistributedStep;
+import org.clmr.worker.step.ViewPairs;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 

@@ -19,7 +19,6 @@ import org.clmr.worker.model.NtXent;
 import org.clmr.worker.model.Param;
 import org.clmr.worker.model.Tensors;
 import org.clmr.worker.train.SyntheticViewSource;
-import org.clmr.worker.train.ViewPairSource.ViewPairs;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

@@ -16,7 +16,6 @@ import org.clmr.worker.model.ClmrNetwork;
 import org.clmr.worker.model.ConvBnSegment;
 import org.clmr.worker.model.Param;
 import org.clmr.worker.model.Tensors;
-import org.clmr.worker.train.ViewPairSource.ViewPairs;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

@@ -4,6 +4,7 @@ import org.clmr.data.ViewTransform;
 import org.clmr.data.augment.AugmentationChain;
 import org.clmr.protocol.config.ClmrConfig;
 import org.clmr.protocol.run.RunSpec;
+import org.clmr.worker.step.ViewPairs;
 import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
@@ -21,8 +22,8 @@ class SyntheticViewSourceTest {
         SyntheticViewSource a = new SyntheticViewSource(5, 16, 4, 2187, 22050, AugmentationChain.from(spec.augment()));
         SyntheticViewSource b = new SyntheticViewSource(5, 16, 4, 2187, 22050, AugmentationChain.from(spec.augment()));
         for (int step = 0; step < 4; step++) {
-            ViewPairSource.ViewPairs x = a.batch(1, step);
-            ViewPairSource.ViewPairs y = b.batch(1, step);
+            ViewPairs x = a.batch(1, step);
+            ViewPairs y = b.batch(1, step);
             assertArrayEquals(x.first(), y.first(), "step " + step);
             assertArrayEquals(x.second(), y.second(), "step " + step);
             assertArrayEquals(x.first(), a.batch(1, step).first(), "step " + step + " again");
@@ -34,7 +35,7 @@ class SyntheticViewSourceTest {
             assertArrayEquals(fresh.batch(0, step).second(), a.batch(0, step).second(), "fresh vs used, step " + step);
         }
         assertEquals(4, a.stepsPerEpoch());
-        ViewPairSource.ViewPairs plain = new SyntheticViewSource(5, 16, 4, 2187, 22050, ViewTransform.IDENTITY).batch(0, 0);
+        ViewPairs plain = new SyntheticViewSource(5, 16, 4, 2187, 22050, ViewTransform.IDENTITY).batch(0, 0);
         assertFalse(Arrays.equals(plain.first(), plain.second()), "two views of a track differ");
     }
 }
