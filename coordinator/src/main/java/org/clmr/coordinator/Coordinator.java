@@ -36,7 +36,6 @@ import org.clmr.coordinator.CoordinatorState.RunData;
 import org.clmr.coordinator.CoordinatorState.Running;
 import org.clmr.coordinator.CoordinatorState.WaitingForWorkers;
 import org.clmr.protocol.BuildInfo;
-import org.clmr.protocol.checkpoint.CheckpointCorruptException;
 import org.clmr.protocol.checkpoint.CheckpointRecord;
 import org.clmr.protocol.checkpoint.CheckpointStore;
 import org.clmr.protocol.checkpoint.RetentionPolicy;
@@ -45,7 +44,6 @@ import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointRequest;
 import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointWritten;
 import org.clmr.protocol.cluster.CoordinatorProtocol.DrainWorker;
 import org.clmr.protocol.cluster.CoordinatorProtocol.GetStatus;
-import org.clmr.protocol.cluster.CoordinatorProtocol.HeldState;
 import org.clmr.protocol.cluster.CoordinatorProtocol.Leave;
 import org.clmr.protocol.cluster.CoordinatorProtocol.Member;
 import org.clmr.protocol.cluster.CoordinatorProtocol.MemberStatus;
@@ -130,6 +128,7 @@ public final class Coordinator
     private final Logger log;
     private final Executor blocking;
     private final ProgressTracker progress;
+    private final RunPlanner planner;
     private final Set<ActorRef<ToWorker>> watched = new HashSet<>();
     /** Members to drain at the next plan boundary (in memory: a draining worker repeats its request). */
     private final Set<String> draining = new LinkedHashSet<>();
@@ -156,6 +155,7 @@ public final class Coordinator
         this.log = context.getLog();
         this.blocking = context.getSystem().dispatchers().lookup(DispatcherSelector.blocking());
         this.progress = new ProgressTracker(settings.throughputEmaAlpha());
+        this.planner = new RunPlanner(settings, progress, log);
     }
 
     /**
@@ -270,7 +270,7 @@ public final class Coordinator
                 List<WorkerInfo> joiners = new ArrayList<>(run.pending());
                 joiners.removeIf(w -> w.workerId().equals(c.workerId()));
                 joiners.add(WorkerInfo.of(c));
-                events.add(generation(run, joiners, "first members", now));
+                events.add(planner.generation(run, joiners, "first members", now));
             } else if (!timers.isTimerActive(FormGeneration.INSTANCE)) {
                 timers.startSingleTimer(FormGeneration.INSTANCE, FormGeneration.INSTANCE, settings.formationDelay());
             }
@@ -294,8 +294,8 @@ public final class Coordinator
 
     private ReplyEffect<CoordinatorEvent, CoordinatorState> onFormGeneration(CoordinatorState state) {
         if (state instanceof WaitingForWorkers w && !w.data().pending().isEmpty()) {
-            return persist(state, List.of(generation(w.data(), w.data().pending(), "first members", clock.instant())))
-                    .thenNoReply();
+            GenerationStarted first = planner.generation(w.data(), w.data().pending(), "first members", clock.instant());
+            return persist(state, List.of(first)).thenNoReply();
         }
         return Effect().none().thenNoReply();
     }
@@ -445,60 +445,7 @@ public final class Coordinator
         if (candidates.isEmpty()) {
             return List.of();
         }
-        return List.of(generation(run, candidates, why, now));
-    }
-
-    /** A new generation of these candidates (as many as the batch can feed), from the newest state. */
-    private GenerationStarted generation(RunData run, List<WorkerInfo> candidates, String why, Instant now) {
-        List<WorkerInfo> members = shares(run, candidates);
-        return new GenerationStarted(run.generation() + 1, members, newestState(run, members), why, now);
-    }
-
-    private List<WorkerInfo> shares(RunData run, List<WorkerInfo> candidates) {
-        int n = Math.min(candidates.size(), ShareCalculator.maxWorkers(run.spec().globalBatch()));
-        double[] tp = new double[n];
-        for (int i = 0; i < n; i++) {
-            WorkerInfo w = candidates.get(i);
-            tp[i] = progress.throughput(w.workerId(), w.samplesPerSecond());
-        }
-        int[] shares = ShareCalculator.split(run.spec().globalBatch(), tp);
-        List<WorkerInfo> members = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            members.add(candidates.get(i).withShare(shares[i], tp[i]));
-        }
-        return members;
-    }
-
-    /**
-     * Where a generation of these members starts: the newest verified state a member holds (its last report
-     * in any generation of this run, or what it declared when it registered), unless the newest committed
-     * checkpoint is newer; with neither, the run starts fresh from its seed (see {@link ResumeChoice}).
-     */
-    private ResumePoint newestState(RunData run, List<WorkerInfo> members) {
-        List<ResumeChoice.Held> held = new ArrayList<>();
-        for (int i = 0; i < members.size(); i++) {
-            WorkerInfo w = members.get(i);
-            long step = -1;
-            String fingerprint = null;
-            Optional<ProgressTracker.Reported> r = progress.get(w.workerId());
-            if (r.isPresent()) {
-                step = r.get().step();
-                fingerprint = r.get().weightsFingerprint();
-            }
-            HeldState h = w.held();
-            if (h != null && h.runId().equals(run.runId()) && h.specHash().equals(run.spec().hash()) && h.step() > step) {
-                step = h.step();
-                fingerprint = h.weightsFingerprint();
-            }
-            if (step > 0 && fingerprint != null) {
-                held.add(new ResumeChoice.Held(i, step, fingerprint));
-            }
-        }
-        ResumeChoice.Decision d = ResumeChoice.choose(held, run.lastCheckpoint(), run.stepsPerEpoch());
-        if (!d.contradicted().isEmpty()) {
-            log.warn("members disagree on the weights after steps {}; not resuming from those", d.contradicted());
-        }
-        return d.resume();
+        return List.of(planner.generation(run, candidates, why, now));
     }
 
     // ------------------------------------------------------------------ progress and plans
@@ -530,14 +477,14 @@ public final class Coordinator
                         p.workerId(), p.weightsFingerprint(), other);
             });
         }
-        boolean boundary = isBoundary(run, p.step()) || p.step() == run.resume().step();
+        boolean boundary = planner.isBoundary(run, p.step()) || p.step() == run.resume().step();
         if (!boundary || !(state instanceof Running running)) {
             return Effect().none().thenNoReply();
         }
         boolean alreadyPlanned = plannedGeneration == run.generation() && p.step() <= plannedFrom;
         if (alreadyPlanned) {
             if (p.step() == plannedFrom) {
-                member.get().ref().tell(plan(run, p.step()));
+                member.get().ref().tell(planner.plan(run, p.step()));
             }
             return Effect().none().thenNoReply();
         }
@@ -572,16 +519,16 @@ public final class Coordinator
         String why = null;
         if (!run.pending().isEmpty()) {
             why = "joined at step " + step + ": " + run.pending().stream().map(WorkerInfo::workerId).toList();
-        } else if (worthRebalancing(run)) {
+        } else if (planner.worthRebalancing(run)) {
             why = "re-balanced shares at step " + step;
         }
         if (why != null) {
             List<WorkerInfo> candidates = new ArrayList<>(run.members());
             candidates.addAll(run.pending());
-            List<WorkerInfo> members = shares(run, candidates);
+            List<WorkerInfo> members = planner.shares(run, candidates);
             int rank = Math.max(0, run.rankOf(reporter));
             events.add(new GenerationStarted(run.generation() + 1, members,
-                    ResumePoint.fromRank(step, epochOf(run, step), rank), why, now));
+                    ResumePoint.fromRank(step, RunPlanner.epochOf(run, step), rank), why, now));
             return persist(state, events).thenNoReply();
         }
         if (events.isEmpty()) {
@@ -594,51 +541,15 @@ public final class Coordinator
         }).thenNoReply();
     }
 
-    private boolean worthRebalancing(RunData run) {
-        int n = run.members().size();
-        int[] current = new int[n];
-        double[] tp = new double[n];
-        for (int i = 0; i < n; i++) {
-            WorkerInfo w = run.members().get(i);
-            current[i] = w.share();
-            tp[i] = progress.throughput(w.workerId(), w.samplesPerSecond());
-        }
-        return ShareCalculator.worthRebalancing(run.spec().globalBatch(), current, tp, settings.rebalanceThreshold());
-    }
-
     /** Members hold {@code step}: ask for a checkpoint if one is due, then plan the next steps. */
     private void continueAt(RunData run, long step) {
         plannedFrom = step;
         plannedGeneration = run.generation();
         requestCheckpointIfDue(run, step);
-        Plan plan = plan(run, step);
+        Plan plan = planner.plan(run, step);
         for (WorkerInfo w : run.members()) {
             w.ref().tell(plan);
         }
-    }
-
-    private Plan plan(RunData run, long from) {
-        return new Plan(run.generation(), from, nextBoundary(run, from, settings.planSteps()));
-    }
-
-    /** The first step after {@code from} where a plan ends: plan length, checkpoint, epoch end, run end. */
-    static long nextBoundary(RunData run, long from, int planSteps) {
-        long b = Math.min(run.totalSteps(), nextMultiple(from, planSteps));
-        b = Math.min(b, nextMultiple(from, run.spec().checkpoint().everySteps()));
-        return Math.min(b, nextMultiple(from, run.stepsPerEpoch()));
-    }
-
-    private boolean isBoundary(RunData run, long step) {
-        return step > 0 && (step >= run.totalSteps() || step % settings.planSteps() == 0
-                || step % run.spec().checkpoint().everySteps() == 0 || step % run.stepsPerEpoch() == 0);
-    }
-
-    private static long nextMultiple(long from, long m) {
-        return (from / m + 1) * m;
-    }
-
-    private static int epochOf(RunData run, long step) {
-        return (int) (step / run.stepsPerEpoch());
     }
 
     // ------------------------------------------------------------------ checkpoints
@@ -690,33 +601,10 @@ public final class Coordinator
         String runId = run.runId();
         String specHash = run.spec().hash();
         CheckpointRecord record = c.record();
-        context.pipeToSelf(CompletableFuture.supplyAsync(() -> verify(store, record, runId, specHash), blocking),
+        context.pipeToSelf(CompletableFuture.supplyAsync(
+                        () -> CheckpointVerifier.verify(store, record, runId, specHash), blocking),
                 (ok, err) -> new CheckpointVerified(p.id(), record, err == null ? null : rootMessage(err)));
         return Effect().none().thenNoReply();
-    }
-
-    /**
-     * Reads a written checkpoint back from the store: the run and spec must match, the stored record's
-     * size and SHA-256 must equal the reported ones, and the payload must hash to them.
-     */
-    static CheckpointRecord verify(CheckpointStore store, CheckpointRecord claimed, String runId, String specHash) {
-        if (!claimed.runId().equals(runId)) {
-            throw new CheckpointCorruptException("checkpoint " + claimed.location() + " is of run " + claimed.runId()
-                    + ", expected " + runId);
-        }
-        if (!claimed.runSpecHash().equals(specHash)) {
-            throw new CheckpointCorruptException("checkpoint " + claimed.location() + " has RunSpec hash "
-                    + claimed.runSpecHash() + ", the run's is " + specHash);
-        }
-        CheckpointRecord stored = store.find(runId, claimed.step()).orElseThrow(() -> new CheckpointCorruptException(
-                "checkpoint of step " + claimed.step() + " is not in the store (" + claimed.location() + ")"));
-        if (stored.sizeBytes() != claimed.sizeBytes() || !stored.sha256().equals(claimed.sha256())) {
-            throw new CheckpointCorruptException("checkpoint " + claimed.location() + ": reported " + claimed.sizeBytes()
-                    + " bytes sha256=" + claimed.sha256() + ", stored " + stored.sizeBytes() + " bytes sha256="
-                    + stored.sha256());
-        }
-        store.read(claimed);
-        return claimed;
     }
 
     private static String rootMessage(Throwable t) {
@@ -1001,7 +889,7 @@ public final class Coordinator
         metrics.classified("drain", Classification.ACCEPTED);
         draining.add(c.workerId());
         long boundary = plannedGeneration == run.generation()
-                ? nextBoundary(run, plannedFrom, settings.planSteps()) : run.resume().step();
+                ? RunPlanner.nextBoundary(run, plannedFrom, settings.planSteps()) : run.resume().step();
         log.info("draining {}: it leaves at the plan boundary of step {}", c.workerId(), boundary);
         return Effect().reply(c.replyTo(), new OperatorReply(true, "worker " + c.workerId()
                 + " leaves at the next plan boundary (step " + boundary + ")"));
@@ -1030,7 +918,7 @@ public final class Coordinator
             }
         }
         candidates.addAll(run.pending());
-        List<WorkerInfo> members = shares(run, candidates);
+        List<WorkerInfo> members = planner.shares(run, candidates);
         int rank = 0;
         for (int i = 0; i < members.size(); i++) {
             if (members.get(i).workerId().equals(reporter)) {
@@ -1038,7 +926,8 @@ public final class Coordinator
             }
         }
         events.add(new GenerationStarted(run.generation() + 1, members,
-                ResumePoint.fromRank(step, epochOf(run, step), rank), "drained at step " + step + ": " + leaving, now));
+                ResumePoint.fromRank(step, RunPlanner.epochOf(run, step), rank),
+                "drained at step " + step + ": " + leaving, now));
         return persist(state, events).thenNoReply();
     }
 
@@ -1065,7 +954,7 @@ public final class Coordinator
         CheckpointRecord ck = run.lastCheckpoint();
         double age = ck == null ? -1 : (clock.millis() - ck.createdAt().toEpochMilli()) / 1000.0;
         return new Status(state.phase().name(), run.runId(), run.generation(), members,
-                run.pending().stream().map(WorkerInfo::workerId).toList(), epochOf(run, step), step,
+                run.pending().stream().map(WorkerInfo::workerId).toList(), RunPlanner.epochOf(run, step), step,
                 run.committedStep(), run.totalSteps(), ck, age, state.reason());
     }
 }
