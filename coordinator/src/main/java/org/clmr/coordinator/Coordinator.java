@@ -46,7 +46,6 @@ import org.clmr.protocol.cluster.CoordinatorProtocol.DrainWorker;
 import org.clmr.protocol.cluster.CoordinatorProtocol.GetStatus;
 import org.clmr.protocol.cluster.CoordinatorProtocol.Leave;
 import org.clmr.protocol.cluster.CoordinatorProtocol.Member;
-import org.clmr.protocol.cluster.CoordinatorProtocol.MemberStatus;
 import org.clmr.protocol.cluster.CoordinatorProtocol.OperatorReply;
 import org.clmr.protocol.cluster.CoordinatorProtocol.PauseRun;
 import org.clmr.protocol.cluster.CoordinatorProtocol.PeerTimeout;
@@ -60,7 +59,6 @@ import org.clmr.protocol.cluster.CoordinatorProtocol.Registered;
 import org.clmr.protocol.cluster.CoordinatorProtocol.ResumePoint;
 import org.clmr.protocol.cluster.CoordinatorProtocol.ResumeRun;
 import org.clmr.protocol.cluster.CoordinatorProtocol.StartRun;
-import org.clmr.protocol.cluster.CoordinatorProtocol.Status;
 import org.clmr.protocol.cluster.CoordinatorProtocol.Stop;
 import org.clmr.protocol.cluster.CoordinatorProtocol.StopReason;
 import org.clmr.protocol.cluster.CoordinatorProtocol.StopRun;
@@ -213,7 +211,7 @@ public final class Coordinator
                 .onCommand(ResumeRun.class, this::onResume)
                 .onCommand(StopRun.class, this::onStop)
                 .onCommand(DrainWorker.class, this::onDrain)
-                .onCommand(GetStatus.class, (state, c) -> Effect().reply(c.replyTo(), status(state)))
+                .onCommand(GetStatus.class, (state, c) -> Effect().reply(c.replyTo(), StatusView.of(state, progress, clock)))
                 .build();
     }
 
@@ -929,32 +927,5 @@ public final class Coordinator
                 ResumePoint.fromRank(step, RunPlanner.epochOf(run, step), rank),
                 "drained at step " + step + ": " + leaving, now));
         return persist(state, events).thenNoReply();
-    }
-
-    // ------------------------------------------------------------------ status
-
-    private Status status(CoordinatorState state) {
-        Optional<RunData> maybeRun = state.run();
-        if (maybeRun.isEmpty()) {
-            return new Status(state.phase().name(), "", 0, List.of(), List.of(), 0, 0, 0, 0, null, -1, state.reason());
-        }
-        RunData run = maybeRun.get();
-        List<MemberStatus> members = new ArrayList<>();
-        long step = run.committedStep();
-        for (int i = 0; i < run.members().size(); i++) {
-            WorkerInfo w = run.members().get(i);
-            Optional<ProgressTracker.Reported> r = progress.get(w.workerId());
-            long s = progress.stepIn(w.workerId(), run.generation());
-            step = Math.max(step, s);
-            members.add(new MemberStatus(i, w.workerId(), w.host(), w.device(), w.share(),
-                    r.map(ProgressTracker.Reported::samplesPerSecondEma).orElse(w.samplesPerSecond()), s,
-                    r.filter(x -> x.generation() == run.generation()).map(ProgressTracker.Reported::loss)
-                            .orElse(Double.NaN)));
-        }
-        CheckpointRecord ck = run.lastCheckpoint();
-        double age = ck == null ? -1 : (clock.millis() - ck.createdAt().toEpochMilli()) / 1000.0;
-        return new Status(state.phase().name(), run.runId(), run.generation(), members,
-                run.pending().stream().map(WorkerInfo::workerId).toList(), RunPlanner.epochOf(run, step), step,
-                run.committedStep(), run.totalSteps(), ck, age, state.reason());
     }
 }
