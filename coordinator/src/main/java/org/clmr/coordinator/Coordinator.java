@@ -70,8 +70,10 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -108,6 +110,10 @@ public final class Coordinator
         INSTANCE
     }
 
+    /** Internal: the peer-timeout window of this generation is over; decide on the reports gathered. */
+    public record DecidePeerTimeouts(long generation) implements ToCoordinator {
+    }
+
     /** Internal: the formation delay after the first registration of a waiting run is over. */
     public enum FormGeneration implements ToCoordinator {
         INSTANCE
@@ -128,6 +134,9 @@ public final class Coordinator
     private final ProgressTracker progress;
     private final RunPlanner planner;
     private final Set<ActorRef<ToWorker>> watched = new HashSet<>();
+    /** Peer-timeout reports of {@link #suspicionGeneration} in the current window: reporter -> silent ids. */
+    private final Map<String, List<String>> suspicions = new LinkedHashMap<>();
+    private long suspicionGeneration = -1;
     /** Members to drain at the next plan boundary (in memory: a draining worker repeats its request). */
     private final Set<String> draining = new LinkedHashSet<>();
     private final long createdNanos = System.nanoTime();
@@ -203,6 +212,7 @@ public final class Coordinator
                 .onCommand(CheckpointVerified.class, this::onCheckpointVerified)
                 .onCommand(Leave.class, this::onLeave)
                 .onCommand(PeerTimeout.class, this::onPeerTimeout)
+                .onCommand(DecidePeerTimeouts.class, this::onDecidePeerTimeouts)
                 .onCommand(WorkerTerminated.class, this::onTerminated)
                 .onCommand(FormGeneration.class, (state, c) -> onFormGeneration(state))
                 .onCommand(CheckMembers.class, (state, c) -> onCheckMembers(state))
@@ -382,10 +392,54 @@ public final class Coordinator
                     c.step(), cls);
             return Effect().none().thenNoReply();
         }
+        if (suspicionGeneration != run.generation()) {
+            suspicions.clear();
+            suspicionGeneration = run.generation();
+        }
+        suspicions.computeIfAbsent(c.reporterId(), k -> new ArrayList<>()).addAll(silent);
+        if (settings.peerTimeoutWindow().isZero()) {
+            return decidePeerTimeouts(state, run, c.step());
+        }
+        if (!timers.isTimerActive(DecidePeerTimeouts.class)) {
+            timers.startSingleTimer(DecidePeerTimeouts.class, new DecidePeerTimeouts(run.generation()),
+                    settings.peerTimeoutWindow());
+        }
+        return Effect().none().thenNoReply();
+    }
+
+    private ReplyEffect<CoordinatorEvent, CoordinatorState> onDecidePeerTimeouts(CoordinatorState state,
+                                                                                DecidePeerTimeouts c) {
+        Optional<RunData> maybeRun = state.run();
+        if (!(state instanceof Running) || maybeRun.isEmpty() || maybeRun.get().generation() != c.generation()
+                || suspicionGeneration != c.generation() || suspicions.isEmpty()) {
+            suspicions.clear();           // the generation moved on meanwhile: those reports are stale
+            return Effect().none().thenNoReply();
+        }
+        return decidePeerTimeouts(state, maybeRun.get(), -1);
+    }
+
+    /**
+     * Whom the gathered peer-timeout reports evict. A reporter is alive, so the suspects are the ranks reported
+     * silent that did not report themselves (a worker that abandons a step closes its links, and its peers may
+     * then report it too). If every one reported is a reporter, the first report stands alone. As before, a
+     * reporter that finds most of a larger generation silent is the one cut off.
+     */
+    private ReplyEffect<CoordinatorEvent, CoordinatorState> decidePeerTimeouts(CoordinatorState state, RunData run,
+                                                                              long step) {
+        List<String> reporters = List.copyOf(suspicions.keySet());
+        List<String> silent = new ArrayList<>();
+        suspicions.values().forEach(ids -> ids.stream()
+                .filter(id -> !reporters.contains(id) && !silent.contains(id)).forEach(silent::add));
+        List<String> accusers = reporters;
+        if (silent.isEmpty()) {
+            accusers = List.of(reporters.get(0));
+            suspicions.get(accusers.get(0)).stream().distinct().forEach(silent::add);
+        }
+        suspicions.clear();
         boolean evictSilent = settings.tolerance().evictSilent(run.members().size(), silent.size());
-        List<String> doomed = evictSilent ? silent : List.of(c.reporterId());
+        List<String> doomed = evictSilent ? silent : accusers;
         return remove(state, "peer-timeout", doomed, FailureReason.PEER_TIMEOUT,
-                c.reporterId() + " timed out on " + silent + " at step " + c.step()
+                accusers + " timed out on " + silent + (step >= 0 ? " at step " + step : "")
                         + (evictSilent ? "" : "; the reporter is the one cut off"));
     }
 

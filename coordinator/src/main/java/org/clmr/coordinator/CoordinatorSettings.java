@@ -27,12 +27,14 @@ import java.util.List;
  * @param tolerance           the failure tolerance policy
  * @param askTimeout          operator/status ask timeout
  * @param downUnreachableAfter the Split Brain Resolver's stable-after
+ * @param peerTimeoutWindow   how long peer-timeout reports of one generation are gathered before deciding
+ *                            whom to evict (0: act on each report at once)
  */
 public record CoordinatorSettings(DatabaseSettings database, String clusterHost, int clusterPort, List<String> seedNodes,
                                   String httpHost, int httpPort, String persistenceId, int snapshotEveryEvents,
                                   int planSteps, double rebalanceThreshold, double throughputEmaAlpha,
                                   Duration formationDelay, TolerancePolicy tolerance, Duration askTimeout,
-                                  Duration downUnreachableAfter) {
+                                  Duration downUnreachableAfter, Duration peerTimeoutWindow) {
 
     /** Reads and validates {@code clmr.coordinator}. */
     public static CoordinatorSettings from(Config resolved) {
@@ -54,7 +56,8 @@ public record CoordinatorSettings(DatabaseSettings database, String clusterHost,
                 r.getDuration("formation-delay", Duration.ZERO, Duration.ofHours(1)),
                 new TolerancePolicy(r.getInt("max-checkpoint-failures", 1, 1000)),
                 r.getDuration("ask-timeout", Duration.ofMillis(100), Duration.ofMinutes(10)),
-                c.getDuration("down-unreachable-after", Duration.ofSeconds(1), Duration.ofMinutes(10)));
+                c.getDuration("down-unreachable-after", Duration.ofSeconds(1), Duration.ofMinutes(10)),
+                r.getDuration("peer-timeout-window", Duration.ZERO, Duration.ofMinutes(1)));
     }
 
     private static List<String> stringList(ConfigReader r, String path) {
@@ -75,7 +78,7 @@ public record CoordinatorSettings(DatabaseSettings database, String clusterHost,
     public CoordinatorSettings withPorts(int cluster, int http) {
         return new CoordinatorSettings(database, clusterHost, cluster, seedNodes, httpHost, http, persistenceId,
                 snapshotEveryEvents, planSteps, rebalanceThreshold, throughputEmaAlpha, formationDelay, tolerance,
-                askTimeout, downUnreachableAfter);
+                askTimeout, downUnreachableAfter, peerTimeoutWindow);
     }
 
     /**

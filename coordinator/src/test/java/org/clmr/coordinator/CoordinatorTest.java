@@ -77,7 +77,7 @@ class CoordinatorTest {
         testKit = ActorTestKit.create(EventSourcedBehaviorTestKit.config().withFallback(ConfigFactory.load()));
         config = ClmrConfig.load(null, List.of("run.model.preset=tiny", "run.global-batch=8", "run.epochs=4",
                 "run.checkpoint.every-steps=4", "coordinator.formation-delay=0s", "coordinator.plan-steps=50",
-                "coordinator.max-checkpoint-failures=3"));
+                "coordinator.max-checkpoint-failures=3", "coordinator.peer-timeout-window=0s"));
     }
 
     @AfterAll
@@ -273,6 +273,37 @@ class CoordinatorTest {
         assertEquals(List.of("b"), g.members().stream().map(WorkerInfo::workerId).toList());
         assertEquals(ResumePoint.fromRank(8, 1, 0), g.resume());
         assertEquals(StopReason.REMOVED, a.next(Stop.class).reason());
+    }
+
+    /**
+     * The incident seen in RecoveryClusterTest: c was killed mid-step; a found rank 2 (c) silent and abandoned
+     * the step, closing its links, so b found rank 0 (a) silent too, and b's report came first. Deciding on
+     * the first report evicted the healthy a and kept the dead c. With the window, both reporters count as
+     * alive and only c goes.
+     */
+    @Test
+    void shouldEvictOnlyTheSilentRankThatDidNotReportItselfWhenReportsBlameEachOther() {
+        Config windowed = ClmrConfig.load(null, List.of("run.model.preset=tiny", "run.global-batch=8", "run.epochs=4",
+                "run.checkpoint.every-steps=4", "coordinator.formation-delay=0s",
+                "coordinator.peer-timeout-window=300ms"));
+        kit = EventSourcedBehaviorTestKit.create(testKit.system(), Coordinator.create(
+                CoordinatorSettings.from(windowed), store, new CoordinatorMetrics(Clock.systemUTC()), Clock.systemUTC()));
+        startRun();
+        TestWorker a = join("a", 100);
+        TestWorker b = join("b", 100);
+        TestWorker c = join("c", 100);
+        kit.runCommand(a.progress(1, 4));
+        assertEquals(List.of("a", "b", "c"), run().members().stream().map(WorkerInfo::workerId).toList());
+        long generation = run().generation();
+
+        assertTrue(kit.runCommand(new PeerTimeout("b", generation, 5, List.of(0))).hasNoEvents(), "gathered, not acted on");
+        assertTrue(kit.runCommand(new PeerTimeout("a", generation, 5, List.of(2))).hasNoEvents());
+        testKit.createTestProbe().awaitAssert(() -> {
+            assertEquals(generation + 1, run().generation());
+            return null;
+        });
+        assertEquals(List.of("a", "b"), run().members().stream().map(WorkerInfo::workerId).toList());
+        assertEquals(StopReason.REMOVED, c.next(Stop.class).reason());
     }
 
     @Test
