@@ -92,8 +92,14 @@ class CoordinatorTest {
         store = JdbcCheckpointStore.open("jdbc:h2:mem:ck-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1", "sa", "", 2);
         spec = RunSpec.from(config);
         metrics = new CoordinatorMetrics(Clock.systemUTC());
-        kit = EventSourcedBehaviorTestKit.create(testKit.system(), Coordinator.create(CoordinatorSettings.from(config),
-                store, metrics, Clock.systemUTC()));
+        kit = coordinator(config, metrics);
+    }
+
+    /** A fresh coordinator on this test's store, configured by {@code c}. */
+    private EventSourcedBehaviorTestKit<ToCoordinator, CoordinatorEvent, CoordinatorState> coordinator(
+            Config c, CoordinatorMetrics m) {
+        return EventSourcedBehaviorTestKit.create(testKit.system(), Coordinator.create(CoordinatorSettings.from(c),
+                store, m, Clock.systemUTC()));
     }
 
     private double metric(String name) {
@@ -286,8 +292,7 @@ class CoordinatorTest {
         Config windowed = ClmrConfig.load(null, List.of("run.model.preset=tiny", "run.global-batch=8", "run.epochs=4",
                 "run.checkpoint.every-steps=4", "coordinator.formation-delay=0s",
                 "coordinator.peer-timeout-window=300ms"));
-        kit = EventSourcedBehaviorTestKit.create(testKit.system(), Coordinator.create(
-                CoordinatorSettings.from(windowed), store, new CoordinatorMetrics(Clock.systemUTC()), Clock.systemUTC()));
+        kit = coordinator(windowed, new CoordinatorMetrics(Clock.systemUTC()));
         startRun();
         TestWorker a = join("a", 100);
         TestWorker b = join("b", 100);
@@ -497,8 +502,7 @@ class CoordinatorTest {
     void shouldGatherRegistrationsDuringTheFormationDelay() {
         Config slow = ClmrConfig.load(null, List.of("run.model.preset=tiny", "run.global-batch=8", "run.epochs=4",
                 "coordinator.formation-delay=300ms"));
-        kit = EventSourcedBehaviorTestKit.create(testKit.system(), Coordinator.create(CoordinatorSettings.from(slow),
-                store, new CoordinatorMetrics(Clock.systemUTC()), Clock.systemUTC()));
+        kit = coordinator(slow, new CoordinatorMetrics(Clock.systemUTC()));
         startRun();
         TestWorker a = new TestWorker(testKit.system(), "a", 100);
         TestWorker b = new TestWorker(testKit.system(), "b", 100);
@@ -565,8 +569,7 @@ class CoordinatorTest {
     void shouldResumeFromTheStateARegisteringWorkerHoldsAndRememberItAcrossARestart() {
         Config slow = ClmrConfig.load(null, List.of("run.model.preset=tiny", "run.global-batch=8", "run.epochs=4",
                 "run.checkpoint.every-steps=4", "coordinator.formation-delay=300ms"));
-        kit = EventSourcedBehaviorTestKit.create(testKit.system(), Coordinator.create(CoordinatorSettings.from(slow),
-                store, new CoordinatorMetrics(Clock.systemUTC()), Clock.systemUTC()));
+        kit = coordinator(slow, new CoordinatorMetrics(Clock.systemUTC()));
         startRun();
         TestWorker a = new TestWorker(testKit.system(), "a", 100);
         TestWorker other = new TestWorker(testKit.system(), "other-run", 100);
