@@ -1,5 +1,7 @@
 package org.clmr.data.pipeline;
 
+import org.clmr.protocol.run.Shares;
+
 /**
  * One worker's part of one training step: the slice [offsetInBatch, offsetInBatch + share) of step
  * {@code step} of epoch {@code epoch}. Value object: two equal requests name the same batch.
@@ -20,10 +22,6 @@ public record BatchRequest(int epoch, int step, int offsetInBatch, int share) {
 
     /** Rank {@code rank}'s request for (epoch, step) given every rank's share. */
     public static BatchRequest of(int epoch, int step, int[] shares, int rank) {
-        int offset = 0;
-        for (int r = 0; r < rank; r++) {
-            offset += shares[r];
-        }
-        return new BatchRequest(epoch, step, offset, shares[rank]);
+        return new BatchRequest(epoch, step, Shares.offset(shares, rank), shares[rank]);
     }
 }

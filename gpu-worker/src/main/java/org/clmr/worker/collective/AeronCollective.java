@@ -7,6 +7,7 @@ import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
+import org.clmr.protocol.run.Shares;
 import org.clmr.protocol.wire.FrameFlyweight;
 import org.clmr.protocol.wire.OpKind;
 
@@ -199,7 +200,7 @@ public final class AeronCollective implements Collective, Agent {
             total += c;
         }
         float[] out = new float[total];
-        System.arraycopy(local, 0, out, displacement(counts, rank), local.length);
+        System.arraycopy(local, 0, out, Shares.offset(counts, rank), local.length);
         if (worldSize == 1) {
             return out;
         }
@@ -207,7 +208,7 @@ public final class AeronCollective implements Collective, Agent {
         for (PeerLink p : peers) {
             if (p != null) {
                 p.send(local, FLOAT_BASE, 0, local.length, 4);
-                p.receive(out, FLOAT_BASE, displacement(counts, p.rank), counts[p.rank], 4);
+                p.receive(out, FLOAT_BASE, Shares.offset(counts, p.rank), counts[p.rank], 4);
             }
         }
         runPhase(0);
@@ -225,11 +226,11 @@ public final class AeronCollective implements Collective, Agent {
             return out;
         }
         op.kind = OpKind.REDUCE_SCATTER_F32;
-        int own = displacement(counts, rank);
+        int own = Shares.offset(counts, rank);
         ensureStageF(counts[rank]);
         for (PeerLink p : peers) {
             if (p != null) {
-                p.send(data, FLOAT_BASE, displacement(counts, p.rank), counts[p.rank], 4);
+                p.send(data, FLOAT_BASE, Shares.offset(counts, p.rank), counts[p.rank], 4);
                 p.receive(stageF[p.rank], FLOAT_BASE, 0, counts[rank], 4);
             }
         }
@@ -385,14 +386,6 @@ public final class AeronCollective implements Collective, Agent {
 
     private int segmentStart(int length, int q) {
         return segmentStart(length, q, worldSize);
-    }
-
-    private static int displacement(int[] counts, int r) {
-        int d = 0;
-        for (int i = 0; i < r; i++) {
-            d += counts[i];
-        }
-        return d;
     }
 
     private void ensureStageF(int n) {

@@ -3,6 +3,7 @@ package org.clmr.worker.step;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
+import org.clmr.protocol.run.Shares;
 import org.clmr.worker.collective.Collective;
 import org.clmr.worker.model.Adam;
 import org.clmr.worker.model.ClmrNetwork;
@@ -119,7 +120,7 @@ public final class DistributedStep {
 
     private Pending gradients(long step, int[] shares, ShareLoader loader, RunningStats saved) {
         int rank = collective.rank();
-        int offset = checkShares(shares);
+        int offset = Shares.check(shares, collective.worldSize(), collective.rank(), 1);
         int own = shares[rank];
         int global = Arrays.stream(shares).sum();
         int length = network.spec().inputLength();
@@ -205,25 +206,6 @@ public final class DistributedStep {
         long[] ns = p.ns;
         Phases phases = new Phases(ns[0], ns[1], ns[2], ns[3], ns[4], System.nanoTime() - t);
         return new Result(p.loss, reason == null, reason, phases);
-    }
-
-    /** This rank's offset in the global batch. */
-    private int checkShares(int[] shares) {
-        if (shares.length != collective.worldSize()) {
-            throw new IllegalArgumentException(shares.length + " shares for a world of " + collective.worldSize()
-                    + " ranks; give one share per rank");
-        }
-        int offset = 0;
-        for (int r = 0; r < shares.length; r++) {
-            if (shares[r] < 1) {
-                throw new IllegalArgumentException("share of rank " + r + " is " + shares[r] + ", must be >= 1: "
-                        + Arrays.toString(shares));
-            }
-            if (r < collective.rank()) {
-                offset += shares[r];
-            }
-        }
-        return offset;
     }
 
     private static float[] concat(float[] a, float[] b) {
