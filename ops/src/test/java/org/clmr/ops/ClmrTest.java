@@ -3,10 +3,18 @@ package org.clmr.ops;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ClmrTest {
@@ -54,5 +62,28 @@ class ClmrTest {
         Result r = run("config", "--frobnicate");
         assertEquals(2, r.code);
         assertTrue(r.err.contains("--frobnicate"), r.err);
+    }
+
+    @Test
+    void shouldStartChildProcessesWithTheCliRootAsTheirMainClass() {
+        assertEquals(Clmr.class.getName(), ClmrProcess.MAIN_CLASS);
+        assertTrue(ClmrProcess.of(List.of("driver", "--dir", "d")).command()
+                .containsAll(List.of(Clmr.class.getName(), "driver", "--dir", "d")));
+    }
+
+    /** Clmr lists the commands as subcommands; a command that referred back to it would close an import circle. */
+    @Test
+    void shouldNotBeReferencedByAnyMainClassBelowTheCliRoot() throws IOException {
+        Pattern root = Pattern.compile("\\borg\\.clmr\\.ops\\.Clmr\\b");
+        Path ops = Path.of("src", "main", "java", "org", "clmr", "ops");
+        List<Path> below;
+        try (Stream<Path> files = Files.walk(ops)) {
+            below = files.filter(f -> f.toString().endsWith(".java") && !f.getParent().equals(ops))
+                    .collect(Collectors.toList());
+        }
+        assertFalse(below.isEmpty(), "no sources below " + ops.toAbsolutePath());
+        for (Path f : below) {
+            assertFalse(root.matcher(Files.readString(f)).find(), f + " refers to org.clmr.ops.Clmr; use ClmrProcess");
+        }
     }
 }

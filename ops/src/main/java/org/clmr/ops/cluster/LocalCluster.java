@@ -5,10 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.clmr.data.DataSettings;
 import org.clmr.data.dataset.PackedDataset;
 import org.clmr.data.dataset.PretrainView;
-import org.clmr.ops.Clmr;
+import org.clmr.ops.ClmrProcess;
 import org.clmr.ops.driver.DriverProcess;
 import org.clmr.protocol.UserError;
-import org.clmr.protocol.process.JavaProcess;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -128,7 +127,7 @@ public final class LocalCluster {
     }
 
     private Process start(List<String> args, Path log) {
-        Process p = JavaProcess.of(Clmr.class).args(args).output(log).start();
+        Process p = ClmrProcess.of(args).output(log).start();
         processes.add(p);
         return p;
     }

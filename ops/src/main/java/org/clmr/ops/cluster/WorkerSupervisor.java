@@ -1,6 +1,6 @@
 package org.clmr.ops.cluster;
 
-import org.clmr.ops.Clmr;
+import org.clmr.ops.ClmrProcess;
 import org.clmr.protocol.process.JavaProcess;
 import org.clmr.protocol.process.JvmFlags;
 import org.clmr.worker.device.DeviceInfo;
@@ -144,7 +144,7 @@ final class WorkerSupervisor {
     }
 
     private Process start(int i) {
-        JavaProcess child = JavaProcess.of(Clmr.class).args(childArgs(i)).pipeOutput();
+        JavaProcess child = ClmrProcess.of(childArgs(i)).pipeOutput();
         for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
             if (a.startsWith("-Xmx")) {
                 child.maxHeap(a.substring(4));

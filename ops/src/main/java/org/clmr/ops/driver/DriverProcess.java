@@ -1,8 +1,7 @@
 package org.clmr.ops.driver;
 
-import org.clmr.ops.Clmr;
+import org.clmr.ops.ClmrProcess;
 import org.clmr.protocol.UserError;
-import org.clmr.protocol.process.JavaProcess;
 import org.clmr.worker.collective.AeronTransport;
 
 import java.io.IOException;
@@ -38,7 +37,7 @@ public final class DriverProcess implements AutoCloseable {
         String dir = AeronTransport.freshDirectory();
         List<String> args = new ArrayList<>(List.of("driver", "--dir", dir));
         args.addAll(configArgs);
-        Process p = JavaProcess.of(Clmr.class).maxHeap("128m").args(args).output(log).start();
+        Process p = ClmrProcess.of(args).maxHeap("128m").output(log).start();
         DriverProcess d = new DriverProcess(p, dir);
         try {
             long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
