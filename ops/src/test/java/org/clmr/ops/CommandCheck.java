@@ -3,7 +3,9 @@ package org.clmr.ops;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigRenderOptions;
+import org.clmr.data.augment.AugmentationChain;
 import org.clmr.protocol.config.ClmrConfig;
+import org.clmr.protocol.run.RunSpec;
 import picocli.CommandLine;
 import picocli.CommandLine.ParseResult;
 
@@ -11,6 +13,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -116,12 +120,36 @@ final class CommandCheck {
                 }
             }
             Path config = leaf.hasMatchedOption("--config") ? leaf.matchedOptionValue("--config", (Path) null) : null;
+            Map<String, String> augmentParameters = chain.equals(List.of("augment")) ? augmentParameters(sets) : Map.of();
             try {
-                AllSettings.validate(ClmrConfig.load(config, sets));
+                Config loaded = ClmrConfig.load(config, sets);
+                AllSettings.validate(loaded);
+                if (!augmentParameters.isEmpty()) {
+                    AugmentationChain.from(RunSpec.from(loaded).augment())
+                            .restrictedTo(leaf.matchedOptionValue("--only", List.<String>of()), augmentParameters);
+                }
             } catch (RuntimeException e) {
                 throw new AssertionError(where + ": clmr " + String.join(" ", args) + ": " + e.getMessage(), e);
             }
         }
         return chain;
+    }
+
+    /**
+     * {@code clmr augment --set NAME.PARAM=VALUE} fixes a parameter of the augmentation NAME rather than setting a
+     * configuration key: moves those out of {@code sets}, as the command does.
+     */
+    private static Map<String, String> augmentParameters(List<String> sets) {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (Iterator<String> it = sets.iterator(); it.hasNext(); ) {
+            String s = it.next();
+            int dot = s.indexOf('.');
+            int eq = s.indexOf('=');
+            if (dot > 0 && eq > dot && AugmentationChain.NAMES.contains(s.substring(0, dot))) {
+                out.put(s.substring(0, eq), s.substring(eq + 1));
+                it.remove();
+            }
+        }
+        return out;
     }
 }
