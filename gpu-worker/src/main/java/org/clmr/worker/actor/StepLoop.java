@@ -22,11 +22,12 @@ import org.clmr.worker.collective.Collective;
 import org.clmr.worker.collective.CollectiveTimeoutException;
 import org.clmr.worker.collective.Membership;
 import org.clmr.worker.metrics.WorkerMetrics;
-import org.clmr.worker.model.Adam;
 import org.clmr.worker.model.ClmrNetwork;
-import org.clmr.worker.model.ModelCheckpoint;
+import org.clmr.worker.model.Gradients;
+import org.clmr.worker.optim.Adam;
 import org.clmr.worker.step.DistributedStep;
 import org.clmr.worker.step.ViewPairs;
+import org.clmr.worker.train.TrainingCheckpoint;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -270,7 +271,7 @@ public final class StepLoop implements AutoCloseable {
                         + ") to broadcast the state of step " + resume.step() + " but it holds none");
             }
             int epoch = epochOf(Math.max(0, completed - 1));
-            mine = ModelCheckpoint.capture(network, adam, spec, spec.hash(), epoch, completed, Map.of()).encode();
+            mine = TrainingCheckpoint.capture(network, adam, spec, spec.hash(), epoch, completed, Map.of()).encode();
         }
         byte[] bytes = collective.broadcast(new org.clmr.worker.collective.OpTag(gen, Math.max(0, resume.step() - 1), 0),
                 mine, resume.broadcastRank());
@@ -279,8 +280,8 @@ public final class StepLoop implements AutoCloseable {
             if (!holdsState) {
                 freshModel();
             }
-            Adam.zeroGradients(network.params());
-            ModelCheckpoint.restore(payload, network, adam);
+            Gradients.zero(network.params());
+            TrainingCheckpoint.restore(payload, network, adam);
             completed = payload.step();
         }
         LOG.info("generation {}: state of step {} {} rank {} ({} bytes)", gen, completed,
@@ -336,7 +337,7 @@ public final class StepLoop implements AutoCloseable {
                     + payload.runSpecHash() + ", the run's is " + spec.hash());
         }
         freshModel();
-        ModelCheckpoint.restore(payload, network, adam);
+        TrainingCheckpoint.restore(payload, network, adam);
         completed = payload.step();
         LOG.info("loaded checkpoint of step {} from {}", completed, record.location());
     }
@@ -420,7 +421,7 @@ public final class StepLoop implements AutoCloseable {
         }
         try {
             int epoch = epochOf(Math.max(0, completed - 1));
-            CheckpointPayload payload = ModelCheckpoint.capture(network, adam, spec, spec.hash(), epoch, completed,
+            CheckpointPayload payload = TrainingCheckpoint.capture(network, adam, spec, spec.hash(), epoch, completed,
                     Map.of());
             CheckpointRecord record = store.write(runId, completed, epoch, w.generation(), spec.hash(),
                     payload.encode());

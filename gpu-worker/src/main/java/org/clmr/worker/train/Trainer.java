@@ -10,9 +10,8 @@ import org.clmr.protocol.checkpoint.CheckpointStore;
 import org.clmr.protocol.checkpoint.RetentionPolicy;
 import org.clmr.protocol.run.RunSpec;
 import org.clmr.worker.collective.LocalCollective;
-import org.clmr.worker.model.Adam;
 import org.clmr.worker.model.ClmrNetwork;
-import org.clmr.worker.model.ModelCheckpoint;
+import org.clmr.worker.optim.Adam;
 import org.clmr.worker.step.DistributedStep;
 import org.clmr.worker.step.ViewPairs;
 import org.slf4j.Logger;
@@ -145,7 +144,7 @@ public final class Trainer implements AutoCloseable {
                 throw new CheckpointCorruptException("its payload names RunSpec " + payload.runSpecHash()
                         + ", its record " + r.runSpecHash());
             }
-            ModelCheckpoint.restore(payload, network, adam);
+            TrainingCheckpoint.restore(payload, network, adam);
         } catch (CheckpointCorruptException e) {
             throw new UserError("checkpoint " + r.location() + " is refused: " + e.getMessage()
                     + "; delete it to resume from the one before");
@@ -227,7 +226,7 @@ public final class Trainer implements AutoCloseable {
     /** Writes, verifies and records a checkpoint of the current state, then applies retention. */
     public CheckpointRecord checkpoint() {
         int epoch = epochOf(Math.max(0, completed - 1));
-        CheckpointPayload payload = ModelCheckpoint.capture(network, adam, spec, configHash, epoch, completed,
+        CheckpointPayload payload = TrainingCheckpoint.capture(network, adam, spec, configHash, epoch, completed,
                 Map.of(SKIPPED, skipped));
         CheckpointRecord r = store.write(runId, completed, epoch, 0, spec.hash(), payload.encode());
         lastCheckpoint = r;

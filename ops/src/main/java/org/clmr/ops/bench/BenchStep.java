@@ -16,11 +16,11 @@ import org.clmr.protocol.run.OptimizerSpec;
 import org.clmr.worker.collective.Collective;
 import org.clmr.worker.collective.InProcessCollective;
 import org.clmr.worker.collective.LocalCollective;
-import org.clmr.worker.model.Adam;
+import org.clmr.worker.loss.NtXent;
 import org.clmr.worker.model.ClmrNetwork;
-import org.clmr.worker.model.ClmrStep;
-import org.clmr.worker.model.NtXent;
+import org.clmr.worker.model.Gradients;
 import org.clmr.worker.model.Tensors;
+import org.clmr.worker.optim.Adam;
 import org.clmr.worker.step.DistributedStep.Phases;
 import org.clmr.worker.step.DistributedStep;
 import org.clmr.worker.step.ViewPairs;
@@ -243,7 +243,7 @@ public final class BenchStep implements Callable<Integer> {
             JniUtils.setGradMode(false);
         }
         // the same guard as the distributed step's, so both steps do the same work but for the segmentation
-        if (ClmrStep.firstNonFiniteGradient(net.params()) != null) {
+        if (Gradients.firstNonFinite(net.params()) != null) {
             throw new IllegalStateException("the whole-graph step produced a non-finite gradient");
         }
         adam.update();
