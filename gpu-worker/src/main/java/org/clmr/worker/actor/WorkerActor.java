@@ -9,14 +9,11 @@ import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.TimerScheduler;
 import org.clmr.protocol.BuildInfo;
 import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointCommitted;
-import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointFailed;
 import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointRequest;
-import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointWritten;
 import org.clmr.protocol.cluster.CoordinatorProtocol.DrainWorker;
 import org.clmr.protocol.cluster.CoordinatorProtocol.Leave;
 import org.clmr.protocol.cluster.CoordinatorProtocol.Member;
 import org.clmr.protocol.cluster.CoordinatorProtocol.OperatorReply;
-import org.clmr.protocol.cluster.CoordinatorProtocol.PeerTimeout;
 import org.clmr.protocol.cluster.CoordinatorProtocol.Plan;
 import org.clmr.protocol.cluster.CoordinatorProtocol.Progress;
 import org.clmr.protocol.cluster.CoordinatorProtocol.Reconfigure;
@@ -29,14 +26,10 @@ import org.clmr.protocol.cluster.CoordinatorProtocol.StopReason;
 import org.clmr.protocol.cluster.CoordinatorProtocol.ToCoordinator;
 import org.clmr.protocol.cluster.CoordinatorProtocol.ToWorker;
 import org.clmr.worker.actor.StepLoop.Adopted;
-import org.clmr.worker.actor.StepLoop.AdoptFailed;
-import org.clmr.worker.actor.StepLoop.CheckpointDone;
-import org.clmr.worker.actor.StepLoop.CheckpointError;
+import org.clmr.worker.actor.StepLoop.Failed;
 import org.clmr.worker.actor.StepLoop.Outcome;
-import org.clmr.worker.actor.StepLoop.PeersSilent;
 import org.clmr.worker.actor.StepLoop.PlanDone;
-import org.clmr.worker.actor.StepLoop.StepDone;
-import org.clmr.worker.actor.StepLoop.StepFailed;
+import org.clmr.worker.actor.StepLoop.Report;
 
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -44,9 +37,9 @@ import java.util.function.Consumer;
 
 /**
  * A worker's actor: registers with the coordinator singleton (repeating until answered; a coordinator
- * without a run is waited for), follows {@link Reconfigure} and {@link Plan}s by handing tasks to the
- * {@link StepLoop} (the training thread) and turns the loop's outcomes into {@link Progress},
- * {@link CheckpointWritten}/{@link CheckpointFailed} and {@link PeerTimeout} reports. While it waits at a
+ * without a run is waited for), hands {@link Reconfigure}, {@link Plan} and {@link CheckpointRequest} to the
+ * {@link StepLoop} (the training thread) and forwards the loop's reports ({@link Progress}, checkpoint
+ * results, peer timeouts) to the coordinator. While it waits at a
  * plan boundary it repeats its last progress, so a lost plan is re-sent. It never blocks: the loop's
  * outcomes come back as messages.
  *
@@ -267,7 +260,7 @@ public final class WorkerActor extends AbstractBehavior<ToWorker> {
         lastProgress = null;
         getContext().getLog().info("generation {}: rank {} of {} from {}", generation, rank, r.members().size(),
                 r.resume().describe());
-        return submit(new StepLoop.Adopt(r, rank));
+        return submitted(loop.adopt(r, rank), r);
     }
 
     private Behavior<ToWorker> onPlan(Plan p) {
@@ -276,7 +269,7 @@ public final class WorkerActor extends AbstractBehavior<ToWorker> {
         }
         plannedTo = p.toStep();
         waiting = false;
-        return submit(new StepLoop.RunPlan(p.generation(), p.fromStep(), p.toStep()));
+        return submitted(loop.train(p), p);
     }
 
     private Behavior<ToWorker> onCheckpointRequest(CheckpointRequest c) {
@@ -285,7 +278,7 @@ public final class WorkerActor extends AbstractBehavior<ToWorker> {
                     c.checkpointId(), c.generation(), generation, rank);
             return this;
         }
-        return submit(new StepLoop.WriteCheckpoint(c.generation(), c.checkpointId(), c.step()));
+        return submitted(loop.checkpoint(c), c);
     }
 
     private Behavior<ToWorker> onCommitted(CheckpointCommitted c) {
@@ -299,15 +292,8 @@ public final class WorkerActor extends AbstractBehavior<ToWorker> {
     }
 
     private Behavior<ToWorker> onOutcome(Outcome o) {
-        if (o instanceof StepDone d) {
-            if (d.generation() != generation) {
-                return this;
-            }
-            lastProgress = new Progress(id.workerId(), d.generation(), d.step(), d.epoch(), d.loss(),
-                    d.samplesPerSecond(), d.fingerprint());
-            coordinator.tell(lastProgress);
-            steps.accept(new StepLine(id.workerId(), d.generation(), rank, d.step(), d.epoch(), d.loss(),
-                    d.samplesPerSecond(), d.fingerprint()));
+        if (o instanceof Report r) {
+            return onReport(r.message());
         } else if (o instanceof Adopted a) {
             if (a.generation() == generation && plannedTo <= a.step()) {
                 lastProgress = new Progress(id.workerId(), a.generation(), a.step(), 0, Double.NaN,
@@ -316,19 +302,22 @@ public final class WorkerActor extends AbstractBehavior<ToWorker> {
             }
         } else if (o instanceof PlanDone p) {
             waiting = p.generation() == generation && p.step() >= plannedTo;
-        } else if (o instanceof PeersSilent s) {
-            getContext().getLog().warn("generation {} step {}: silent ranks {} ({})", s.generation(), s.step(),
-                    s.silentRanks(), s.message());
-            coordinator.tell(new PeerTimeout(id.workerId(), s.generation(), s.step(), s.silentRanks()));
-        } else if (o instanceof CheckpointDone c) {
-            coordinator.tell(new CheckpointWritten(id.workerId(), c.generation(), c.checkpointId(), c.record()));
-        } else if (o instanceof CheckpointError c) {
-            coordinator.tell(new CheckpointFailed(id.workerId(), c.generation(), c.checkpointId(), c.step(), c.reason()));
-        } else if (o instanceof AdoptFailed f) {
-            return leave(f.generation(), f.reason());
-        } else if (o instanceof StepFailed f) {
+        } else if (o instanceof Failed f) {
             return leave(f.generation(), f.reason());
         }
+        return this;
+    }
+
+    private Behavior<ToWorker> onReport(ToCoordinator message) {
+        if (message instanceof Progress p) {
+            if (p.generation() != generation) {
+                return this;
+            }
+            lastProgress = p;
+            steps.accept(new StepLine(id.workerId(), p.generation(), rank, p.step(), p.epoch(), p.loss(),
+                    p.samplesPerSecond(), p.weightsFingerprint()));
+        }
+        coordinator.tell(message);
         return this;
     }
 
@@ -338,8 +327,8 @@ public final class WorkerActor extends AbstractBehavior<ToWorker> {
         return finish(reason);
     }
 
-    private Behavior<ToWorker> submit(StepLoop.Task task) {
-        if (!loop.submit(task)) {
+    private Behavior<ToWorker> submitted(boolean accepted, ToWorker task) {
+        if (!accepted) {
             return leave(generation, "the training thread's queue is full (" + task + ")");
         }
         return this;

@@ -21,8 +21,8 @@ import java.util.function.Supplier;
  * labels {@code worker} (the worker id: host/device/pid) and {@code device}; the rank is a gauge, not a
  * label, because it changes with every generation (a label would start new series each time).
  * <p>
- * Written by the training thread ({@link #generation}, {@link #step}, the loader returned by
- * {@link #countingDataErrors}): a few atomic updates per step, nothing per frame. The collectives' frame
+ * Written by the training thread ({@link #generation}, {@link #step}, {@link #dataError}): a few atomic
+ * updates per step, nothing per frame. The collectives' frame
  * counters and the device memory are read at scrape time from the HTTP thread.
  */
 public final class WorkerMetrics {
@@ -199,13 +199,18 @@ public final class WorkerMetrics {
         this.epoch.set(epoch);
     }
 
+    /** A batch could not be read or augmented. */
+    public void dataError() {
+        dataErrors.inc();
+    }
+
     /** {@code loader}, counting the batches it fails to load (the failure still propagates). */
     public DistributedStep.ShareLoader countingDataErrors(DistributedStep.ShareLoader loader) {
         return (offset, count) -> {
             try {
                 return loader.load(offset, count);
             } catch (RuntimeException e) {
-                dataErrors.inc();
+                dataError();
                 throw e;
             }
         };

@@ -29,6 +29,7 @@ import org.clmr.protocol.config.ClmrConfig;
 import org.clmr.protocol.run.RunSpec;
 import org.clmr.worker.collective.AeronSettings;
 import org.clmr.worker.collective.AeronTransport;
+import org.clmr.worker.train.TrainSettings;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -99,10 +100,10 @@ class WorkerActorTest {
         AeronSettings as = AeronSettings.from(c);
         AeronTransport transport = AeronTransport.start(as.with(true, "", false, "127.0.0.1:" + port));
         AtomicReference<ActorRef<ToWorker>> self = new AtomicReference<>();
-        StepLoop loop = new StepLoop(transport, new DirectoryCheckpointStore(checkpoints), dataset, DataSettings.from(c),
-                ai.djl.Device.cpu(), 1, o -> self.get().tell(WorkerActor.outcome(o)));
         WorkerActor.Identity id = new WorkerActor.Identity("w0", "127.0.0.1", "cpu", "127.0.0.1:" + port,
                 datasetHash, 10);
+        StepLoop loop = new StepLoop(id.workerId(), transport, new DirectoryCheckpointStore(checkpoints), dataset,
+                DataSettings.from(c), TrainSettings.from(c), o -> self.get().tell(WorkerActor.outcome(o)));
         CompletableFuture<String> finished = new CompletableFuture<>();
         self.set(kit.spawn(WorkerActor.create(coordinator.getRef(), id, loop, Duration.ofMillis(200), line -> { },
                 finished)));

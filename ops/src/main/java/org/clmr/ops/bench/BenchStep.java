@@ -166,7 +166,7 @@ public final class BenchStep implements Callable<Integer> {
         try (ClmrNetwork net = ClmrNetwork.create(model, 0, Device.cpu());
              Adam adam = new Adam(ADAM, net.params())) {
             DistributedStep step = new DistributedStep(net, adam, TAU, c, 0);
-            DistributedStep.ShareLoader loader = (offset, count) -> slice(data, offset, count);
+            DistributedStep.ShareLoader loader = data::slice;
             Phases best = null;
             // every rank takes the same steps (they are collective): as many warm-up steps as the
             // single-worker figure needed to settle
@@ -178,12 +178,6 @@ public final class BenchStep implements Callable<Integer> {
             }
             return best;
         }
-    }
-
-    private static ViewPairs slice(ViewPairs all, int offset, int count) {
-        int l = all.length();
-        return new ViewPairs(count, l, Arrays.copyOfRange(all.first(), offset * l, (offset + count) * l),
-                Arrays.copyOfRange(all.second(), offset * l, (offset + count) * l));
     }
 
     /**
