@@ -156,7 +156,7 @@ public final class WorkerNode implements AutoCloseable {
             ctx.spawn(CoordinatorWatch.create(settings.coordinatorLostAfter(), Duration.ofMillis(500),
                     () -> replaceLater(mine, "no coordinator node reachable for "
                             + settings.coordinatorLostAfter().toSeconds() + " s")), "coordinator-watch");
-            return WorkerActor.create(proxy, identity, loop, settings.repeatInterval(), steps, finished);
+            return WorkerActor.create(proxy, identity, loop, workerMetrics, settings.repeatInterval(), steps, finished);
         }), "clmr", akkaConfig(settings, seedNodes).withFallback(config));
         created.getWhenTerminated().whenComplete((done, err) ->
                 replaceLater(created, "its cluster node stopped (downed, or removed from the cluster)"));

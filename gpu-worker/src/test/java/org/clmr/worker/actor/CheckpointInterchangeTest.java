@@ -25,6 +25,7 @@ import org.clmr.protocol.config.ClmrConfig;
 import org.clmr.protocol.run.RunSpec;
 import org.clmr.worker.collective.AeronSettings;
 import org.clmr.worker.collective.AeronTransport;
+import org.clmr.worker.metrics.WorkerMetrics;
 import org.clmr.worker.train.PipelineViewSource;
 import org.clmr.worker.train.TrainListener;
 import org.clmr.worker.train.TrainSettings;
@@ -177,8 +178,8 @@ class CheckpointInterchangeTest {
             AtomicReference<ActorRef<ToWorker>> self = new AtomicReference<>();
             StepLoop loop = new StepLoop(id.workerId(), transport, store, datasetDir, DataSettings.from(c),
                     TrainSettings.from(c), o -> self.get().tell(WorkerActor.outcome(o)));
-            self.set(kit.spawn(WorkerActor.create(coordinator.getRef(), id, loop, Duration.ofMillis(200), line -> { },
-                    new CompletableFuture<>())));
+            self.set(kit.spawn(WorkerActor.create(coordinator.getRef(), id, loop, WorkerMetrics.standalone(),
+                    Duration.ofMillis(200), line -> { }, new CompletableFuture<>())));
             return new Worker(self.get(), loop, transport, coordinator, id);
         }
 
