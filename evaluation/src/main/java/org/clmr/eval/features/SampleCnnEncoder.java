@@ -73,7 +73,7 @@ public final class SampleCnnEncoder implements WindowEncoder, AutoCloseable {
         ModelSpec spec = modelSpec(run.path("model"), file);
         ClmrNetwork net = ClmrNetwork.create(spec, run.path("seed").asLong(), device());
         try {
-            ModelCheckpoint.restore(payload, net, null);
+            ModelCheckpoint.restore(payload, net);
         } catch (CheckpointCorruptException e) {
             net.close();
             throw new UserError("--checkpoint " + file + ": " + e.getMessage());

@@ -5,9 +5,9 @@ import org.clmr.protocol.UserError;
 import org.clmr.protocol.checkpoint.CheckpointPayload;
 import org.clmr.protocol.config.ClmrConfig;
 import org.clmr.protocol.run.RunSpec;
-import org.clmr.worker.model.Adam;
 import org.clmr.worker.model.ClmrNetwork;
-import org.clmr.worker.model.ModelCheckpoint;
+import org.clmr.worker.optim.Adam;
+import org.clmr.worker.train.TrainingCheckpoint;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,7 +38,7 @@ class SampleCnnEncoderTest {
         float[] expected;
         // weights drawn with seed 99 while the run spec says 11: equal outputs prove the weights were restored
         try (ClmrNetwork net = ClmrNetwork.create(run.model(), 99, Device.cpu()); Adam adam = new Adam(run.optimizer(), net.params())) {
-            CheckpointPayload payload = ModelCheckpoint.capture(net, adam, run, "cfg", 2, 7, Map.of());
+            CheckpointPayload payload = TrainingCheckpoint.capture(net, adam, run, "cfg", 2, 7, Map.of());
             Path runDir = dir.resolve("checkpoints").resolve("train");
             Files.createDirectories(runDir);
             Files.write(runDir.resolve("step-000000000007.ckpt"), payload.encode());

@@ -1,71 +1,60 @@
 package org.clmr.worker.actor;
 
-import ai.djl.engine.Engine;
-import ai.djl.pytorch.jni.JniUtils;
 import org.clmr.data.DataSettings;
-import org.clmr.data.augment.AugmentationChain;
-import org.clmr.data.dataset.PackedDataset;
-import org.clmr.data.dataset.PretrainView;
-import org.clmr.data.pipeline.Batch;
-import org.clmr.data.pipeline.BatchPipeline;
-import org.clmr.data.pipeline.BatchRequest;
+import org.clmr.protocol.UserError;
 import org.clmr.protocol.checkpoint.CheckpointPayload;
 import org.clmr.protocol.checkpoint.CheckpointRecord;
 import org.clmr.protocol.checkpoint.CheckpointStore;
+import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointFailed;
+import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointRequest;
+import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointWritten;
 import org.clmr.protocol.cluster.CoordinatorProtocol.HeldState;
 import org.clmr.protocol.cluster.CoordinatorProtocol.Member;
+import org.clmr.protocol.cluster.CoordinatorProtocol.PeerTimeout;
+import org.clmr.protocol.cluster.CoordinatorProtocol.Plan;
+import org.clmr.protocol.cluster.CoordinatorProtocol.Progress;
 import org.clmr.protocol.cluster.CoordinatorProtocol.Reconfigure;
 import org.clmr.protocol.cluster.CoordinatorProtocol.ResumePoint;
+import org.clmr.protocol.cluster.CoordinatorProtocol.ToCoordinator;
+import org.clmr.protocol.cluster.CoordinatorProtocol.ToWorker;
 import org.clmr.protocol.run.RunSpec;
 import org.clmr.worker.collective.AeronTransport;
 import org.clmr.worker.collective.Collective;
 import org.clmr.worker.collective.CollectiveTimeoutException;
 import org.clmr.worker.collective.Membership;
+import org.clmr.worker.collective.OpTag;
 import org.clmr.worker.metrics.WorkerMetrics;
-import org.clmr.worker.model.Adam;
-import org.clmr.worker.model.ClmrNetwork;
-import org.clmr.worker.model.ModelCheckpoint;
-import org.clmr.worker.step.DistributedStep;
-import org.clmr.worker.step.ViewPairs;
+import org.clmr.worker.train.PipelineViewSource;
+import org.clmr.worker.train.StepListener;
+import org.clmr.worker.train.StepReport;
+import org.clmr.worker.train.TrainSettings;
+import org.clmr.worker.train.TrainingLoop;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * The worker's training thread: the only thread that touches the model, the optimizer, the batch
- * pipeline's takes and the generation's collective (DJL autograd and the collectives are single-thread).
- * The worker actor hands it {@link Task}s through a bounded queue ({@link #submit}) and gets
- * {@link Outcome}s back through a callback that tells the actor; the step loop itself never calls an
- * actor, and reads nothing but its own state and the {@link #abandonBefore} generation the actor sets
- * when a newer generation makes a running plan obsolete.
+ * A cluster worker's training thread: the only thread that touches the {@link TrainingLoop} (model,
+ * optimizer, batches) and the generation's collective (DJL autograd and the collectives are single-thread).
+ * It drives the loop with what only a cluster worker has: the coordinator's messages in arrival order
+ * ({@link Reconfigure}: a generation, its collective and its starting state, received by broadcast or
+ * loaded from a checkpoint; {@link Plan}: steps to run; {@link CheckpointRequest}), the abandoning of a plan
+ * when a newer generation arrives ({@link #adopt} sets the generation), and reports for the coordinator
+ * ({@link Progress}, {@link CheckpointWritten}, {@link CheckpointFailed}, {@link PeerTimeout}). The worker
+ * actor hands it messages through a bounded queue and gets {@link Outcome}s back through a callback that
+ * tells the actor; the thread never calls an actor.
  */
 public final class StepLoop implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(StepLoop.class);
     private static final int QUEUE = 64;
-    private static final int LOOKAHEAD = 2;
-
-    /** Work for the training thread, in arrival order. */
-    public sealed interface Task {
-    }
-
-    /** Adopt a new generation: build its collective and its starting state. */
-    public record Adopt(Reconfigure reconfigure, int rank) implements Task {
-    }
-
-    /** Run steps [fromStep, toStep) of a generation. */
-    public record RunPlan(long generation, long fromStep, long toStep) implements Task {
-    }
-
-    /** Rank 0: write a checkpoint of the state at {@code step}. */
-    public record WriteCheckpoint(long generation, long checkpointId, long step) implements Task {
-    }
 
     /** What the training thread reports back, told to the worker actor. */
     public sealed interface Outcome {
@@ -75,43 +64,25 @@ public final class StepLoop implements AutoCloseable {
     public record Adopted(long generation, long step, String fingerprint) implements Outcome {
     }
 
-    /** A generation could not be adopted (a fault of this worker or its peers). */
-    public record AdoptFailed(long generation, String reason) implements Outcome {
-    }
-
-    /** One step completed. */
-    public record StepDone(long generation, long step, int epoch, double loss, double samplesPerSecond,
-                           String fingerprint) implements Outcome {
+    /** A message for the coordinator: {@link Progress}, {@link CheckpointWritten}, {@link CheckpointFailed} or {@link PeerTimeout}. */
+    public record Report(ToCoordinator message) implements Outcome {
     }
 
     /** The plan's last step is done (or the plan was a duplicate of steps already done). */
     public record PlanDone(long generation, long step) implements Outcome {
     }
 
-    /** A collective timed out: these ranks were silent. */
-    public record PeersSilent(long generation, long step, List<Integer> silentRanks, String message)
-            implements Outcome {
-    }
-
-    /** A step failed for another reason; the worker cannot go on in this generation. */
-    public record StepFailed(long generation, long step, String reason) implements Outcome {
-    }
-
-    /** The checkpoint was written and read back. */
-    public record CheckpointDone(long generation, long checkpointId, CheckpointRecord record) implements Outcome {
-    }
-
-    /** The checkpoint could not be written. */
-    public record CheckpointError(long generation, long checkpointId, long step, String reason) implements Outcome {
+    /** This worker cannot go on in the generation (a fault of its own or of its peers); it should leave. */
+    public record Failed(long generation, String reason) implements Outcome {
     }
 
     private final BlockingQueue<Task> queue = new ArrayBlockingQueue<>(QUEUE);
+    private final String workerId;
     private final AeronTransport transport;
     private final CheckpointStore store;
-    private final java.nio.file.Path datasetDir;
+    private final Path datasetDir;
     private final DataSettings dataSettings;
-    private final ai.djl.Device device;
-    private final int threads;
+    private final TrainSettings trainSettings;
     private final Consumer<Outcome> out;
     private final Thread thread;
     private volatile long abandonBefore = -1;
@@ -121,33 +92,30 @@ public final class StepLoop implements AutoCloseable {
 
     private RunSpec spec;
     private String runId;
-    private PackedDataset dataset;
-    private BatchPipeline pipeline;
-    private int items;
-    private ClmrNetwork network;
-    private Adam adam;
+    private PipelineViewSource source;
+    private TrainingLoop training;
     private Collective collective;
-    private DistributedStep step;
     private long generation = -1;
-    private int[] shares;
-    private long stepsPerEpoch;
-    private long completed;
-    private boolean holdsState;
+
+    /** A coordinator message for the training thread, with the rank a {@link Reconfigure} gives this worker. */
+    private record Task(ToWorker message, int rank) {
+    }
 
     /**
      * Starts the training thread.
      *
-     * @param store where checkpoints are written and read, or null when none is configured
-     * @param out   receives every outcome (on the training thread; it must only enqueue, e.g. tell an actor)
+     * @param workerId the id this worker registers with (its reports carry it)
+     * @param store    where checkpoints are written and read, or null when none is configured
+     * @param out      receives every outcome (on the training thread; it must only enqueue, e.g. tell an actor)
      */
-    public StepLoop(AeronTransport transport, CheckpointStore store, java.nio.file.Path datasetDir,
-                    DataSettings dataSettings, ai.djl.Device device, int threads, Consumer<Outcome> out) {
+    public StepLoop(String workerId, AeronTransport transport, CheckpointStore store, Path datasetDir,
+                    DataSettings dataSettings, TrainSettings trainSettings, Consumer<Outcome> out) {
+        this.workerId = workerId;
         this.transport = transport;
         this.store = store;
         this.datasetDir = datasetDir;
         this.dataSettings = dataSettings;
-        this.device = device;
-        this.threads = threads;
+        this.trainSettings = trainSettings;
         this.out = out;
         this.thread = new Thread(this::loop, "clmr-step");
         this.thread.setDaemon(true);
@@ -164,7 +132,8 @@ public final class StepLoop implements AutoCloseable {
 
     /** Publishes the state the training thread now holds (training thread only). */
     private void publishHeld(String fingerprint) {
-        held = holdsState && completed > 0 ? new HeldState(runId, spec.hash(), completed, fingerprint) : null;
+        held = training != null && training.completed() > 0
+                ? new HeldState(runId, spec.hash(), training.completed(), fingerprint) : null;
     }
 
     /** Reports generations, steps and data errors to {@code m} from now on. */
@@ -172,19 +141,27 @@ public final class StepLoop implements AutoCloseable {
         this.metrics = m;
     }
 
-    /** Hands a task to the training thread; false when the queue is full (the caller reports it). */
-    public boolean submit(Task task) {
-        if (task instanceof Adopt a) {
-            abandonBefore = a.reconfigure().generation();
-        }
-        return queue.offer(task);
+    /**
+     * Hands a new generation to the training thread, as rank {@code rank}; a plan of an older generation
+     * stops before its next step. False when the queue is full (the caller reports it). Actor thread.
+     */
+    public boolean adopt(Reconfigure reconfigure, int rank) {
+        abandonBefore = reconfigure.generation();
+        return queue.offer(new Task(reconfigure, rank));
+    }
+
+    /** Hands a plan to the training thread; false when the queue is full. Actor thread. */
+    public boolean train(Plan plan) {
+        return queue.offer(new Task(plan, -1));
+    }
+
+    /** Hands a checkpoint request (rank 0) to the training thread; false when the queue is full. Actor thread. */
+    public boolean checkpoint(CheckpointRequest request) {
+        return queue.offer(new Task(request, -1));
     }
 
     private void loop() {
-        Engine.getEngine("PyTorch");  // loads the natives before the first JNI call
-        if (threads > 0) {
-            JniUtils.setNumThreads(threads);
-        }
+        TrainingLoop.useThreads(trainSettings.threads());
         while (!closing) {
             Task t;
             try {
@@ -198,92 +175,88 @@ public final class StepLoop implements AutoCloseable {
             try {
                 handle(t);
             } catch (RuntimeException e) {
-                LOG.error("training thread: {} failed", t, e);
-                out.accept(new StepFailed(generation, completed, e.toString()));
+                LOG.error("training thread: {} failed", t.message(), e);
+                out.accept(new Failed(generation, e instanceof UserError ? e.getMessage() : e.toString()));
             }
         }
         release();
     }
 
     private void handle(Task t) {
-        if (t instanceof Adopt a) {
-            adopt(a.reconfigure(), a.rank());
-        } else if (t instanceof RunPlan p) {
+        if (t.message() instanceof Reconfigure r) {
+            adoptGeneration(r, t.rank());
+        } else if (t.message() instanceof Plan p) {
             runPlan(p);
-        } else if (t instanceof WriteCheckpoint w) {
-            checkpoint(w);
+        } else if (t.message() instanceof CheckpointRequest c) {
+            writeCheckpoint(c);
         }
     }
 
     // ------------------------------------------------------------------ generations
 
-    private void adopt(Reconfigure r, int rank) {
+    private void adoptGeneration(Reconfigure r, int rank) {
+        ResumePoint resume = r.resume();
         closeCollective();
         try {
             openRun(r);
-            ResumePoint resume = r.resume();
             if (resume.checkpoint() != null) {
                 load(resume.checkpoint());
-            } else if (resume.broadcastRank() < 0 && (!holdsState || completed != 0)) {
-                freshModel();
+            } else if (resume.broadcastRank() < 0 && (training == null || training.completed() != 0)) {
+                freshState();
             }
             List<String> endpoints = new ArrayList<>();
-            shares = new int[r.members().size()];
+            int[] shares = new int[r.members().size()];
             for (Member m : r.members()) {
                 endpoints.add(m.aeronEndpoint());
                 shares[m.rank()] = m.share();
             }
-            stepsPerEpoch = r.stepsPerEpoch();
             collective = transport.join(new Membership(runKey(r.runId()), r.generation(), rank, endpoints));
             if (resume.checkpoint() == null && resume.broadcastRank() >= 0) {
                 receiveState(r.generation(), resume, rank);
             }
-            step = new DistributedStep(network, adam, spec.temperature(), collective, r.generation());
+            training.join(collective, r.generation(), shares);
             generation = r.generation();
             metrics.generation(generation, rank, endpoints.size(), shares[rank]);
             LOG.info("generation {}: rank {} of {}, shares {}, at step {} ({})", generation, rank, endpoints.size(),
-                    java.util.Arrays.toString(shares), completed, resume.describe());
-            String fingerprint = network.fingerprint();
+                    Arrays.toString(shares), training.completed(), resume.describe());
+            String fingerprint = training.fingerprint();
             publishHeld(fingerprint);
-            out.accept(new Adopted(generation, completed, fingerprint));
+            out.accept(new Adopted(generation, training.completed(), fingerprint));
         } catch (CollectiveTimeoutException e) {
-            publishHeld(holdsState ? network.fingerprint() : null);
-            out.accept(new PeersSilent(r.generation(), completed, e.silentRanks(), e.getMessage()));
+            publishHeld(training != null ? training.fingerprint() : null);
+            peersSilent(r.generation(), e);
         } catch (RuntimeException e) {
-            publishHeld(holdsState ? network.fingerprint() : null);
+            publishHeld(training != null ? training.fingerprint() : null);
             LOG.error("cannot adopt generation {}: {}", r.generation(), e.getMessage());
-            out.accept(new AdoptFailed(r.generation(), e.getMessage()));
+            out.accept(new Failed(r.generation(), e.getMessage()));
         }
     }
 
     /**
      * State transfer: the broadcasting member sends its whole state (weights, Adam moments, batch-norm
-     * statistics, step) as a checkpoint payload over the new generation's collective, and every member,
-     * a joiner without state included, adopts it. Tagged one step before the resume step, so it precedes
-     * the generation's first step.
+     * statistics, step, skipped steps) as a checkpoint payload over the new generation's collective, and
+     * every member, a joiner without state included, adopts it. Tagged one step before the resume step, so
+     * it precedes the generation's first step.
      */
     private void receiveState(long gen, ResumePoint resume, int myRank) {
         byte[] mine = null;
         if (myRank == resume.broadcastRank()) {
-            if (!holdsState) {
+            if (training == null) {
                 throw new IllegalStateException("generation " + gen + " names this worker (rank " + myRank
                         + ") to broadcast the state of step " + resume.step() + " but it holds none");
             }
-            int epoch = epochOf(Math.max(0, completed - 1));
-            mine = ModelCheckpoint.capture(network, adam, spec, spec.hash(), epoch, completed, Map.of()).encode();
+            mine = training.capture().encode();
         }
-        byte[] bytes = collective.broadcast(new org.clmr.worker.collective.OpTag(gen, Math.max(0, resume.step() - 1), 0),
-                mine, resume.broadcastRank());
+        byte[] bytes = collective.broadcast(new OpTag(gen, Math.max(0, resume.step() - 1), 0), mine,
+                resume.broadcastRank());
         if (myRank != resume.broadcastRank()) {
             CheckpointPayload payload = CheckpointPayload.decode(bytes);
-            if (!holdsState) {
-                freshModel();
+            if (training == null) {
+                freshState();
             }
-            Adam.zeroGradients(network.params());
-            ModelCheckpoint.restore(payload, network, adam);
-            completed = payload.step();
+            restoring(() -> training.restore(payload, "rank " + resume.broadcastRank()));
         }
-        LOG.info("generation {}: state of step {} {} rank {} ({} bytes)", gen, completed,
+        LOG.info("generation {}: state of step {} {} rank {} ({} bytes)", gen, training.completed(),
                 myRank == resume.broadcastRank() ? "broadcast as" : "received from", resume.broadcastRank(), bytes.length);
     }
 
@@ -294,35 +267,34 @@ public final class StepLoop implements AutoCloseable {
         return java.nio.ByteBuffer.wrap(h).getLong() & Long.MAX_VALUE;
     }
 
+    /** Opens the run's batches unless this worker already trains the same run and spec. */
     private void openRun(Reconfigure r) {
         if (r.runId().equals(runId) && r.spec().hash().equals(spec.hash())) {
             return;
         }
-        releaseModel();
-        releaseData();
-        spec = r.spec();
-        runId = r.runId();
-        dataset = PackedDataset.open(datasetDir, spec.sampleRate());
-        PretrainView view = PretrainView.of(dataset, dataSettings.concatSongs());
-        items = view.size();
-        if (items / spec.globalBatch() != r.stepsPerEpoch()) {
+        releaseState();
+        releaseSource();
+        runId = null;
+        spec = null;
+        held = null;
+        PipelineViewSource opened = PipelineViewSource.open(datasetDir, r.spec(), dataSettings);
+        if (opened.stepsPerEpoch() != r.stepsPerEpoch()) {
+            opened.close();
             throw new IllegalStateException("run " + r.runId() + " plans " + r.stepsPerEpoch()
-                    + " steps per epoch, but " + datasetDir + " gives " + items + " tracks / batch "
-                    + spec.globalBatch() + " = " + items / spec.globalBatch()
+                    + " steps per epoch, but " + datasetDir + " gives " + opened.items() + " tracks / batch "
+                    + r.spec().globalBatch() + " = " + opened.stepsPerEpoch()
                     + ": start the run with this dataset's track count (clmr.data concat-songs must match too)");
         }
-        pipeline = BatchPipeline.forRun(view, spec, AugmentationChain.from(spec.augment()), dataSettings);
-        holdsState = false;
-        completed = 0;
-        held = null;
+        source = opened;
+        spec = r.spec();
+        runId = r.runId();
     }
 
-    private void freshModel() {
-        releaseModel();
-        network = ClmrNetwork.create(spec.model(), spec.seed(), device);
-        adam = new Adam(spec.optimizer(), network.params());
-        completed = 0;
-        holdsState = true;
+    /** The run's state at step 0, from its seed. */
+    private void freshState() {
+        releaseState();
+        training = new TrainingLoop(spec, source, trainSettings.maxConsecutiveNonFinite(), trainSettings.djlDevice(),
+                new Reporter());
     }
 
     private void load(CheckpointRecord record) {
@@ -330,104 +302,87 @@ public final class StepLoop implements AutoCloseable {
             throw new IllegalStateException("generation resumes from " + record.location()
                     + " but no checkpoint store is configured: set clmr.worker.cluster.checkpoint.url");
         }
-        CheckpointPayload payload = CheckpointPayload.decode(store.read(record));
-        if (!payload.runSpecHash().equals(spec.hash())) {
-            throw new IllegalStateException("checkpoint " + record.location() + " is of RunSpec "
-                    + payload.runSpecHash() + ", the run's is " + spec.hash());
+        freshState();
+        restoring(() -> training.resume(store, record));
+        LOG.info("loaded checkpoint of step {} from {}", training.completed(), record.location());
+    }
+
+    /** Runs a restore; one that fails may have overwritten part of the state, which is then dropped. */
+    private void restoring(Runnable restore) {
+        try {
+            restore.run();
+        } catch (RuntimeException e) {
+            releaseState();
+            throw e;
         }
-        freshModel();
-        ModelCheckpoint.restore(payload, network, adam);
-        completed = payload.step();
-        LOG.info("loaded checkpoint of step {} from {}", completed, record.location());
     }
 
     // ------------------------------------------------------------------ steps
 
-    private void runPlan(RunPlan p) {
+    private void runPlan(Plan p) {
         if (p.generation() != generation || collective == null) {
             return;
         }
-        if (p.fromStep() > completed) {
-            out.accept(new StepFailed(generation, completed, "plan of generation " + p.generation() + " starts at step "
-                    + p.fromStep() + " but this worker holds step " + completed));
-            return;
+        try {
+            if (training.run(p, () -> abandonBefore > generation || closing)) {
+                out.accept(new PlanDone(generation, training.completed()));
+            }
+        } catch (CollectiveTimeoutException e) {
+            LOG.warn("step {} of generation {} abandoned: {}", training.completed() + 1, generation, e.getMessage());
+            peersSilent(generation, e);
+            closeCollective();
+        } catch (RuntimeException e) {
+            closeCollective();
+            throw e;
         }
-        DistributedStep.ShareLoader loader = metrics.countingDataErrors(this::load);
-        while (completed < p.toStep()) {
-            if (abandonBefore > generation || closing) {
-                return;
-            }
-            long t0 = System.nanoTime();
-            DistributedStep.Result r;
-            try {
-                // a failed step leaves weights, gradients and running statistics as before it
-                r = step.run(completed, shares, loader);
-            } catch (CollectiveTimeoutException e) {
-                LOG.warn("step {} of generation {} abandoned: {}", completed + 1, generation, e.getMessage());
-                out.accept(new PeersSilent(generation, completed, e.silentRanks(), e.getMessage()));
-                closeCollective();
-                return;
-            } catch (RuntimeException e) {
-                closeCollective();
-                throw e;
-            }
-            double seconds = (System.nanoTime() - t0) / 1e9;
-            int epoch = epochOf(completed);
-            completed++;
-            metrics.step(completed, epoch, shares[collective.rank()], r, seconds);
-            if (!r.applied()) {
-                LOG.warn("step {} skipped: {}", completed, r.skipReason());
-            }
-            String fingerprint = network.fingerprint();
+    }
+
+    private void peersSilent(long gen, CollectiveTimeoutException e) {
+        long step = training != null ? training.completed() : 0;
+        LOG.warn("generation {} step {}: silent ranks {} ({})", gen, step, e.silentRanks(), e.getMessage());
+        out.accept(new Report(new PeerTimeout(workerId, gen, step, e.silentRanks())));
+    }
+
+    /** Turns the loop's step reports into metrics, the held state and progress for the coordinator. */
+    private final class Reporter implements StepListener {
+        @Override
+        public void onStep(StepReport r) {
+            metrics.step(r.step(), r.epoch(), r.share(), r.result(), r.wallNs() / 1e9);
+            String fingerprint = training.fingerprint();
             publishHeld(fingerprint);
-            out.accept(new StepDone(generation, completed, epoch, r.loss(),
-                    shares[collective.rank()] / Math.max(seconds, 1e-9), fingerprint));
+            out.accept(new Report(new Progress(workerId, r.generation(), r.step(), r.epoch(), r.loss(),
+                    r.samplesPerSecond(), fingerprint)));
         }
-        out.accept(new PlanDone(generation, completed));
-    }
 
-    private int epochOf(long globalStep) {
-        return Math.toIntExact(globalStep / stepsPerEpoch);
-    }
-
-    /** This rank's slice of the global batch of step {@code completed}, prefetching its next steps. */
-    private ViewPairs load(int offset, int count) {
-        int epoch = epochOf(completed);
-        int k = Math.toIntExact(completed % stepsPerEpoch);
-        List<BatchRequest> upcoming = new ArrayList<>(LOOKAHEAD);
-        long s = completed;
-        for (int i = 0; i < LOOKAHEAD; i++) {
-            s++;
-            upcoming.add(new BatchRequest(epochOf(s), Math.toIntExact(s % stepsPerEpoch), offset, count));
+        @Override
+        public void onDataError(RuntimeException error) {
+            metrics.dataError();
         }
-        Batch b = pipeline.take(new BatchRequest(epoch, k, offset, count), upcoming);
-        return new ViewPairs(count, spec.cropLength(), b.view0(), b.view1());
     }
 
     // ------------------------------------------------------------------ checkpoints
 
-    private void checkpoint(WriteCheckpoint w) {
+    private void writeCheckpoint(CheckpointRequest w) {
         if (store == null) {
-            out.accept(new CheckpointError(w.generation(), w.checkpointId(), w.step(),
-                    "no checkpoint store is configured on this worker: set clmr.worker.cluster.checkpoint.url"
-                            + " to the coordinator's database"));
+            checkpointFailed(w, "no checkpoint store is configured on this worker: set clmr.worker.cluster.checkpoint.url"
+                    + " to the coordinator's database");
             return;
         }
-        if (!holdsState || completed != w.step()) {
-            out.accept(new CheckpointError(w.generation(), w.checkpointId(), w.step(),
-                    "this worker holds step " + completed + ", not " + w.step()));
+        if (training == null || training.completed() != w.step()) {
+            checkpointFailed(w, "this worker holds step " + (training == null ? 0 : training.completed())
+                    + ", not " + w.step());
             return;
         }
         try {
-            int epoch = epochOf(Math.max(0, completed - 1));
-            CheckpointPayload payload = ModelCheckpoint.capture(network, adam, spec, spec.hash(), epoch, completed,
-                    Map.of());
-            CheckpointRecord record = store.write(runId, completed, epoch, w.generation(), spec.hash(),
-                    payload.encode());
-            out.accept(new CheckpointDone(w.generation(), w.checkpointId(), record));
+            CheckpointRecord record = training.write(store, runId);
+            out.accept(new Report(new CheckpointWritten(workerId, w.generation(), w.checkpointId(), record)));
         } catch (RuntimeException e) {
-            out.accept(new CheckpointError(w.generation(), w.checkpointId(), w.step(), e.toString()));
+            checkpointFailed(w, e.toString());
         }
+    }
+
+    private void checkpointFailed(CheckpointRequest w, String reason) {
+        out.accept(new Report(new CheckpointFailed(workerId, w.generation(), w.checkpointId(), w.step(), reason)));
     }
 
     // ------------------------------------------------------------------ resources
@@ -441,36 +396,29 @@ public final class StepLoop implements AutoCloseable {
             }
         }
         collective = null;
-        step = null;
+        if (training != null) {
+            training.leave();
+        }
     }
 
-    private void releaseModel() {
-        if (adam != null) {
-            adam.close();
-            adam = null;
+    private void releaseState() {
+        if (training != null) {
+            training.close();
+            training = null;
         }
-        if (network != null) {
-            network.close();
-            network = null;
-        }
-        holdsState = false;
     }
 
-    private void releaseData() {
-        if (pipeline != null) {
-            pipeline.close();
-            pipeline = null;
-        }
-        if (dataset != null) {
-            dataset.close();
-            dataset = null;
+    private void releaseSource() {
+        if (source != null) {
+            source.close();
+            source = null;
         }
     }
 
     private void release() {
         closeCollective();
-        releaseModel();
-        releaseData();
+        releaseState();
+        releaseSource();
     }
 
     /** Stops the training thread after its current step (or collective deadline) and frees everything. */

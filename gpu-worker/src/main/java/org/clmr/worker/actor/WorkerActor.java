@@ -9,14 +9,11 @@ import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.TimerScheduler;
 import org.clmr.protocol.BuildInfo;
 import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointCommitted;
-import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointFailed;
 import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointRequest;
-import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointWritten;
 import org.clmr.protocol.cluster.CoordinatorProtocol.DrainWorker;
 import org.clmr.protocol.cluster.CoordinatorProtocol.Leave;
 import org.clmr.protocol.cluster.CoordinatorProtocol.Member;
 import org.clmr.protocol.cluster.CoordinatorProtocol.OperatorReply;
-import org.clmr.protocol.cluster.CoordinatorProtocol.PeerTimeout;
 import org.clmr.protocol.cluster.CoordinatorProtocol.Plan;
 import org.clmr.protocol.cluster.CoordinatorProtocol.Progress;
 import org.clmr.protocol.cluster.CoordinatorProtocol.Reconfigure;
@@ -29,14 +26,11 @@ import org.clmr.protocol.cluster.CoordinatorProtocol.StopReason;
 import org.clmr.protocol.cluster.CoordinatorProtocol.ToCoordinator;
 import org.clmr.protocol.cluster.CoordinatorProtocol.ToWorker;
 import org.clmr.worker.actor.StepLoop.Adopted;
-import org.clmr.worker.actor.StepLoop.AdoptFailed;
-import org.clmr.worker.actor.StepLoop.CheckpointDone;
-import org.clmr.worker.actor.StepLoop.CheckpointError;
+import org.clmr.worker.actor.StepLoop.Failed;
 import org.clmr.worker.actor.StepLoop.Outcome;
-import org.clmr.worker.actor.StepLoop.PeersSilent;
 import org.clmr.worker.actor.StepLoop.PlanDone;
-import org.clmr.worker.actor.StepLoop.StepDone;
-import org.clmr.worker.actor.StepLoop.StepFailed;
+import org.clmr.worker.actor.StepLoop.Report;
+import org.clmr.worker.metrics.WorkerMetrics;
 
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -44,11 +38,11 @@ import java.util.function.Consumer;
 
 /**
  * A worker's actor: registers with the coordinator singleton (repeating until answered; a coordinator
- * without a run is waited for), follows {@link Reconfigure} and {@link Plan}s by handing tasks to the
- * {@link StepLoop} (the training thread) and turns the loop's outcomes into {@link Progress},
- * {@link CheckpointWritten}/{@link CheckpointFailed} and {@link PeerTimeout} reports. While it waits at a
- * plan boundary it repeats its last progress, so a lost plan is re-sent. It never blocks: the loop's
- * outcomes come back as messages.
+ * without a run is waited for), hands {@link Reconfigure}, {@link Plan} and {@link CheckpointRequest} to the
+ * {@link StepLoop} (the training thread) and forwards the loop's reports ({@link Progress}, checkpoint
+ * results, peer timeouts) to the coordinator. While it waits at a plan boundary it repeats its last
+ * progress, so a lost plan is re-sent. It never blocks: the loop's outcomes come back as messages. Where it
+ * stands is one {@link WorkerPhase}, changed only in {@link #to}, which logs and exports each change.
  *
  * <p>Its protocol is {@link ToWorker} (what the coordinator sends) plus the local {@link Internal}
  * messages, which never leave this JVM.
@@ -98,28 +92,27 @@ public final class WorkerActor extends AbstractBehavior<ToWorker> {
     private final ActorRef<ToCoordinator> coordinator;
     private final Identity id;
     private final StepLoop loop;
+    private final WorkerMetrics metrics;
     private final Consumer<StepLine> steps;
     private final CompletableFuture<String> finished;
-    private boolean registered;
-    private boolean announcedWait;
+    private WorkerPhase phase = WorkerPhase.REGISTERING;
     private long generation = -1;
     private int rank = -1;
     private long plannedTo = -1;
-    private boolean waiting;
     private Progress lastProgress;
-    private boolean draining;
-    private boolean drainAccepted;
 
     private WorkerActor(ActorContext<ToWorker> ctx, TimerScheduler<ToWorker> timers,
-                        ActorRef<ToCoordinator> coordinator, Identity id, StepLoop loop, Consumer<StepLine> steps,
-                        CompletableFuture<String> finished) {
+                        ActorRef<ToCoordinator> coordinator, Identity id, StepLoop loop, WorkerMetrics metrics,
+                        Consumer<StepLine> steps, CompletableFuture<String> finished) {
         super(ctx);
         this.timers = timers;
         this.coordinator = coordinator;
         this.id = id;
         this.loop = loop;
+        this.metrics = metrics;
         this.steps = steps;
         this.finished = finished;
+        metrics.phase(phase);
     }
 
     /**
@@ -127,18 +120,19 @@ public final class WorkerActor extends AbstractBehavior<ToWorker> {
      *
      * @param coordinator    the singleton proxy
      * @param loop           the training thread; its outcomes must be told to this actor ({@link #outcome})
+     * @param metrics        where the actor's phase is exported
      * @param repeatInterval how often a registration or a waiting progress report is repeated
      * @param steps          receives a line per completed step (on the actor's thread)
      * @param finished       completed with null when the run ends normally, or with the one-line reason this
      *                       worker gives up; the actor stops then
      */
     public static Behavior<ToWorker> create(ActorRef<ToCoordinator> coordinator, Identity id, StepLoop loop,
-                                            Duration repeatInterval, Consumer<StepLine> steps,
+                                            WorkerMetrics metrics, Duration repeatInterval, Consumer<StepLine> steps,
                                             CompletableFuture<String> finished) {
         return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
             timers.startTimerWithFixedDelay(Tick.INSTANCE, Tick.INSTANCE, repeatInterval);
             ctx.getSelf().tell(Tick.INSTANCE);
-            return new WorkerActor(ctx, timers, coordinator, id, loop, steps, finished);
+            return new WorkerActor(ctx, timers, coordinator, id, loop, metrics, steps, finished);
         }));
     }
 
@@ -172,29 +166,65 @@ public final class WorkerActor extends AbstractBehavior<ToWorker> {
                 .build();
     }
 
+    // ------------------------------------------------------------------ phases
+
+    /**
+     * The one place the phase changes: logs {@code old -> new (reason, generation)} and sets the gauge.
+     * Routine plan boundaries log at DEBUG, every other change at INFO.
+     */
+    private void to(WorkerPhase next, String reason) {
+        if (next == phase) {
+            return;
+        }
+        boolean routine = (phase == WorkerPhase.TRAINING && next == WorkerPhase.AT_BOUNDARY)
+                || (phase == WorkerPhase.AT_BOUNDARY && next == WorkerPhase.TRAINING);
+        if (routine) {
+            getContext().getLog().debug("{} -> {} ({}, generation {})", phase, next, reason, generation);
+        } else {
+            getContext().getLog().info("{} -> {} ({}, generation {})", phase, next, reason, generation);
+        }
+        phase = next;
+        metrics.phase(next);
+    }
+
+    private boolean registering() {
+        return phase == WorkerPhase.REGISTERING || phase == WorkerPhase.WAITING_FOR_RUN;
+    }
+
+    private boolean draining() {
+        return phase == WorkerPhase.DRAINING || phase == WorkerPhase.DRAIN_ACCEPTED;
+    }
+
+    /** A change of the training phases, which a drain under way outranks. */
+    private void toTrainingPhase(WorkerPhase next, String reason) {
+        if (!draining()) {
+            to(next, reason);
+        }
+    }
+
+    // ------------------------------------------------------------------ registration and drain
+
     private Behavior<ToWorker> onTick() {
-        if (draining) {
+        if (draining()) {
             askToDrain();
-        } else if (!registered) {
+        } else if (registering()) {
             coordinator.tell(new Register(BuildInfo.protocolVersion(), id.workerId(), id.host(), id.device(),
                     id.aeronEndpoint(), id.datasetHash(), id.samplesPerSecond(), getContext().getSelf(), loop.held()));
-        } else if (waiting && lastProgress != null) {
+        } else if (phase == WorkerPhase.AT_BOUNDARY && lastProgress != null) {
             coordinator.tell(lastProgress);
         }
         return this;
     }
 
     private Behavior<ToWorker> onDrain() {
-        if (draining) {
+        if (draining()) {
             return this;
         }
-        draining = true;
-        if (!registered) {
-            getContext().getLog().info("drain: not registered with a run; stopping");
-            return finish(null);
+        if (registering()) {
+            return finish(null, "drain: not registered with a run; stopping");
         }
-        getContext().getLog().info("drain: asking the coordinator to let {} leave at the next plan boundary",
-                id.workerId());
+        to(WorkerPhase.DRAINING, "drain: asking the coordinator to let " + id.workerId()
+                + " leave at the next plan boundary");
         askToDrain();
         return this;
     }
@@ -206,44 +236,40 @@ public final class WorkerActor extends AbstractBehavior<ToWorker> {
 
     private Behavior<ToWorker> onDrainAnswer(DrainAnswer a) {
         if (a.reply().accepted()) {
-            if (!drainAccepted) {
-                getContext().getLog().info("drain accepted: {}", a.reply().message());
-            }
-            drainAccepted = true;
+            to(WorkerPhase.DRAIN_ACCEPTED, "drain accepted: " + a.reply().message());
             return this;
         }
-        if (drainAccepted) {
+        if (phase == WorkerPhase.DRAIN_ACCEPTED) {
             // a repeated request answered after the removal, ahead of the Stop in flight
-            getContext().getLog().info("drained: {}", a.reply().message());
-            return finish(null);
+            return finish(null, "drained: " + a.reply().message());
         }
         // a stop was asked for: without a drain it is an orderly leave (the run resumes as after a failure)
         getContext().getLog().warn("drain refused ({}); leaving now", a.reply().message());
         coordinator.tell(new Leave(id.workerId(), generation, "stopped (drain refused: " + a.reply().message() + ")"));
-        return finish(null);
+        return finish(null, "left after a refused drain");
     }
 
     private Behavior<ToWorker> onRegistered(Registered r) {
-        if (!registered) {
-            getContext().getLog().info("registered with run {} (generation {})", r.runId(), r.currentGeneration());
+        if (registering()) {
+            to(WorkerPhase.REGISTERED, "registered with run " + r.runId() + " (generation " + r.currentGeneration() + ")");
         }
-        registered = true;
         return this;
     }
 
     private Behavior<ToWorker> onRefused(RegisterRefused r) {
         // a worker outlives runs: with none running (never started, or the last one over) it waits for the next
         if (r.reason() == RefusalReason.NO_RUN || r.reason() == RefusalReason.RUN_COMPLETED) {
-            if (!announcedWait) {
-                getContext().getLog().info("coordinator has no run in progress ({}); registering again every tick"
-                        + " until one starts", r.reason());
-                announcedWait = true;
+            if (phase == WorkerPhase.REGISTERING) {
+                to(WorkerPhase.WAITING_FOR_RUN, "coordinator has no run in progress (" + r.reason()
+                        + "); registering again every tick until one starts");
             }
             return this;
         }
         getContext().getLog().error("registration refused ({}): {}", r.reason(), r.message());
-        return finish(r.message());
+        return finish(r.message(), "registration refused (" + r.reason() + ")");
     }
+
+    // ------------------------------------------------------------------ generations, plans, checkpoints
 
     private Behavior<ToWorker> onReconfigure(Reconfigure r) {
         if (r.generation() <= generation) {
@@ -255,19 +281,25 @@ public final class WorkerActor extends AbstractBehavior<ToWorker> {
                 myRank = m.rank();
             }
         }
-        registered = true;
         if (myRank < 0) {
             getContext().getLog().warn("generation {} does not include {}; waiting", r.generation(), id.workerId());
+            if (registering()) {
+                to(WorkerPhase.REGISTERED, "a generation was formed without it");
+            }
             return this;
         }
         generation = r.generation();
         rank = myRank;
         plannedTo = r.resume().step();
-        waiting = false;
         lastProgress = null;
-        getContext().getLog().info("generation {}: rank {} of {} from {}", generation, rank, r.members().size(),
-                r.resume().describe());
-        return submit(new StepLoop.Adopt(r, rank));
+        String what = "generation " + generation + ": rank " + rank + " of " + r.members().size() + " from "
+                + r.resume().describe();
+        if (draining()) {
+            getContext().getLog().info("{} (draining)", what);
+        } else {
+            to(WorkerPhase.ADOPTING, what);
+        }
+        return submitted(loop.adopt(r, rank), r);
     }
 
     private Behavior<ToWorker> onPlan(Plan p) {
@@ -275,8 +307,8 @@ public final class WorkerActor extends AbstractBehavior<ToWorker> {
             return this;
         }
         plannedTo = p.toStep();
-        waiting = false;
-        return submit(new StepLoop.RunPlan(p.generation(), p.fromStep(), p.toStep()));
+        toTrainingPhase(WorkerPhase.TRAINING, "plan of steps [" + p.fromStep() + ", " + p.toStep() + ")");
+        return submitted(loop.train(p), p);
     }
 
     private Behavior<ToWorker> onCheckpointRequest(CheckpointRequest c) {
@@ -285,7 +317,7 @@ public final class WorkerActor extends AbstractBehavior<ToWorker> {
                     c.checkpointId(), c.generation(), generation, rank);
             return this;
         }
-        return submit(new StepLoop.WriteCheckpoint(c.generation(), c.checkpointId(), c.step()));
+        return submitted(loop.checkpoint(c), c);
     }
 
     private Behavior<ToWorker> onCommitted(CheckpointCommitted c) {
@@ -294,52 +326,55 @@ public final class WorkerActor extends AbstractBehavior<ToWorker> {
     }
 
     private Behavior<ToWorker> onStop(Stop s) {
-        getContext().getLog().info("stop: run {} {}", s.runId(), s.reason());
-        return finish(s.reason() == StopReason.REMOVED ? "removed from run " + s.runId() + " by the coordinator" : null);
+        String why = "stop: run " + s.runId() + " " + s.reason();
+        return finish(s.reason() == StopReason.REMOVED ? "removed from run " + s.runId() + " by the coordinator" : null, why);
     }
 
+    // ------------------------------------------------------------------ the training thread's outcomes
+
     private Behavior<ToWorker> onOutcome(Outcome o) {
-        if (o instanceof StepDone d) {
-            if (d.generation() != generation) {
-                return this;
-            }
-            lastProgress = new Progress(id.workerId(), d.generation(), d.step(), d.epoch(), d.loss(),
-                    d.samplesPerSecond(), d.fingerprint());
-            coordinator.tell(lastProgress);
-            steps.accept(new StepLine(id.workerId(), d.generation(), rank, d.step(), d.epoch(), d.loss(),
-                    d.samplesPerSecond(), d.fingerprint()));
+        if (o instanceof Report r) {
+            return onReport(r.message());
         } else if (o instanceof Adopted a) {
             if (a.generation() == generation && plannedTo <= a.step()) {
                 lastProgress = new Progress(id.workerId(), a.generation(), a.step(), 0, Double.NaN,
                         id.samplesPerSecond(), a.fingerprint());
-                waiting = true;
+                toTrainingPhase(WorkerPhase.AT_BOUNDARY, "adopted the state of step " + a.step());
+            } else if (a.generation() == generation) {
+                toTrainingPhase(WorkerPhase.TRAINING, "adopted the state of step " + a.step() + ", training to step "
+                        + plannedTo);
             }
         } else if (o instanceof PlanDone p) {
-            waiting = p.generation() == generation && p.step() >= plannedTo;
-        } else if (o instanceof PeersSilent s) {
-            getContext().getLog().warn("generation {} step {}: silent ranks {} ({})", s.generation(), s.step(),
-                    s.silentRanks(), s.message());
-            coordinator.tell(new PeerTimeout(id.workerId(), s.generation(), s.step(), s.silentRanks()));
-        } else if (o instanceof CheckpointDone c) {
-            coordinator.tell(new CheckpointWritten(id.workerId(), c.generation(), c.checkpointId(), c.record()));
-        } else if (o instanceof CheckpointError c) {
-            coordinator.tell(new CheckpointFailed(id.workerId(), c.generation(), c.checkpointId(), c.step(), c.reason()));
-        } else if (o instanceof AdoptFailed f) {
-            return leave(f.generation(), f.reason());
-        } else if (o instanceof StepFailed f) {
+            if (p.generation() == generation && p.step() >= plannedTo) {
+                toTrainingPhase(WorkerPhase.AT_BOUNDARY, "plan done at step " + p.step());
+            }
+        } else if (o instanceof Failed f) {
             return leave(f.generation(), f.reason());
         }
+        return this;
+    }
+
+    private Behavior<ToWorker> onReport(ToCoordinator message) {
+        if (message instanceof Progress p) {
+            if (p.generation() != generation) {
+                return this;
+            }
+            lastProgress = p;
+            steps.accept(new StepLine(id.workerId(), p.generation(), rank, p.step(), p.epoch(), p.loss(),
+                    p.samplesPerSecond(), p.weightsFingerprint()));
+        }
+        coordinator.tell(message);
         return this;
     }
 
     private Behavior<ToWorker> leave(long gen, String reason) {
         getContext().getLog().error("leaving the run: {}", reason);
         coordinator.tell(new Leave(id.workerId(), gen, reason));
-        return finish(reason);
+        return finish(reason, "left the run");
     }
 
-    private Behavior<ToWorker> submit(StepLoop.Task task) {
-        if (!loop.submit(task)) {
+    private Behavior<ToWorker> submitted(boolean accepted, ToWorker task) {
+        if (!accepted) {
             return leave(generation, "the training thread's queue is full (" + task + ")");
         }
         return this;
@@ -349,8 +384,11 @@ public final class WorkerActor extends AbstractBehavior<ToWorker> {
      * Ends this worker's part: the owner of the process is told and leaves the cluster gracefully
      * (coordinated shutdown). The actor stays alive but deaf until then: it is the system's guardian, and
      * stopping it would stop the node before its leave reached the coordinator.
+     *
+     * @param failure null for a normal end, else the one-line reason this worker gives up
      */
-    private Behavior<ToWorker> finish(String failure) {
+    private Behavior<ToWorker> finish(String failure, String reason) {
+        to(WorkerPhase.FINISHED, reason);
         timers.cancelAll();
         finished.complete(failure);
         return Behaviors.ignore();

@@ -66,6 +66,7 @@ public final class WorkerNode implements AutoCloseable {
     private final Consumer<WorkerActor.StepLine> steps;
     private final Object lock = new Object();
     private StepLoop loop;
+    private WorkerMetrics workerMetrics;
     private MetricsEndpoint metrics;
     private volatile ActorSystem<ToWorker> system;
     private boolean closing;
@@ -118,12 +119,12 @@ public final class WorkerNode implements AutoCloseable {
                     datasetHash, ws.samplesPerSecond());
             node = new WorkerNode(config, ws, seedNodes, transport, store, id, steps);
             WorkerNode self = node;
-            node.loop = new StepLoop(transport, store, datasetDir, ds, ts.djlDevice(), ts.threads(),
+            node.loop = new StepLoop(workerId, transport, store, datasetDir, ds, ts,
                     o -> self.system.tell(WorkerActor.outcome(o)));
-            WorkerMetrics metrics = new WorkerMetrics(workerId, ts.device(), ws.host(), transport.metrics(),
+            node.workerMetrics = new WorkerMetrics(workerId, ts.device(), ws.host(), transport.metrics(),
                     DeviceMemory.of(ts.djlDevice()));
-            node.loop.reportTo(metrics);
-            node.metrics = MetricsEndpoint.start(config, ws.host(), metrics.registry());
+            node.loop.reportTo(node.workerMetrics);
+            node.metrics = MetricsEndpoint.start(config, ws.host(), node.workerMetrics.registry());
             synchronized (node.lock) {
                 node.system = node.startSystem();
             }
@@ -155,7 +156,7 @@ public final class WorkerNode implements AutoCloseable {
             ctx.spawn(CoordinatorWatch.create(settings.coordinatorLostAfter(), Duration.ofMillis(500),
                     () -> replaceLater(mine, "no coordinator node reachable for "
                             + settings.coordinatorLostAfter().toSeconds() + " s")), "coordinator-watch");
-            return WorkerActor.create(proxy, identity, loop, settings.repeatInterval(), steps, finished);
+            return WorkerActor.create(proxy, identity, loop, workerMetrics, settings.repeatInterval(), steps, finished);
         }), "clmr", akkaConfig(settings, seedNodes).withFallback(config));
         created.getWhenTerminated().whenComplete((done, err) ->
                 replaceLater(created, "its cluster node stopped (downed, or removed from the cluster)"));

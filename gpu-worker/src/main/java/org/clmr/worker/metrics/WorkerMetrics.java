@@ -21,8 +21,8 @@ import java.util.function.Supplier;
  * labels {@code worker} (the worker id: host/device/pid) and {@code device}; the rank is a gauge, not a
  * label, because it changes with every generation (a label would start new series each time).
  * <p>
- * Written by the training thread ({@link #generation}, {@link #step}, the loader returned by
- * {@link #countingDataErrors}): a few atomic updates per step, nothing per frame. The collectives' frame
+ * Written by the training thread ({@link #generation}, {@link #step}, {@link #dataError}) and the worker
+ * actor ({@link #phase}): a few atomic updates per step, nothing per frame. The collectives' frame
  * counters and the device memory are read at scrape time from the HTTP thread.
  */
 public final class WorkerMetrics {
@@ -44,6 +44,7 @@ public final class WorkerMetrics {
     private final Gauge rank;
     private final Gauge worldSize;
     private final Gauge generation;
+    private final Gauge phase;
 
     /**
      * @param workerId    the id the worker registers with (label {@code worker})
@@ -86,6 +87,8 @@ public final class WorkerMetrics {
         rank = gauge("clmr_worker_rank", "This worker's rank in its generation (-1 before the first)", id);
         worldSize = gauge("clmr_worker_world_size", "Members of this worker's generation", id);
         generation = gauge("clmr_worker_generation", "Membership generation this worker trains in (-1 before the first)", id);
+        phase = Gauge.builder().name("clmr_worker_phase").help("1 for the worker actor's current phase")
+                .constLabels(id).labelNames("phase").register(registry);
         rank.set(-1);
         generation.set(-1);
         if (collectives != null) {
@@ -199,13 +202,28 @@ public final class WorkerMetrics {
         this.epoch.set(epoch);
     }
 
+    /**
+     * The worker's phase is now {@code current}: its gauge is 1, every other constant of its enum 0.
+     * Called by the worker actor at its one phase transition point.
+     */
+    public <E extends Enum<E>> void phase(E current) {
+        for (E p : current.getDeclaringClass().getEnumConstants()) {
+            phase.labelValues(p.name().toLowerCase(java.util.Locale.ROOT)).set(p == current ? 1 : 0);
+        }
+    }
+
+    /** A batch could not be read or augmented. */
+    public void dataError() {
+        dataErrors.inc();
+    }
+
     /** {@code loader}, counting the batches it fails to load (the failure still propagates). */
     public DistributedStep.ShareLoader countingDataErrors(DistributedStep.ShareLoader loader) {
         return (offset, count) -> {
             try {
                 return loader.load(offset, count);
             } catch (RuntimeException e) {
-                dataErrors.inc();
+                dataError();
                 throw e;
             }
         };

@@ -7,9 +7,9 @@ import ai.djl.pytorch.jni.JniUtils;
 import java.util.List;
 
 /**
- * The parameters' accumulated gradients as one flat host vector, in the params' fixed order: what a
- * distributed step all-reduces (summed across workers, in rank order) before {@link Adam#update()}.
- * Training thread only.
+ * The parameters' accumulated gradients: as one flat host vector in the params' fixed order (what a
+ * distributed step all-reduces, summed across workers in rank order, before the optimizer's update),
+ * checked for NaN and infinity, and zeroed. Training thread only.
  */
 public final class Gradients {
     private Gradients() {
@@ -32,6 +32,25 @@ public final class Gradients {
             }
         }
         return out;
+    }
+
+    /** The name of the first parameter whose gradient holds NaN or infinity, or null. */
+    public static String firstNonFinite(List<Param> params) {
+        for (Param p : params) {
+            try (NDArray g = p.value().getGradient(); NDArray s = g.sum()) {
+                if (!Float.isFinite(s.getFloat())) {
+                    return p.name();
+                }
+            }
+        }
+        return null;
+    }
+
+    /** Sets every parameter's gradient to zero (also when it holds NaN or infinity). */
+    public static void zero(List<Param> params) {
+        for (Param p : params) {
+            JniUtils.zeroGrad((PtNDArray) p.value());
+        }
     }
 
     /** Replaces every param's gradient, in place, by its slice of {@code flat} (inverse of {@link #flatten}). */

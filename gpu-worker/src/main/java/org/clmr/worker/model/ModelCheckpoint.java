@@ -3,7 +3,6 @@ package org.clmr.worker.model;
 import ai.djl.ndarray.NDArray;
 import org.clmr.protocol.checkpoint.CheckpointCorruptException;
 import org.clmr.protocol.checkpoint.CheckpointPayload;
-import org.clmr.protocol.run.RunSpec;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -11,35 +10,13 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Maps a network and its optimizer to and from the engine-neutral {@link CheckpointPayload}. Tensor
- * names: the reference state-dict names for weights and running statistics, {@code adam.exp_avg.<name>}
- * and {@code adam.exp_avg_sq.<name>} for the moments; counters {@code adam.step} and
- * {@code <prefix>.1.num_batches_tracked}.
+ * The model's part of a {@link CheckpointPayload}: weights and batch-norm running statistics under the
+ * reference state-dict names, and the counters {@code <prefix>.1.num_batches_tracked}. The optimizer's
+ * part is the optimizer's ({@code org.clmr.worker.optim.Adam}); a whole training state is assembled by
+ * the training loop. Training thread only (it reads and writes the network's tensors).
  */
 public final class ModelCheckpoint {
-    /** Counter holding Adam's step count. */
-    public static final String ADAM_STEP = "adam.step";
-
     private ModelCheckpoint() {
-    }
-
-    /** The full training state after {@code step} steps. */
-    public static CheckpointPayload capture(ClmrNetwork net, Adam adam, RunSpec spec, String configHash, int epoch,
-                                            long step, Map<String, Long> extraCounters) {
-        List<CheckpointPayload.Tensor> tensors = new ArrayList<>(weights(net));
-        List<Param> params = net.params();
-        for (int i = 0; i < params.size(); i++) {
-            tensors.add(tensor("adam.exp_avg." + params.get(i).name(), adam.expAvg().get(i)));
-        }
-        for (int i = 0; i < params.size(); i++) {
-            tensors.add(tensor("adam.exp_avg_sq." + params.get(i).name(), adam.expAvgSq().get(i)));
-        }
-        Map<String, Long> counters = new TreeMap<>(extraCounters);
-        counters.put(ADAM_STEP, adam.step());
-        for (ConvBnSegment s : net.segments()) {
-            counters.put(s.prefix() + ".1.num_batches_tracked", s.batchesTracked());
-        }
-        return new CheckpointPayload(epoch, step, spec.canonicalJson(), spec.hash(), configHash, counters, tensors);
     }
 
     /** Weights and running statistics in the reference state-dict order (what export writes). */
@@ -59,21 +36,24 @@ public final class ModelCheckpoint {
         return tensors;
     }
 
+    /** Every batch-norm layer's batches-tracked counter, by name. */
+    public static Map<String, Long> counters(ClmrNetwork net) {
+        Map<String, Long> counters = new TreeMap<>();
+        for (ConvBnSegment s : net.segments()) {
+            counters.put(s.prefix() + ".1.num_batches_tracked", s.batchesTracked());
+        }
+        return counters;
+    }
+
     /**
-     * Loads weights, running statistics and (when {@code adam} is not null) the optimizer's state.
+     * Loads weights and running statistics.
      *
-     * @throws CheckpointCorruptException when a tensor is missing or has another shape
+     * @throws CheckpointCorruptException when a tensor or counter is missing or a tensor has another shape
      */
-    public static void restore(CheckpointPayload payload, ClmrNetwork net, Adam adam) {
+    public static void restore(CheckpointPayload payload, ClmrNetwork net) {
         Map<String, CheckpointPayload.Tensor> byName = payload.tensorsByName();
-        List<Param> params = net.params();
-        for (int i = 0; i < params.size(); i++) {
-            Param p = params.get(i);
+        for (Param p : net.params()) {
             load(byName, p.name(), p.value());
-            if (adam != null) {
-                load(byName, "adam.exp_avg." + p.name(), adam.expAvg().get(i));
-                load(byName, "adam.exp_avg_sq." + p.name(), adam.expAvgSq().get(i));
-            }
         }
         for (ConvBnSegment s : net.segments()) {
             float[] rm = find(byName, s.prefix() + ".1.running_mean", new long[] {s.outChannels()}).data();
@@ -82,13 +62,20 @@ public final class ModelCheckpoint {
             System.arraycopy(rv, 0, s.runningVar(), 0, rv.length);
             s.setBatchesTracked(payload.counter(s.prefix() + ".1.num_batches_tracked"));
         }
-        if (adam != null) {
-            adam.setStep(payload.counter(ADAM_STEP));
-        }
     }
 
-    private static void load(Map<String, CheckpointPayload.Tensor> byName, String name, NDArray target) {
+    /**
+     * Overwrites {@code target} with the tensor {@code name} of a payload.
+     *
+     * @throws CheckpointCorruptException when it is missing or has another shape than {@code target}
+     */
+    public static void load(Map<String, CheckpointPayload.Tensor> byName, String name, NDArray target) {
         Tensors.overwrite(target, find(byName, name, target.getShape().getShape()).data());
+    }
+
+    /** A tensor's values as a checkpoint tensor. */
+    public static CheckpointPayload.Tensor tensor(String name, NDArray a) {
+        return new CheckpointPayload.Tensor(name, a.getShape().getShape(), a.toFloatArray());
     }
 
     private static CheckpointPayload.Tensor find(Map<String, CheckpointPayload.Tensor> byName, String name, long[] shape) {
@@ -101,9 +88,5 @@ public final class ModelCheckpoint {
                     + java.util.Arrays.toString(t.shape()) + ", the model needs " + java.util.Arrays.toString(shape));
         }
         return t;
-    }
-
-    private static CheckpointPayload.Tensor tensor(String name, NDArray a) {
-        return new CheckpointPayload.Tensor(name, a.getShape().getShape(), a.toFloatArray());
     }
 }

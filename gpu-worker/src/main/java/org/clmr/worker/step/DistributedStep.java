@@ -5,12 +5,12 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import org.clmr.protocol.run.Shares;
 import org.clmr.worker.collective.Collective;
-import org.clmr.worker.model.Adam;
+import org.clmr.worker.loss.NtXent;
 import org.clmr.worker.model.ClmrNetwork;
-import org.clmr.worker.model.ClmrStep;
 import org.clmr.worker.model.Gradients;
-import org.clmr.worker.model.NtXent;
+import org.clmr.worker.model.RunningStats;
 import org.clmr.worker.model.Tensors;
+import org.clmr.worker.optim.Adam;
 
 import java.util.Arrays;
 
@@ -27,7 +27,8 @@ import java.util.Arrays;
  *   <li>parameter gradients summed over ranks (not averaged: the loss is already the global mean), in
  *       rank order, so every rank holds the same bits; Adam.</li>
  * </ol>
- * With one rank it computes exactly what {@link ClmrStep} does. Autograd recording is switched on for
+ * With one rank it computes exactly what the single-process reference step
+ * ({@code org.clmr.worker.reference.ClmrStep}) does, bit for bit. Autograd recording is switched on for
  * the calling thread only (PyTorch's grad mode is thread-local), not through DJL's one-per-JVM gradient
  * collector, so ranks may also run as threads of one JVM. Training thread only.
  */
@@ -113,7 +114,7 @@ public final class DistributedStep {
         } catch (RuntimeException e) {
             // a failed collective (or anything else) leaves the model as it was before the step
             saved.restore(network);
-            Adam.zeroGradients(network.params());
+            Gradients.zero(network.params());
             throw e;
         }
     }
@@ -122,7 +123,7 @@ public final class DistributedStep {
         int rank = collective.rank();
         int offset = Shares.check(shares, collective.worldSize(), collective.rank(), 1);
         int own = shares[rank];
-        int global = Arrays.stream(shares).sum();
+        int global = Shares.total(shares);
         int length = network.spec().inputLength();
         StepCollective ops = new StepCollective(collective, generation, step);
         long[] ns = new long[6];
@@ -195,10 +196,10 @@ public final class DistributedStep {
         JniUtils.setGradMode(false);
         String reason = p.skipReason;
         if (reason == null) {
-            String bad = ClmrStep.firstNonFiniteGradient(network.params());
+            String bad = Gradients.firstNonFinite(network.params());
             if (bad != null) {
                 reason = "non-finite gradient in " + bad;
-                Adam.zeroGradients(network.params());
+                Gradients.zero(network.params());
             } else {
                 adam.update();
             }

@@ -51,20 +51,34 @@ public final class SyntheticViewSource implements ViewPairSource {
     }
 
     @Override
+    public String dataKey() {
+        return "generated tones: " + tracks + " tracks, seed " + seed;
+    }
+
+    @Override
     public ViewPairs batch(int epoch, long step) {
+        return slice(epoch, step, 0, batch);
+    }
+
+    /** Generates only the slice's tracks: each view depends on (seed, epoch, track, view) alone. */
+    @Override
+    public ViewPairs slice(int epoch, long step, int offset, int count) {
+        if (offset < 0 || count < 1 || offset + count > batch) {
+            throw new IllegalArgumentException("pairs [" + offset + ", " + (offset + count) + ") of a batch of " + batch);
+        }
         int[] order = new int[tracks];
         for (int i = 0; i < tracks; i++) {
             order[i] = i;
         }
         Rng.of(seed, ORDER, epoch).shuffle(order);
-        float[] first = new float[batch * length];
-        float[] second = new float[batch * length];
-        for (int b = 0; b < batch; b++) {
-            int track = order[(int) (step * batch + b)];
+        float[] first = new float[count * length];
+        float[] second = new float[count * length];
+        for (int b = 0; b < count; b++) {
+            int track = order[(int) (step * batch + offset + b)];
             view(track, epoch, 0, first, b * length);
             view(track, epoch, 1, second, b * length);
         }
-        return new ViewPairs(batch, length, first, second);
+        return new ViewPairs(count, length, first, second);
     }
 
     private void view(int track, int epoch, int view, float[] out, int offset) {

@@ -6,7 +6,7 @@ import org.clmr.protocol.checkpoint.CheckpointRecord;
 public interface TrainListener {
 
     /** After every step (applied or skipped). */
-    default void onStep(Trainer.StepReport report) {
+    default void onStep(StepReport report) {
     }
 
     /** Every {@code log-every-steps} steps and at the end. */

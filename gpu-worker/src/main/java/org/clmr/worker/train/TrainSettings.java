@@ -6,7 +6,8 @@ import org.clmr.protocol.config.ConfigReader;
 import org.clmr.protocol.config.SettingsException;
 
 /**
- * {@code clmr.worker}: the device and the single-process trainer's settings, validated.
+ * {@code clmr.worker}: the device and the training loop's settings ({@code clmr train} and cluster workers
+ * alike; the progress interval and the generated tone set are {@code clmr train}'s only), validated.
  *
  * @param device                   model device, e.g. {@code cpu} or {@code gpu:0}
  * @param threads                  PyTorch intra-op threads (0: PyTorch's default)

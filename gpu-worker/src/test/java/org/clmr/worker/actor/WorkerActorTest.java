@@ -4,6 +4,9 @@ import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
 import com.typesafe.config.Config;
+import io.prometheus.metrics.model.snapshots.DataPointSnapshot;
+import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
+import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import org.clmr.data.DataSettings;
 import org.clmr.data.dataset.PackedDataset;
 import org.clmr.data.dataset.PretrainView;
@@ -13,12 +16,15 @@ import org.clmr.protocol.checkpoint.CheckpointPayload;
 import org.clmr.protocol.checkpoint.DirectoryCheckpointStore;
 import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointRequest;
 import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointWritten;
+import org.clmr.protocol.cluster.CoordinatorProtocol.DrainWorker;
 import org.clmr.protocol.cluster.CoordinatorProtocol.Member;
+import org.clmr.protocol.cluster.CoordinatorProtocol.OperatorReply;
 import org.clmr.protocol.cluster.CoordinatorProtocol.Plan;
 import org.clmr.protocol.cluster.CoordinatorProtocol.Progress;
 import org.clmr.protocol.cluster.CoordinatorProtocol.Reconfigure;
 import org.clmr.protocol.cluster.CoordinatorProtocol.RefusalReason;
 import org.clmr.protocol.cluster.CoordinatorProtocol.Register;
+import org.clmr.protocol.cluster.CoordinatorProtocol.Registered;
 import org.clmr.protocol.cluster.CoordinatorProtocol.RegisterRefused;
 import org.clmr.protocol.cluster.CoordinatorProtocol.ResumePoint;
 import org.clmr.protocol.cluster.CoordinatorProtocol.Stop;
@@ -29,6 +35,8 @@ import org.clmr.protocol.config.ClmrConfig;
 import org.clmr.protocol.run.RunSpec;
 import org.clmr.worker.collective.AeronSettings;
 import org.clmr.worker.collective.AeronTransport;
+import org.clmr.worker.metrics.WorkerMetrics;
+import org.clmr.worker.train.TrainSettings;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -39,6 +47,7 @@ import java.net.DatagramSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -91,6 +100,11 @@ class WorkerActorTest {
 
     private static Worker worker(TestProbe<ToCoordinator> coordinator, Path checkpoints, String datasetHash)
             throws Exception {
+        return worker(coordinator, checkpoints, datasetHash, WorkerMetrics.standalone());
+    }
+
+    private static Worker worker(TestProbe<ToCoordinator> coordinator, Path checkpoints, String datasetHash,
+                                 WorkerMetrics metrics) throws Exception {
         Config c = config();
         int port;
         try (DatagramSocket s = new DatagramSocket(0)) {
@@ -99,13 +113,13 @@ class WorkerActorTest {
         AeronSettings as = AeronSettings.from(c);
         AeronTransport transport = AeronTransport.start(as.with(true, "", false, "127.0.0.1:" + port));
         AtomicReference<ActorRef<ToWorker>> self = new AtomicReference<>();
-        StepLoop loop = new StepLoop(transport, new DirectoryCheckpointStore(checkpoints), dataset, DataSettings.from(c),
-                ai.djl.Device.cpu(), 1, o -> self.get().tell(WorkerActor.outcome(o)));
         WorkerActor.Identity id = new WorkerActor.Identity("w0", "127.0.0.1", "cpu", "127.0.0.1:" + port,
                 datasetHash, 10);
+        StepLoop loop = new StepLoop(id.workerId(), transport, new DirectoryCheckpointStore(checkpoints), dataset,
+                DataSettings.from(c), TrainSettings.from(c), o -> self.get().tell(WorkerActor.outcome(o)));
         CompletableFuture<String> finished = new CompletableFuture<>();
-        self.set(kit.spawn(WorkerActor.create(coordinator.getRef(), id, loop, Duration.ofMillis(200), line -> { },
-                finished)));
+        self.set(kit.spawn(WorkerActor.create(coordinator.getRef(), id, loop, metrics, Duration.ofMillis(200),
+                line -> { }, finished)));
         return new Worker(self.get(), loop, transport, finished, id);
     }
 
@@ -151,6 +165,65 @@ class WorkerActorTest {
             r.replyTo().tell(new RegisterRefused("w0", RefusalReason.DATASET_MISMATCH, "worker w0 reads dataset other-hash"));
             assertEquals("worker w0 reads dataset other-hash", w.finished().get(10, TimeUnit.SECONDS));
         }
+    }
+
+    @Test
+    void shouldExportEveryPhaseItPassesThroughFromRegisteringToDrained(@TempDir Path dir) throws Exception {
+        TestProbe<ToCoordinator> coordinator = kit.createTestProbe();
+        WorkerMetrics metrics = WorkerMetrics.standalone();
+        try (Worker w = worker(coordinator, dir, hash, metrics)) {
+            Register r = coordinator.expectMessageClass(Register.class, Duration.ofSeconds(10));
+            assertEquals("registering", phase(metrics));
+            r.replyTo().tell(new RegisterRefused("w0", RefusalReason.NO_RUN, "no run"));
+            awaitPhase(metrics, "waiting_for_run");
+            RunSpec spec = RunSpec.from(config());
+            r.replyTo().tell(new Registered("w0", "r1", spec, 0));
+            awaitPhase(metrics, "registered");
+
+            w.ref().tell(new Reconfigure("r1", spec, 1, List.of(new Member(0, "w0", w.id().aeronEndpoint(), 4)),
+                    ResumePoint.fresh(), items / 4));
+            w.ref().tell(new Plan(1, 0, 1));
+            expectProgress(coordinator, 1);
+            awaitPhase(metrics, "at_boundary");
+
+            w.ref().tell(WorkerActor.drain());
+            DrainWorker drain = null;
+            while (drain == null) {
+                if (coordinator.receiveMessage(Duration.ofSeconds(10)) instanceof DrainWorker d) {
+                    drain = d;
+                }
+            }
+            assertEquals("draining", phase(metrics));
+            drain.replyTo().tell(new OperatorReply(true, "w0 leaves at the next plan boundary"));
+            awaitPhase(metrics, "drain_accepted");
+            w.ref().tell(new Stop("r1", StopReason.DRAINED));
+            assertNull(w.finished().get(10, TimeUnit.SECONDS));
+            assertEquals("finished", phase(metrics));
+        }
+    }
+
+    /** The one phase whose gauge is 1. */
+    private static String phase(WorkerMetrics metrics) {
+        List<String> current = new ArrayList<>();
+        for (MetricSnapshot snapshot : metrics.registry().scrape()) {
+            if (snapshot.getMetadata().getPrometheusName().equals("clmr_worker_phase")) {
+                for (DataPointSnapshot point : snapshot.getDataPoints()) {
+                    if (((GaugeSnapshot.GaugeDataPointSnapshot) point).getValue() == 1) {
+                        current.add(point.getLabels().get("phase"));
+                    }
+                }
+            }
+        }
+        assertEquals(1, current.size(), "phases at 1: " + current);
+        return current.get(0);
+    }
+
+    private static void awaitPhase(WorkerMetrics metrics, String expected) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!phase(metrics).equals(expected) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertEquals(expected, phase(metrics));
     }
 
     private static Progress expectProgress(TestProbe<ToCoordinator> coordinator, long step) {

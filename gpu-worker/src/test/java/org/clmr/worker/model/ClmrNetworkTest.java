@@ -108,7 +108,7 @@ class ClmrNetworkTest {
                 rv.forEach(r -> runningVar.add(r.toFloatArray()));
             }
             List<float[]> wholeGrads = grads(net);
-            Adam.zeroGradients(net.params());
+            Gradients.zero(net.params());
 
             // segmented
             float[][] zSeg = new float[2][];

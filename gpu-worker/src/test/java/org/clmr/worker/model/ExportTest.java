@@ -7,6 +7,8 @@ import org.clmr.protocol.checkpoint.CheckpointPayload;
 import org.clmr.protocol.config.ClmrConfig;
 import org.clmr.protocol.run.ModelSpec;
 import org.clmr.protocol.run.RunSpec;
+import org.clmr.worker.optim.Adam;
+import org.clmr.worker.train.TrainingCheckpoint;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,7 +35,7 @@ class ExportTest {
              Adam adam = new Adam(spec.optimizer(), net.params())) {
             net.segments().get(3).runningMean()[1] = 0.25f;
             net.segments().get(3).setBatchesTracked(9);
-            payload = ModelCheckpoint.capture(net, adam, spec, "c", 0, 5, Map.of());
+            payload = TrainingCheckpoint.capture(net, adam, spec, "c", 0, 5, Map.of());
         }
         Path file = dir.resolve("encoder.safetensors");
         assertEquals(8 * 7, Export.encoder(payload, file));

@@ -38,7 +38,7 @@ class TrainerTest {
     static Trainer trainer(Config c, Path dir, ViewPairSource source) {
         RunSpec spec = RunSpec.from(c);
         return new Trainer(spec, TrainSettings.from(c), source, new DirectoryCheckpointStore(dir), "run",
-                ClmrConfig.hash(c), new TrainListener() { });
+                new TrainListener() { });
     }
 
     static ViewPairSource tones(RunSpec spec) {
@@ -93,6 +93,11 @@ class TrainerTest {
             @Override
             public long stepsPerEpoch() {
                 return inner.stepsPerEpoch();
+            }
+
+            @Override
+            public String dataKey() {
+                return inner.dataKey();
             }
 
             @Override

@@ -13,11 +13,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.clmr.data.random.Rng;
 import org.clmr.protocol.run.ModelSpec;
 import org.clmr.protocol.run.OptimizerSpec;
-import org.clmr.worker.model.Adam;
 import org.clmr.worker.model.BatchStats;
 import org.clmr.worker.model.ClmrNetwork;
-import org.clmr.worker.model.ClmrStep;
+import org.clmr.worker.model.Gradients;
 import org.clmr.worker.model.Tensors;
+import org.clmr.worker.optim.Adam;
+import org.clmr.worker.reference.ClmrStep;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -124,7 +125,7 @@ public final class BenchModel implements Callable<Integer> {
                     ClmrNetwork.ViewTape t = net.forwardTrain(Tensors.upload(s, x1, shape), 0, BatchStats.LOCAL);
                     net.backward(t, Tensors.upload(s, g, new Shape(batch, projectionDim)), BatchStats.LOCAL);
                 }
-                Adam.zeroGradients(net.params());
+                Gradients.zero(net.params());
             }) / batch;
             wholeGraph = best(() -> {
                 try (NDManager s = net.manager().newSubManager();
@@ -133,7 +134,7 @@ public final class BenchModel implements Callable<Integer> {
                     JniUtils.backward((ai.djl.pytorch.engine.PtNDArray) z,
                             (ai.djl.pytorch.engine.PtNDArray) Tensors.upload(s, g, new Shape(batch, projectionDim)), false, false);
                 }
-                Adam.zeroGradients(net.params());
+                Gradients.zero(net.params());
             }) / batch;
             ClmrStep step = new ClmrStep(net, adam, 0.5);
             djl[2] = best(() -> step.run(batch, length, x1, x2)) / (2.0 * batch);

@@ -16,11 +16,11 @@ import org.clmr.protocol.run.OptimizerSpec;
 import org.clmr.worker.collective.Collective;
 import org.clmr.worker.collective.InProcessCollective;
 import org.clmr.worker.collective.LocalCollective;
-import org.clmr.worker.model.Adam;
+import org.clmr.worker.loss.NtXent;
 import org.clmr.worker.model.ClmrNetwork;
-import org.clmr.worker.model.ClmrStep;
-import org.clmr.worker.model.NtXent;
+import org.clmr.worker.model.Gradients;
 import org.clmr.worker.model.Tensors;
+import org.clmr.worker.optim.Adam;
 import org.clmr.worker.step.DistributedStep.Phases;
 import org.clmr.worker.step.DistributedStep;
 import org.clmr.worker.step.ViewPairs;
@@ -166,7 +166,7 @@ public final class BenchStep implements Callable<Integer> {
         try (ClmrNetwork net = ClmrNetwork.create(model, 0, Device.cpu());
              Adam adam = new Adam(ADAM, net.params())) {
             DistributedStep step = new DistributedStep(net, adam, TAU, c, 0);
-            DistributedStep.ShareLoader loader = (offset, count) -> slice(data, offset, count);
+            DistributedStep.ShareLoader loader = data::slice;
             Phases best = null;
             // every rank takes the same steps (they are collective): as many warm-up steps as the
             // single-worker figure needed to settle
@@ -178,12 +178,6 @@ public final class BenchStep implements Callable<Integer> {
             }
             return best;
         }
-    }
-
-    private static ViewPairs slice(ViewPairs all, int offset, int count) {
-        int l = all.length();
-        return new ViewPairs(count, l, Arrays.copyOfRange(all.first(), offset * l, (offset + count) * l),
-                Arrays.copyOfRange(all.second(), offset * l, (offset + count) * l));
     }
 
     /**
@@ -243,7 +237,7 @@ public final class BenchStep implements Callable<Integer> {
             JniUtils.setGradMode(false);
         }
         // the same guard as the distributed step's, so both steps do the same work but for the segmentation
-        if (ClmrStep.firstNonFiniteGradient(net.params()) != null) {
+        if (Gradients.firstNonFinite(net.params()) != null) {
             throw new IllegalStateException("the whole-graph step produced a non-finite gradient");
         }
         adam.update();

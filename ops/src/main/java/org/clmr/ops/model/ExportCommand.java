@@ -56,7 +56,7 @@ public final class ExportCommand implements Callable<Integer> {
             ModelSpec model = ModelCommand.modelOf(payload, checkpoint);
             try (ClmrNetwork net = ClmrNetwork.create(model, 0, Device.cpu());
                  NDManager m = net.manager().newSubManager()) {
-                ModelCheckpoint.restore(payload, net, null);
+                ModelCheckpoint.restore(payload, net);
                 NDArray h = net.encode(Tensors.upload(m, Export.probe(probeBatch, model.inputLength()),
                         new Shape(probeBatch, 1, model.inputLength())));
                 ObjectMapper json = new ObjectMapper();

@@ -64,7 +64,7 @@ public final class ModelCommand implements Callable<Integer> {
         out.printf("encoder %,d + projection head %,d = %,d trainable parameters%n", enc, head, enc + head);
         if (payload != null) {
             try (ClmrNetwork net = ClmrNetwork.create(model, 0, Device.cpu())) {
-                ModelCheckpoint.restore(payload, net, null);
+                ModelCheckpoint.restore(payload, net);
                 out.printf("checkpoint step %d, epoch %d, run spec %s, weights fingerprint %s%n", payload.step(),
                         payload.epoch(), payload.runSpecHash(), net.fingerprint());
             }

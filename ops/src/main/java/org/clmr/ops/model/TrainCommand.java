@@ -7,9 +7,9 @@ import org.clmr.data.augment.AugmentationChain;
 import org.clmr.ops.ConfigOptions;
 import org.clmr.protocol.checkpoint.CheckpointRecord;
 import org.clmr.protocol.checkpoint.DirectoryCheckpointStore;
-import org.clmr.protocol.config.ClmrConfig;
 import org.clmr.protocol.run.RunSpec;
 import org.clmr.worker.train.PipelineViewSource;
+import org.clmr.worker.train.StepReport;
 import org.clmr.worker.train.SyntheticViewSource;
 import org.clmr.worker.train.ViewPairSource;
 import org.clmr.worker.train.TrainListener;
@@ -114,7 +114,7 @@ public final class TrainCommand implements Callable<Integer> {
                 dataset != null ? "dataset " + dataset : settings.syntheticTracks() + " generated tracks",
                 source.stepsPerEpoch(), settings.device(), run.hash());
         DirectoryCheckpointStore store = new DirectoryCheckpointStore(runDir.resolve("checkpoints"));
-        try (source; Trainer trainer = new Trainer(run, settings, source, store, RUN_ID, ClmrConfig.hash(config), new Printer(out))) {
+        try (source; Trainer trainer = new Trainer(run, settings, source, store, RUN_ID, new Printer(out))) {
             long target = length != null && length.steps != null ? length.steps : trainer.stepsForEpochs();
             Trainer.Summary s = trainer.run(target);
             out.printf("done: %d steps (epoch %d), %d skipped, weights %s, last checkpoint %s%n", s.steps(), s.epoch(),
@@ -161,7 +161,7 @@ public final class TrainCommand implements Callable<Integer> {
         }
 
         @Override
-        public void onStep(Trainer.StepReport r) {
+        public void onStep(StepReport r) {
             if (terminal) {
                 out.printf("\r  step %d  loss %.4f%s   ", r.step(), r.loss(), r.applied() ? "" : " (skipped)");
                 out.flush();

@@ -1,13 +1,14 @@
-package org.clmr.worker.step;
-
-import org.clmr.worker.model.ClmrNetwork;
-import org.clmr.worker.model.ConvBnSegment;
+package org.clmr.worker.model;
 
 import java.util.ArrayList;
 import java.util.List;
 
-/** A copy of every batch-norm layer's running statistics, to put back when a step is skipped. */
-final class RunningStats {
+/**
+ * A copy of every batch-norm layer's running statistics (means, variances, batches tracked), to put back
+ * when a step is skipped or fails: a training forward updates them before the step knows whether it will
+ * be applied. Training thread only.
+ */
+public final class RunningStats {
     private final List<float[]> stats = new ArrayList<>();
     private final long[] tracked;
 
@@ -20,11 +21,13 @@ final class RunningStats {
         }
     }
 
-    static RunningStats save(ClmrNetwork network) {
+    /** The network's running statistics now. */
+    public static RunningStats save(ClmrNetwork network) {
         return new RunningStats(network);
     }
 
-    void restore(ClmrNetwork network) {
+    /** Puts the saved statistics back into {@code network} (the one they were saved from). */
+    public void restore(ClmrNetwork network) {
         int i = 0;
         for (ConvBnSegment s : network.segments()) {
             System.arraycopy(stats.get(i++), 0, s.runningMean(), 0, s.outChannels());

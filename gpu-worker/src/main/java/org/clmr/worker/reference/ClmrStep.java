@@ -1,19 +1,27 @@
-package org.clmr.worker.model;
+package org.clmr.worker.reference;
 
 import ai.djl.engine.Engine;
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
+import org.clmr.worker.loss.NtXent;
+import org.clmr.worker.model.BatchStats;
+import org.clmr.worker.model.ClmrNetwork;
+import org.clmr.worker.model.Gradients;
+import org.clmr.worker.model.RunningStats;
+import org.clmr.worker.model.Tensors;
+import org.clmr.worker.optim.Adam;
 
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Arrays;
 
 /**
- * One single-process CLMR training step, top to bottom: two views -> segmented forward -> z -> NT-Xent
- * (loss and dL/dz) -> segmented backward -> finite check -> Adam. A non-finite loss or gradient skips the
- * update and leaves weights, moments and running statistics as they were. Training thread only (it opens
- * the JVM's one gradient collector for the duration of the forward and backward passes).
+ * The single-process reference of a CLMR training step, top to bottom: two views -> segmented forward ->
+ * z -> NT-Xent (loss and dL/dz) -> segmented backward -> finite check -> Adam. Training never runs it
+ * (every process trains with {@code org.clmr.worker.step.DistributedStep}, one rank or many): the tests
+ * prove the distributed step computes exactly this with one rank, and {@code clmr bench model} times it
+ * against PyTorch. A non-finite loss or gradient skips the update and leaves weights, moments and running
+ * statistics as they were. Training thread only (it opens the JVM's one gradient collector for the
+ * duration of the forward and backward passes).
  */
 public final class ClmrStep {
     private final ClmrNetwork network;
@@ -48,7 +56,7 @@ public final class ClmrStep {
      * @param second their second views, same layout
      */
     public Result run(int batch, int length, float[] first, float[] second) {
-        Saved saved = saveRunningStats();
+        RunningStats saved = RunningStats.save(network);
         long t0 = System.nanoTime();
         long t1;
         long t2;
@@ -71,64 +79,29 @@ public final class ClmrStep {
             loss = r.loss();
             t2 = System.nanoTime();
             if (!Double.isFinite(loss)) {
-                restoreRunningStats(saved);
+                saved.restore(network);
                 return new Result(loss, false, "non-finite loss " + loss, t1 - t0, t2 - t1, 0, 0);
             }
             int half = batch * dim;
             float[] g = r.gradient();
-            network.backward(v1, Tensors.upload(scope, java.util.Arrays.copyOfRange(g, 0, half), new Shape(batch, dim)),
+            network.backward(v1, Tensors.upload(scope, Arrays.copyOfRange(g, 0, half), new Shape(batch, dim)),
                     BatchStats.LOCAL);
-            network.backward(v2, Tensors.upload(scope, java.util.Arrays.copyOfRange(g, half, 2 * half), new Shape(batch, dim)),
+            network.backward(v2, Tensors.upload(scope, Arrays.copyOfRange(g, half, 2 * half), new Shape(batch, dim)),
                     BatchStats.LOCAL);
         }
-        String bad = firstNonFiniteGradient(network.params());
+        String bad = Gradients.firstNonFinite(network.params());
         t3 = System.nanoTime();
         if (bad != null) {
-            Adam.zeroGradients(network.params());
-            restoreRunningStats(saved);
+            Gradients.zero(network.params());
+            saved.restore(network);
             return new Result(loss, false, "non-finite gradient in " + bad, t1 - t0, t2 - t1, t3 - t2, 0);
         }
         adam.update();
         return new Result(loss, true, null, t1 - t0, t2 - t1, t3 - t2, System.nanoTime() - t3);
     }
 
-    /** The name of the first parameter whose gradient holds NaN or infinity, or null. */
-    public static String firstNonFiniteGradient(List<Param> params) {
-        for (Param p : params) {
-            try (NDArray g = p.value().getGradient(); NDArray s = g.sum()) {
-                if (!Float.isFinite(s.getFloat())) {
-                    return p.name();
-                }
-            }
-        }
-        return null;
-    }
-
-    private record Saved(List<float[]> stats, long[] tracked) {
-    }
-
-    private Saved saveRunningStats() {
-        List<float[]> stats = new ArrayList<>();
-        long[] tracked = new long[network.segments().size()];
-        for (ConvBnSegment s : network.segments()) {
-            stats.add(s.runningMean().clone());
-            stats.add(s.runningVar().clone());
-            tracked[s.index()] = s.batchesTracked();
-        }
-        return new Saved(stats, tracked);
-    }
-
-    private void restoreRunningStats(Saved saved) {
-        int i = 0;
-        for (ConvBnSegment s : network.segments()) {
-            System.arraycopy(saved.stats().get(i++), 0, s.runningMean(), 0, s.outChannels());
-            System.arraycopy(saved.stats().get(i++), 0, s.runningVar(), 0, s.outChannels());
-            s.setBatchesTracked(saved.tracked()[s.index()]);
-        }
-    }
-
     private static float[] concat(float[] a, float[] b) {
-        float[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        float[] out = Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, out, a.length, b.length);
         return out;
     }

@@ -1,21 +1,29 @@
-package org.clmr.worker.model;
+package org.clmr.worker.optim;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.pytorch.engine.PtNDArray;
-import ai.djl.pytorch.jni.JniUtils;
+import org.clmr.protocol.checkpoint.CheckpointCorruptException;
+import org.clmr.protocol.checkpoint.CheckpointPayload;
 import org.clmr.protocol.run.OptimizerSpec;
+import org.clmr.worker.model.Gradients;
+import org.clmr.worker.model.ModelCheckpoint;
+import org.clmr.worker.model.Param;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Adam with bias correction, step for step as {@code torch.optim.Adam} (single-tensor path, no weight
  * decay, no amsgrad): m = lerp(m, g, 1 - b1); v = b2 v + (1 - b2) g^2;
  * p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps). Consumes and zeroes the parameters'
- * gradients. Must be called with autograd recording off (outside the gradient collector). Training
- * thread only.
+ * gradients. Must be called with autograd recording off (outside the gradient collector). Its part of a
+ * checkpoint: tensors {@code adam.exp_avg.<param>} and {@code adam.exp_avg_sq.<param>}, counter
+ * {@value #STEP_COUNTER}. Training thread only.
  */
 public final class Adam implements AutoCloseable {
+    /** The checkpoint counter holding Adam's step count. */
+    public static final String STEP_COUNTER = "adam.step";
+
     private final OptimizerSpec spec;
     private final List<Param> params;
     private final List<NDArray> expAvg = new ArrayList<>();
@@ -72,14 +80,34 @@ public final class Adam implements AutoCloseable {
                 }
             }
         }
-        zeroGradients(params);
+        Gradients.zero(params);
     }
 
-    /** Sets every parameter's gradient to zero (also when it holds NaN or infinity). */
-    public static void zeroGradients(List<Param> params) {
-        for (Param p : params) {
-            JniUtils.zeroGrad((PtNDArray) p.value());
+    /** The moments as checkpoint tensors: every first moment in the params' order, then every second. */
+    public List<CheckpointPayload.Tensor> checkpointTensors() {
+        List<CheckpointPayload.Tensor> tensors = new ArrayList<>();
+        for (int i = 0; i < params.size(); i++) {
+            tensors.add(ModelCheckpoint.tensor("adam.exp_avg." + params.get(i).name(), expAvg.get(i)));
         }
+        for (int i = 0; i < params.size(); i++) {
+            tensors.add(ModelCheckpoint.tensor("adam.exp_avg_sq." + params.get(i).name(), expAvgSq.get(i)));
+        }
+        return tensors;
+    }
+
+    /**
+     * Loads the moments and the step count of a checkpoint.
+     *
+     * @throws CheckpointCorruptException when a moment or the step counter is missing or a moment has
+     *                                    another shape than its parameter
+     */
+    public void restore(CheckpointPayload payload) {
+        Map<String, CheckpointPayload.Tensor> byName = payload.tensorsByName();
+        for (int i = 0; i < params.size(); i++) {
+            ModelCheckpoint.load(byName, "adam.exp_avg." + params.get(i).name(), expAvg.get(i));
+            ModelCheckpoint.load(byName, "adam.exp_avg_sq." + params.get(i).name(), expAvgSq.get(i));
+        }
+        step = payload.counter(STEP_COUNTER);
     }
 
     @Override

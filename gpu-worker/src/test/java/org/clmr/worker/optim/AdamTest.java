@@ -1,4 +1,4 @@
-package org.clmr.worker.model;
+package org.clmr.worker.optim;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
@@ -7,6 +7,8 @@ import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.clmr.protocol.run.OptimizerSpec;
+import org.clmr.worker.Fixtures;
+import org.clmr.worker.model.Param;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -17,15 +19,15 @@ class AdamTest {
 
     @Test
     void shouldFollowTorchOptimAdamStepForStep() throws Exception {
-        JsonNode f = NtXentTest.fixture("adam.json");
+        JsonNode f = Fixtures.fixture("adam.json");
         OptimizerSpec spec = new OptimizerSpec(f.get("lr").asDouble(), f.get("beta1").asDouble(),
                 f.get("beta2").asDouble(), f.get("eps").asDouble());
         try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
-            NDArray p = m.create(NtXentTest.floats(f.get("start")));
+            NDArray p = m.create(Fixtures.floats(f.get("start")));
             p.setRequiresGradient(true);
             try (Adam adam = new Adam(spec, List.of(new Param("p", p)))) {
                 for (int s = 0; s < f.get("grads").size(); s++) {
-                    NDArray g = m.create(NtXentTest.floats(f.get("grads").get(s)));
+                    NDArray g = m.create(Fixtures.floats(f.get("grads").get(s)));
                     // accumulate the fixture's gradient into p.grad as a backward pass would
                     JniUtils.setGradMode(true);
                     try {
@@ -35,7 +37,7 @@ class AdamTest {
                         JniUtils.setGradMode(false);
                     }
                     adam.update();
-                    float[] want = NtXentTest.floats(f.get("after").get(s));
+                    float[] want = Fixtures.floats(f.get("after").get(s));
                     float[] got = p.toFloatArray();
                     for (int i = 0; i < want.length; i++) {
                         assertEquals(want[i], got[i], 2e-7, "step " + (s + 1) + " element " + i);

@@ -1,31 +1,17 @@
-package org.clmr.worker.model;
+package org.clmr.worker.loss;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.util.stream.IntStream;
 
+import static org.clmr.worker.Fixtures.fixture;
+import static org.clmr.worker.Fixtures.floats;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 class NtXentTest {
-
-    static JsonNode fixture(String name) throws IOException {
-        try (InputStream in = NtXentTest.class.getResourceAsStream("/fixtures/" + name)) {
-            return new ObjectMapper().readTree(in);
-        }
-    }
-
-    static float[] floats(JsonNode array) {
-        float[] out = new float[array.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = (float) array.get(i).asDouble();
-        }
-        return out;
-    }
 
     @Test
     void shouldMatchTheFloat64TorchReferenceInLossAndGradient() throws IOException {

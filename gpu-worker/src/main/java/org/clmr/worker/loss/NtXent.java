@@ -1,4 +1,4 @@
-package org.clmr.worker.model;
+package org.clmr.worker.loss;
 
 /**
  * NT-Xent (SimCLR's normalised temperature-scaled cross entropy) in the form a distributed step needs:
