@@ -41,7 +41,8 @@ import java.util.TreeMap;
  * @param step        global steps completed
  * @param runSpecJson the RunSpec's canonical JSON
  * @param runSpecHash the RunSpec's hash
- * @param configHash  the resolved configuration's SHA-256
+ * @param configHash  what decided the computation: the RunSpec and the data it ran on (the worker's
+ *                    {@code ConfigHash}); equal for {@code clmr train} and cluster workers on the same run
  * @param counters    named integer state, e.g. {@code adam.step}
  * @param tensors     named tensors in a fixed order
  */
