@@ -9,6 +9,8 @@ import io.aeron.exceptions.AeronException;
 import io.aeron.exceptions.DriverTimeoutException;
 import org.agrona.CloseHelper;
 import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.SystemNanoClock;
 import org.clmr.protocol.UserError;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -182,6 +184,11 @@ public final class AeronTransport implements AutoCloseable {
     /** Counters of every generation's collectives of this process. */
     public CollectiveMetrics metrics() {
         return metrics;
+    }
+
+    /** The clock the collectives' deadlines are read from. */
+    NanoClock clock() {
+        return SystemNanoClock.INSTANCE;
     }
 
     Aeron aeron() {

@@ -37,6 +37,17 @@ public final class CollectiveMetrics {
                            long operations) {
     }
 
+    /** Counts a rejected frame in the counter its verdict names (allocation-free; the receiving thread). */
+    void rejected(FrameVerdict verdict) {
+        switch (verdict.counter()) {
+            case STALE -> staleDropped.incrementAndGet();
+            case MALFORMED -> malformed.incrementAndGet();
+            case CRC -> crcFailures.incrementAndGet();
+            case NONE -> {
+            }
+        }
+    }
+
     /** The counters now. */
     public Snapshot snapshot() {
         return new Snapshot(framesSent.get(), framesReceived.get(), bytesSent.get(), bytesReceived.get(),
