@@ -108,6 +108,38 @@ class AeronCollectiveTest {
     }
 
     @Test
+    void shouldNameAPeerThatLeftTheGenerationLongBeforeTheDeadline() throws Exception {
+        String dir = tmp.resolve("driver").toString();
+        AeronSettings s = settings().with(false, dir, true, "ipc")
+                .withTimeouts(Duration.ofHours(1), Duration.ofSeconds(5), Duration.ofSeconds(2));
+        HandClock clock = new HandClock();
+        ExecutorService caller = Executors.newSingleThreadExecutor();
+        try (MediaDriver driver = AeronTransport.launchDriver(s, dir);
+             Aeron rogue = Aeron.connect(new Aeron.Context().aeronDirectoryName(dir));
+             Subscription rogueIn = rogue.addSubscription("aeron:ipc", AeronCollective.streamId(1, 1, 0));
+             AeronTransport transport = AeronTransport.start(s, clock)) {
+            ExclusivePublication rogueOut = rogue.addExclusivePublication("aeron:ipc", AeronCollective.streamId(1, 0, 1));
+            try (AeronCollective c = transport.join(new Membership(RUN, 1, 0, List.of("ipc", "ipc")))) {
+                Future<float[]> waiting = caller.submit(
+                        () -> c.allGather(new OpTag(1, 0, 0), new float[] {1f, 2f, 3f}, new int[] {3, 4}));
+                clock.awaitReads(2);
+                rogueOut.close();
+                Duration waited = clock.tickUntilDone(waiting, Duration.ofNanos(Liveness.CHECK_INTERVAL_NS));
+                ExecutionException e = assertThrows(ExecutionException.class, () -> waiting.get(1, TimeUnit.SECONDS));
+                CollectiveTimeoutException t = assertInstanceOf(CollectiveTimeoutException.class, e.getCause());
+                assertEquals(List.of(1), t.silentRanks());
+                assertTrue(t.getMessage().contains("lost rank(s) 1 (ipc): their Aeron connection went down"), t.getMessage());
+                assertTrue(waited.compareTo(Duration.ofMinutes(1)) < 0, "found lost after " + waited + " on the clock");
+                CollectiveMetrics.Snapshot m = c.metrics().snapshot();
+                assertEquals(1, m.peersLost());
+                assertEquals(1, m.timeouts());
+            }
+        } finally {
+            caller.shutdownNow();
+        }
+    }
+
+    @Test
     void shouldAgreeBitForBitAcrossTwoInProcessRanksWithManySmallChunks() throws Exception {
         String dir = tmp.resolve("driver").toString();
         AeronSettings s = settings().with(false, dir, true, "ipc").withTimeouts(Duration.ofSeconds(20),
@@ -177,7 +209,9 @@ class AeronCollectiveTest {
 
     @Test
     void shouldSayInOneLineThatNoExternalDriverRuns() {
-        AeronSettings s = settings().with(false, tmp.resolve("none").toString(), true, "ipc");
+        // the Aeron client looks for a driver for max(1 s, connect-timeout)
+        AeronSettings s = settings().withTimeouts(Duration.ofSeconds(1), Duration.ofMillis(100), Duration.ofSeconds(2))
+                .with(false, tmp.resolve("none").toString(), true, "ipc");
         UserError e = assertThrows(UserError.class, () -> AeronTransport.start(s));
         assertTrue(e.getMessage().startsWith("no Aeron media driver is running in " + tmp.resolve("none")), e.getMessage());
         assertFalse(e.getMessage().contains("\n"), e.getMessage());

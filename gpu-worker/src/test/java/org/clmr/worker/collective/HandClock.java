@@ -3,6 +3,7 @@ package org.clmr.worker.collective;
 import org.agrona.concurrent.NanoClock;
 
 import java.time.Duration;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -49,5 +50,29 @@ final class HandClock implements NanoClock {
             }
             LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(50));
         }
+    }
+
+    /**
+     * Moves the clock on by {@code step} each time its reader has looked at it twice, until {@code call}
+     * is done, so that time passes only as fast as the reader checks it: for waits on something outside
+     * the clock (Aeron noticing a peer has gone). Fails after 20 s of real time.
+     *
+     * @return how far the clock moved
+     */
+    Duration tickUntilDone(Future<?> call, Duration step) {
+        long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        long ticks = 0;
+        while (!call.isDone()) {
+            if (System.nanoTime() - giveUp > 0) {
+                fail("still running after " + ticks + " ticks of " + step);
+            }
+            long seen = reads.get();
+            advance(step);
+            ticks++;
+            while (reads.get() < seen + 2 && !call.isDone()) {
+                LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(50));
+            }
+        }
+        return step.multipliedBy(ticks);
     }
 }
