@@ -140,7 +140,7 @@ public final class AeronCollective implements Collective {
         } else {
             ringSumF32(data, offset, length);
         }
-        metrics.operations.incrementAndGet();
+        metrics.completed();
     }
 
     @Override
@@ -160,7 +160,7 @@ public final class AeronCollective implements Collective {
         }
         driver.runPhase(0);
         sums.sumDoubles(data, n);
-        metrics.operations.incrementAndGet();
+        metrics.completed();
     }
 
     @Override
@@ -184,7 +184,7 @@ public final class AeronCollective implements Collective {
             }
         }
         driver.runPhase(0);
-        metrics.operations.incrementAndGet();
+        metrics.completed();
         return out;
     }
 
@@ -208,7 +208,7 @@ public final class AeronCollective implements Collective {
         }
         driver.runPhase(0);
         sums.sumFloats(data, own, out, 0, counts[rank]);
-        metrics.operations.incrementAndGet();
+        metrics.completed();
         return out;
     }
 
@@ -244,7 +244,7 @@ public final class AeronCollective implements Collective {
             peers[root].receive(out, BYTE_BASE, 0, out.length, 1);
         }
         driver.runPhase(1);
-        metrics.operations.incrementAndGet();
+        metrics.completed();
         return out;
     }
 

@@ -69,7 +69,7 @@ final class Liveness {
     }
 
     private CollectiveTimeoutException timeout() {
-        metrics.timeouts.incrementAndGet();
+        metrics.timedOut();
         List<Integer> lost = lostPeers();
         if (!lost.isEmpty()) {
             return lostException(lost);
@@ -86,14 +86,14 @@ final class Liveness {
     private void checkPeers() {
         for (PeerLink p : peers) {
             if (p != null && p.down()) {
-                metrics.timeouts.incrementAndGet();
+                metrics.timedOut();
                 throw lostException(lostPeers());
             }
         }
     }
 
     private CollectiveTimeoutException lostException(List<Integer> lost) {
-        metrics.peersLost.addAndGet(lost.size());
+        metrics.lost(lost.size());
         StringBuilder where = new StringBuilder();
         for (int r : lost) {
             where.append(where.length() == 0 ? "" : ", ").append(r).append(" (").append(peers[r].endpoint()).append(')');

@@ -202,8 +202,7 @@ final class PeerLink implements ControlledFragmentHandler {
                     b.byteArray(), b.addressOffset() + at + FrameFlyweight.HEADER_LENGTH, bytes);
             tx.sealCrc();
             claim.commit();
-            metrics.framesSent.incrementAndGet();
-            metrics.bytesSent.addAndGet(bytes);
+            metrics.sent(bytes);
             out.advance();
             return 1;
         }
@@ -242,8 +241,7 @@ final class PeerLink implements ControlledFragmentHandler {
         } else {
             UnsafeApi.copyMemory(b.byteArray(), from, in.array(), in.nextAddress(), bytes);
         }
-        metrics.framesReceived.incrementAndGet();
-        metrics.bytesReceived.addAndGet(bytes);
+        metrics.received(bytes);
         return in.advance() ? Action.BREAK : Action.CONTINUE;
     }
 
