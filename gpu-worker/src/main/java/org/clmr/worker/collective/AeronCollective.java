@@ -1,36 +1,31 @@
 package org.clmr.worker.collective;
 
 import io.aeron.protocol.DataHeaderFlyweight;
-import org.agrona.CloseHelper;
 import org.agrona.UnsafeApi;
-import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.BackoffIdleStrategy;
-import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.clmr.protocol.run.Shares;
 import org.clmr.protocol.wire.FrameFlyweight;
 import org.clmr.protocol.wire.OpKind;
 
 import java.nio.ByteOrder;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The {@link Collective} of one generation over Aeron: one exclusive publication to and one subscription
- * from every peer, on stream ids unique to (generation, receiver, sender), so that no frame of another
- * generation can reach an operation of this one. Frames follow {@link FrameFlyweight}.
+ * from every peer ({@link PeerLink}), on stream ids unique to (generation, receiver, sender), so that no
+ * frame of another generation can reach an operation of this one. Frames follow {@link FrameFlyweight}.
  *
  * <p>Every operation is one or two <em>phases</em>; in a phase this rank sends one region of an array to
  * each peer and receives one region from each peer, cut into chunks that fit one Aeron frame (below the
  * MTU, hence also below Aeron's largest message, min(term length / 8, 16 MiB)), so that a receiver reads
- * every chunk straight from the log without reassembly. IPC uses the largest MTU, 64 KiB. The
- * calling (training) thread drives the phase itself as an {@link Agent}: {@link #doWork()} offers at most
- * one chunk to each peer and polls the peers it still expects data from, allocating nothing; between
- * rounds without work it backs off (spin, yield, park up to {@code idle-max-park}). Every phase has the
- * operation's deadline; a peer whose Aeron connection goes down fails the operation at once.
+ * every chunk straight from the log without reassembly. IPC uses the largest MTU, 64 KiB. This class
+ * says what each phase moves; the calling thread drives it through the {@link PhaseDriver} (the duty
+ * cycle that moves frames); {@link Liveness} holds the deadlines and says who was silent or lost.
  *
- * <p>Determinism: every sum is taken in rank order 0, 1, ..., N-1 by exactly one rank and then copied:
+ * <p>Determinism: every sum is taken in rank order 0, 1, ..., N-1 by exactly one rank and then copied
+ * ({@link RankOrderSum}):
  * <ul>
  *   <li>direct all-reduce (small): every rank sends its vector to every other and sums all N in rank
  *       order; all ranks run the same float additions in the same order, so the bits agree;</li>
@@ -38,48 +33,31 @@ import java.util.concurrent.TimeUnit;
  *       sends each contribution straight to its owner (rank r sends to r+1, r+2, ... in turn, a shifted
  *       ring), the owner sums the N contributions in rank order (with two ranks, x0 + x1 chunk by chunk as
  *       the peer's chunks arrive, so the reduction overlaps the transfer and needs no staging array);
- *       phase 1 sends each owner's result to
- *       every rank, which copies it. A classic ring would accumulate partial sums in a rotated order,
- *       so each segment's rounding would depend on its position in the ring; here every element is
- *       summed in the same order as the direct exchange and a local plain sum, bit for bit. Each rank
- *       still sends and receives 2(N-1)/N of the vector, the ring's optimum.</li>
+ *       phase 1 sends each owner's result to every rank, which copies it. A classic ring would accumulate
+ *       partial sums in a rotated order, so each segment's rounding would depend on its position in the
+ *       ring; here every element is summed in the same order as the direct exchange and a local plain
+ *       sum, bit for bit. Each rank still sends and receives 2(N-1)/N of the vector, the ring's optimum.</li>
  * </ul>
- * Not thread safe: called from the training thread only.
+ * Not thread safe: one thread at a time runs its operations (the training thread today), and closes it.
  */
-public final class AeronCollective implements Collective, Agent {
+public final class AeronCollective implements Collective {
     private static final long FLOAT_BASE = UnsafeApi.arrayBaseOffset(float[].class);
     private static final long DOUBLE_BASE = UnsafeApi.arrayBaseOffset(double[].class);
     private static final long BYTE_BASE = UnsafeApi.arrayBaseOffset(byte[].class);
     private static final int STREAM_BASE = 0x1000_0000;
-    private static final int FRAGMENT_LIMIT = 32;
     /** Aeron's largest MTU; IPC, which no network limits, always uses it (capped by the term length). */
     private static final int MAX_MTU = 65504;
-    private static final long LIVENESS_CHECK_NS = TimeUnit.MILLISECONDS.toNanos(1);
 
-    private final AeronTransport transport;
-    private final DriverDuty duty;
     private final CollectiveMetrics metrics;
-    private final OpCursor op;
     private final long generation;
     private final int rank;
     private final int worldSize;
-    private final List<String> endpoints;
-    private final boolean ipc;
     private final PeerLink[] peers;
-    private final int frameMtu;
     private final int chunkBytes;
     private final int smallThreshold;
-    private final long opTimeoutNs;
-    private final IdleStrategy idle;
-    private final TagOrder order = new TagOrder();
+    private final PhaseDriver driver;
+    private final RankOrderSum sums;
     private final byte[] lengthBox = new byte[8];
-
-    private float[][] stageF = new float[0][];
-    private double[][] stageD = new double[0][];
-    private float[] accF = new float[0];
-    private double[] accD = new double[0];
-
-    private long deadlineNs;
     private boolean closed;
 
     AeronCollective(AeronTransport transport, Membership m) {
@@ -87,35 +65,37 @@ public final class AeronCollective implements Collective, Agent {
             throw new IllegalStateException("the Aeron collectives copy arrays as little-endian memory; this host is big-endian");
         }
         AeronSettings s = transport.settings();
-        this.transport = transport;
-        this.duty = transport.duty();
         this.metrics = transport.metrics();
-        this.op = new OpCursor(m.runId(), m.generation(), m.rank());
         this.generation = m.generation();
         this.rank = m.rank();
         this.worldSize = m.worldSize();
-        this.endpoints = m.endpoints();
-        this.ipc = s.ipc();
-        this.frameMtu = ipc ? Math.min(MAX_MTU, s.maxMessageLength()) & ~31
-                : Math.min(s.udpMtu(endpoints), s.maxMessageLength() & ~31);
+        int frameMtu = frameMtu(s, m.endpoints());
         this.chunkBytes = (Math.min(s.maxMessageLength(), frameMtu - DataHeaderFlyweight.HEADER_LENGTH)
                 - FrameFlyweight.HEADER_LENGTH) & ~7;
         this.smallThreshold = s.smallThreshold();
-        this.opTimeoutNs = s.opTimeout().toNanos();
-        this.idle = new BackoffIdleStrategy(s.idleSpins(), s.idleYields(), TimeUnit.MICROSECONDS.toNanos(1),
-                s.idleMaxPark().toNanos());
         this.peers = new PeerLink[worldSize];
+        this.sums = new RankOrderSum(rank, worldSize);
+        OpCursor op = new OpCursor(m.runId(), m.generation(), m.rank());
+        Liveness liveness = new Liveness(peers, op, metrics, s.opTimeout().toNanos(), s.ipc(), transport.directory());
+        this.driver = new PhaseDriver(peers, op, transport.duty(), transport.clock(),
+                new BackoffIdleStrategy(s.idleSpins(), s.idleYields(), TimeUnit.MICROSECONDS.toNanos(1),
+                        s.idleMaxPark().toNanos()), liveness);
         try {
             for (int p = 0; p < worldSize; p++) {
                 if (p != rank) {
-                    peers[p] = new PeerLink(p, op, transport.aeron(), s, endpoints, frameMtu, chunkBytes, metrics);
+                    peers[p] = new PeerLink(p, op, transport.aeron(), s, m.endpoints(), frameMtu, chunkBytes, metrics);
                 }
             }
-            awaitConnected(s.connectTimeout().toNanos());
+            driver.awaitConnected(s.connectTimeout().toNanos());
         } catch (RuntimeException e) {
             close();
             throw e;
         }
+    }
+
+    private static int frameMtu(AeronSettings s, List<String> endpoints) {
+        return s.ipc() ? Math.min(MAX_MTU, s.maxMessageLength()) & ~31
+                : Math.min(s.udpMtu(endpoints), s.maxMessageLength() & ~31);
     }
 
     /** The stream id of frames from {@code sender} to {@code receiver} in {@code generation}. */
@@ -160,7 +140,7 @@ public final class AeronCollective implements Collective, Agent {
         } else {
             ringSumF32(data, offset, length);
         }
-        metrics.operations.incrementAndGet();
+        metrics.completed();
     }
 
     @Override
@@ -169,26 +149,18 @@ public final class AeronCollective implements Collective, Agent {
         if (worldSize == 1) {
             return;
         }
-        op.kind = OpKind.ALL_REDUCE_DIRECT_F64;
+        driver.kind(OpKind.ALL_REDUCE_DIRECT_F64);
         int n = data.length;
-        ensureStageD(n);
+        sums.reserveDoubles(n);
         for (PeerLink p : peers) {
             if (p != null) {
                 p.send(data, DOUBLE_BASE, 0, n, 8);
-                p.receive(stageD[p.rank], DOUBLE_BASE, 0, n, 8);
+                p.receive(sums.doubleStage(p.rank()), DOUBLE_BASE, 0, n, 8);
             }
         }
-        runPhase(0);
-        double[] acc = accD;
-        System.arraycopy(rank == 0 ? data : stageD[0], 0, acc, 0, n);
-        for (int k = 1; k < worldSize; k++) {
-            double[] src = k == rank ? data : stageD[k];
-            for (int i = 0; i < n; i++) {
-                acc[i] += src[i];
-            }
-        }
-        System.arraycopy(acc, 0, data, 0, n);
-        metrics.operations.incrementAndGet();
+        driver.runPhase(0);
+        sums.sumDoubles(data, n);
+        metrics.completed();
     }
 
     @Override
@@ -204,15 +176,15 @@ public final class AeronCollective implements Collective, Agent {
         if (worldSize == 1) {
             return out;
         }
-        op.kind = OpKind.ALL_GATHER_F32;
+        driver.kind(OpKind.ALL_GATHER_F32);
         for (PeerLink p : peers) {
             if (p != null) {
                 p.send(local, FLOAT_BASE, 0, local.length, 4);
-                p.receive(out, FLOAT_BASE, Shares.offset(counts, p.rank), counts[p.rank], 4);
+                p.receive(out, FLOAT_BASE, Shares.offset(counts, p.rank()), counts[p.rank()], 4);
             }
         }
-        runPhase(0);
-        metrics.operations.incrementAndGet();
+        driver.runPhase(0);
+        metrics.completed();
         return out;
     }
 
@@ -225,18 +197,18 @@ public final class AeronCollective implements Collective, Agent {
             System.arraycopy(data, 0, out, 0, out.length);
             return out;
         }
-        op.kind = OpKind.REDUCE_SCATTER_F32;
+        driver.kind(OpKind.REDUCE_SCATTER_F32);
         int own = Shares.offset(counts, rank);
-        ensureStageF(counts[rank]);
+        sums.reserveFloats(counts[rank]);
         for (PeerLink p : peers) {
             if (p != null) {
-                p.send(data, FLOAT_BASE, Shares.offset(counts, p.rank), counts[p.rank], 4);
-                p.receive(stageF[p.rank], FLOAT_BASE, 0, counts[rank], 4);
+                p.send(data, FLOAT_BASE, Shares.offset(counts, p.rank()), counts[p.rank()], 4);
+                p.receive(sums.floatStage(p.rank()), FLOAT_BASE, 0, counts[rank], 4);
             }
         }
-        runPhase(0);
-        sumInRankOrder(data, own, out, 0, counts[rank]);
-        metrics.operations.incrementAndGet();
+        driver.runPhase(0);
+        sums.sumFloats(data, own, out, 0, counts[rank]);
+        metrics.completed();
         return out;
     }
 
@@ -252,18 +224,8 @@ public final class AeronCollective implements Collective, Agent {
         if (worldSize == 1) {
             return data.clone();
         }
-        op.kind = OpKind.BROADCAST_BYTES;
-        if (rank == root) {
-            new UnsafeBuffer(lengthBox).putLong(0, data.length, FrameFlyweight.BYTE_ORDER);
-            for (PeerLink p : peers) {
-                if (p != null) {
-                    p.send(lengthBox, BYTE_BASE, 0, 8, 1);
-                }
-            }
-        } else {
-            peers[root].receive(lengthBox, BYTE_BASE, 0, 8, 1);
-        }
-        runPhase(0);
+        driver.kind(OpKind.BROADCAST_BYTES);
+        exchangeLength(data, root);
         byte[] out;
         if (rank == root) {
             out = data.clone();
@@ -281,95 +243,66 @@ public final class AeronCollective implements Collective, Agent {
             out = new byte[(int) length];
             peers[root].receive(out, BYTE_BASE, 0, out.length, 1);
         }
-        runPhase(1);
-        metrics.operations.incrementAndGet();
+        driver.runPhase(1);
+        metrics.completed();
         return out;
     }
 
+    /** Phase 0 of a broadcast: the root sends the byte count (8 bytes, little-endian) to every rank. */
+    private void exchangeLength(byte[] data, int root) {
+        if (rank == root) {
+            new UnsafeBuffer(lengthBox).putLong(0, data.length, FrameFlyweight.BYTE_ORDER);
+            for (PeerLink p : peers) {
+                if (p != null) {
+                    p.send(lengthBox, BYTE_BASE, 0, 8, 1);
+                }
+            }
+        } else {
+            peers[root].receive(lengthBox, BYTE_BASE, 0, 8, 1);
+        }
+        driver.runPhase(0);
+    }
+
     private void directSumF32(float[] data, int offset, int length) {
-        op.kind = OpKind.ALL_REDUCE_DIRECT_F32;
-        ensureStageF(length);
+        driver.kind(OpKind.ALL_REDUCE_DIRECT_F32);
+        sums.reserveFloats(length);
         for (PeerLink p : peers) {
             if (p != null) {
                 p.send(data, FLOAT_BASE, offset, length, 4);
-                p.receive(stageF[p.rank], FLOAT_BASE, 0, length, 4);
+                p.receive(sums.floatStage(p.rank()), FLOAT_BASE, 0, length, 4);
             }
         }
-        runPhase(0);
-        sumInRankOrder(data, offset, data, offset, length);
+        driver.runPhase(0);
+        sums.sumFloats(data, offset, data, offset, length);
     }
 
     private void ringSumF32(float[] data, int offset, int length) {
-        op.kind = OpKind.ALL_REDUCE_RING_F32;
+        driver.kind(OpKind.ALL_REDUCE_RING_F32);
         int own = offset + segmentStart(length, rank);
         int ownLength = segmentLength(length, rank);
         if (worldSize == 2) {
             PeerLink p = peers[1 - rank];
-            p.send(data, FLOAT_BASE, offset + segmentStart(length, p.rank), segmentLength(length, p.rank), 4);
-            p.receiveSum(data, FLOAT_BASE, own, ownLength, p.rank < rank);
-            runPhase(0);
+            p.send(data, FLOAT_BASE, offset + segmentStart(length, p.rank()), segmentLength(length, p.rank()), 4);
+            p.receiveSum(data, FLOAT_BASE, own, ownLength, p.rank() < rank);
+            driver.runPhase(0);
         } else {
-            ensureStageF(ownLength);
+            sums.reserveFloats(ownLength);
             for (PeerLink p : peers) {
                 if (p != null) {
-                    p.send(data, FLOAT_BASE, offset + segmentStart(length, p.rank), segmentLength(length, p.rank), 4);
-                    p.receive(stageF[p.rank], FLOAT_BASE, 0, ownLength, 4);
+                    p.send(data, FLOAT_BASE, offset + segmentStart(length, p.rank()), segmentLength(length, p.rank()), 4);
+                    p.receive(sums.floatStage(p.rank()), FLOAT_BASE, 0, ownLength, 4);
                 }
             }
-            runPhase(0);
-            sumInRankOrder(data, own, data, own, ownLength);
+            driver.runPhase(0);
+            sums.sumFloats(data, own, data, own, ownLength);
         }
         for (PeerLink p : peers) {
             if (p != null) {
                 p.send(data, FLOAT_BASE, own, ownLength, 4);
-                p.receive(data, FLOAT_BASE, offset + segmentStart(length, p.rank), segmentLength(length, p.rank), 4);
+                p.receive(data, FLOAT_BASE, offset + segmentStart(length, p.rank()), segmentLength(length, p.rank()), 4);
             }
         }
-        runPhase(1);
-    }
-
-    /**
-     * out[outOff, +n) = ((x0 + x1) + x2) + ... + x(N-1), where x(rank) is {@code own[ownOff, +n)} and the
-     * others are the staged contributions: the same float additions in the same order on every rank.
-     * Streams each input once; {@code out} may be {@code own} (element i is read before it is written).
-     */
-    private void sumInRankOrder(float[] own, int ownOff, float[] out, int outOff, int n) {
-        if (rank == 0) {
-            if (out != own || outOff != ownOff) {
-                System.arraycopy(own, ownOff, out, outOff, n);
-            }
-            for (int k = 1; k < worldSize; k++) {
-                addInto(out, outOff, stageF[k], 0, n);
-            }
-            return;
-        }
-        float[] acc = accF;
-        float[] second = rank == 1 ? own : stageF[1];
-        int secondOff = rank == 1 ? ownOff : 0;
-        float[] first = stageF[0];
-        boolean last = worldSize == 2;
-        float[] target = last ? out : acc;
-        int targetOff = last ? outOff : 0;
-        for (int i = 0; i < n; i++) {
-            target[targetOff + i] = first[i] + second[secondOff + i];
-        }
-        for (int k = 2; k < worldSize; k++) {
-            float[] src = k == rank ? own : stageF[k];
-            int so = k == rank ? ownOff : 0;
-            if (k == worldSize - 1) {
-                for (int i = 0; i < n; i++) {
-                    out[outOff + i] = acc[i] + src[so + i];
-                }
-            } else {
-                addInto(acc, 0, src, so, n);
-            }
-        }
-    }
-
-    private static void addInto(float[] acc, int accOff, float[] src, int srcOff, int n) {
-        for (int i = 0; i < n; i++) {
-            acc[accOff + i] += src[srcOff + i];
-        }
+        driver.runPhase(1);
     }
 
     static int segmentLength(int length, int q, int n) {
@@ -388,224 +321,11 @@ public final class AeronCollective implements Collective, Agent {
         return segmentStart(length, q, worldSize);
     }
 
-    private void ensureStageF(int n) {
-        if (stageF.length != worldSize) {
-            stageF = new float[worldSize][];
-        }
-        for (int p = 0; p < worldSize; p++) {
-            if (p != rank && (stageF[p] == null || stageF[p].length < n)) {
-                stageF[p] = new float[n];
-            }
-        }
-        if (accF.length < n) {
-            accF = new float[n];
-        }
-    }
-
-    private void ensureStageD(int n) {
-        if (stageD.length != worldSize) {
-            stageD = new double[worldSize][];
-        }
-        for (int p = 0; p < worldSize; p++) {
-            if (p != rank && (stageD[p] == null || stageD[p].length < n)) {
-                stageD[p] = new double[n];
-            }
-        }
-        if (accD.length < n) {
-            accD = new double[n];
-        }
-    }
-
     private void begin(OpTag tag) {
         if (closed) {
             throw new CollectiveException("collective of generation " + generation + " is closed; op " + tag + " refused");
         }
-        order.next(generation, tag);
-        op.step = tag.step();
-        op.sequence = tag.sequence();
-        deadlineNs = System.nanoTime() + opTimeoutNs;
-        op.failure = null;
-        for (PeerLink p : peers) {
-            if (p != null) {
-                p.endPhase();
-            }
-        }
-    }
-
-    /** Drives one phase to completion, the deadline, a lost peer or a bad frame. */
-    private void runPhase(int newPhase) {
-        op.phase = newPhase;
-        for (PeerLink p : peers) {
-            if (p != null) {
-                p.startPhase();
-            }
-        }
-        long nextLivenessCheck = System.nanoTime() + LIVENESS_CHECK_NS;
-        idle.reset();
-        if (duty != null) {
-            duty.acquire();
-        }
-        try {
-            drive(nextLivenessCheck);
-        } finally {
-            if (duty != null) {
-                duty.release();
-            }
-        }
-        for (PeerLink p : peers) {
-            if (p != null) {
-                p.endPhase();
-            }
-        }
-    }
-
-    private void drive(long firstLivenessCheck) {
-        long nextLivenessCheck = firstLivenessCheck;
-        while (!phaseComplete()) {
-            int work = doWork();
-            if (op.failure != null) {
-                fail();
-            }
-            if (work == 0) {
-                long now = System.nanoTime();
-                if (now - deadlineNs >= 0) {
-                    timeout();
-                }
-                if (now - nextLivenessCheck >= 0) {
-                    checkLiveness();
-                    nextLivenessCheck = now + LIVENESS_CHECK_NS;
-                }
-            }
-            idle.idle(work);
-        }
-    }
-
-    private boolean phaseComplete() {
-        for (PeerLink p : peers) {
-            if (p != null && !p.done()) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /**
-     * One duty cycle of the current phase: runs the embedded driver's cycle (if this process has one),
-     * offers each peer its next chunk and polls the peers whose chunks are still due, starting from the
-     * next rank up (the shifted ring). Allocates nothing.
-     */
-    @Override
-    public int doWork() {
-        int work = duty == null ? 0 : duty.invoke();
-        for (int s = 1; s < worldSize; s++) {
-            PeerLink p = peers[(rank + s) % worldSize];
-            work += p.trySend();
-            if (p.received < p.recvChunks) {
-                work += p.subscription.controlledPoll(p.assembler, FRAGMENT_LIMIT);
-            }
-            if (op.failure != null) {
-                break;
-            }
-        }
-        return work;
-    }
-
-    @Override
-    public String roleName() {
-        return "clmr-collective-g" + generation + "-r" + rank;
-    }
-
-    private void fail() {
-        String message = "collective " + tag() + " (" + op.kind + ", phase " + op.phase + ") failed on rank " + rank + ": " + op.failure;
-        op.failure = null;
-        throw new CollectiveException(message);
-    }
-
-    private void timeout() {
-        metrics.timeouts.incrementAndGet();
-        List<Integer> lost = lostPeers();
-        if (!lost.isEmpty()) {
-            throw lostException(lost);
-        }
-        List<Integer> silent = new ArrayList<>();
-        for (PeerLink p : peers) {
-            if (p != null && !p.done()) {
-                silent.add(p.rank);
-            }
-        }
-        throw new CollectiveTimeoutException(tag(), silent, TimeUnit.NANOSECONDS.toMillis(opTimeoutNs));
-    }
-
-    private void checkLiveness() {
-        for (PeerLink p : peers) {
-            if (p != null && (p.died || p.ended || p.imageGone() || !p.publication.isConnected())) {
-                metrics.timeouts.incrementAndGet();
-                throw lostException(lostPeers());
-            }
-        }
-    }
-
-    private CollectiveTimeoutException lostException(List<Integer> lost) {
-        metrics.peersLost.addAndGet(lost.size());
-        StringBuilder where = new StringBuilder();
-        for (int r : lost) {
-            where.append(where.length() == 0 ? "" : ", ").append(r).append(ipc ? " (ipc)" : " (udp " + endpoints.get(r) + ")");
-        }
-        return new CollectiveTimeoutException("collective " + tag() + " (" + op.kind + ") on rank " + rank
-                + " lost rank(s) " + where + ": their Aeron connection went down; the generation "
-                + generation + " cannot go on", lost);
-    }
-
-    /**
-     * Peers whose image went away or whose publication no longer has a connected subscriber. Peers whose
-     * image timed out (a dead process) are named alone when there are any: a peer that closed this
-     * generation cleanly (end of stream) because it saw the same death must not be blamed for it.
-     */
-    private List<Integer> lostPeers() {
-        List<Integer> died = new ArrayList<>();
-        List<Integer> lost = new ArrayList<>();
-        for (PeerLink p : peers) {
-            if (p != null) {
-                if (p.died) {
-                    died.add(p.rank);
-                } else if (!p.publication.isConnected() || p.imageGone() || p.ended) {
-                    lost.add(p.rank);
-                }
-            }
-        }
-        return died.isEmpty() ? lost : died;
-    }
-
-    private OpTag tag() {
-        return new OpTag(generation, op.step, op.sequence);
-    }
-
-    private void awaitConnected(long timeoutNs) {
-        long deadline = System.nanoTime() + timeoutNs;
-        idle.reset();
-        while (true) {
-            List<Integer> missing = new ArrayList<>();
-            for (PeerLink p : peers) {
-                if (p != null && !p.connected()) {
-                    missing.add(p.rank);
-                }
-            }
-            if (missing.isEmpty()) {
-                return;
-            }
-            if (System.nanoTime() - deadline >= 0) {
-                StringBuilder where = new StringBuilder();
-                for (int r : missing) {
-                    where.append(where.length() == 0 ? "" : ", ").append(r)
-                            .append(ipc ? " (ipc on driver " + transport.directory() + ")" : " (udp " + endpoints.get(r) + ")");
-                }
-                throw new CollectiveTimeoutException("generation " + generation + " on rank " + rank
-                        + ": peer rank(s) " + where + " unreachable: no Aeron connection within "
-                        + TimeUnit.NANOSECONDS.toMillis(timeoutNs) + " ms; check that they run this generation, "
-                        + "their endpoints and the firewall (clmr.worker.aeron.connect-timeout)", missing);
-            }
-            idle.idle(0);
-        }
+        driver.begin(tag);
     }
 
     /** Closes this generation's publications and subscriptions; the transport stays open. */
@@ -617,15 +337,8 @@ public final class AeronCollective implements Collective, Agent {
         closed = true;
         for (PeerLink p : peers) {
             if (p != null) {
-                CloseHelper.quietCloseAll(p.publication, p.subscription);
+                p.close();
             }
         }
     }
-
-    @Override
-    public void onClose() {
-        close();
-    }
-
-
 }

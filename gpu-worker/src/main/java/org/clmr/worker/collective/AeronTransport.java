@@ -9,6 +9,8 @@ import io.aeron.exceptions.AeronException;
 import io.aeron.exceptions.DriverTimeoutException;
 import org.agrona.CloseHelper;
 import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.SystemNanoClock;
 import org.clmr.protocol.UserError;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,9 +25,14 @@ import java.util.regex.Pattern;
 /**
  * One process's Aeron: the media driver (embedded, or an external one it connects to) and the Aeron
  * client, kept across generations. An embedded driver runs in Aeron's INVOKER mode: its duty cycle is
- * run by the thread waiting in a collective, otherwise by a keeper thread (see {@link DriverDuty}). {@link #join(Membership)} opens the {@link AeronCollective} of a
- * generation on it. Start-up failures a user can fix (a busy driver directory, no driver to connect to)
- * are {@link UserError}s of one line.
+ * run by the thread waiting in a collective, otherwise by a keeper thread (see {@link DriverDuty}).
+ * {@link #join(Membership)} opens the {@link AeronCollective} of a generation on it. Start-up failures a
+ * user can fix (a busy driver directory, no driver to connect to) are {@link UserError}s of one line.
+ *
+ * <p>The collectives' deadlines (operation, connect) are read from the transport's {@link NanoClock}: the
+ * system clock in production, a hand-advanced one in tests. Aeron's own timeouts (the driver's liveness
+ * of clients, images and publications) keep Aeron's clocks. {@link #metrics()} may be read from any
+ * thread; a generation is joined by the thread that will run its operations.
  */
 public final class AeronTransport implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AeronTransport.class);
@@ -35,18 +42,29 @@ public final class AeronTransport implements AutoCloseable {
     private final DriverDuty duty;
     private final Aeron aeron;
     private final String directory;
+    private final NanoClock clock;
     private final CollectiveMetrics metrics = new CollectiveMetrics();
 
-    private AeronTransport(AeronSettings settings, MediaDriver driver, DriverDuty duty, Aeron aeron, String directory) {
+    private AeronTransport(AeronSettings settings, NanoClock clock, MediaDriver driver, DriverDuty duty, Aeron aeron,
+                           String directory) {
         this.settings = settings;
+        this.clock = clock;
         this.driver = driver;
         this.duty = duty;
         this.aeron = aeron;
         this.directory = directory;
     }
 
-    /** Starts the embedded driver if the settings ask for one, and connects the client. */
+    /** Starts the embedded driver if the settings ask for one, and connects the client; deadlines on the system clock. */
     public static AeronTransport start(AeronSettings settings) {
+        return start(settings, SystemNanoClock.INSTANCE);
+    }
+
+    /**
+     * Starts the embedded driver if the settings ask for one, and connects the client; the collectives'
+     * deadlines are read from {@code clock}.
+     */
+    public static AeronTransport start(AeronSettings settings, NanoClock clock) {
         MediaDriver driver = null;
         DriverDuty duty = null;
         String dir = settings.driverDir();
@@ -66,7 +84,7 @@ public final class AeronTransport implements AutoCloseable {
             Aeron aeron = Aeron.connect(ctx);
             LOG.info("aeron: {} driver in {}, transport {}", settings.embeddedDriver() ? "embedded" : "external",
                     ctx.aeronDirectoryName(), settings.ipc() ? "ipc" : "udp " + settings.endpoint());
-            return new AeronTransport(settings, driver, duty, aeron, ctx.aeronDirectoryName());
+            return new AeronTransport(settings, clock, driver, duty, aeron, ctx.aeronDirectoryName());
         } catch (DriverTimeoutException e) {
             CloseHelper.quietCloseAll(duty, driver);
             String stale = staleDriver(ctx.aeronDirectoryName(), settings.livenessTimeout().toMillis());
@@ -182,6 +200,11 @@ public final class AeronTransport implements AutoCloseable {
     /** Counters of every generation's collectives of this process. */
     public CollectiveMetrics metrics() {
         return metrics;
+    }
+
+    /** The clock the collectives' deadlines are read from. */
+    NanoClock clock() {
+        return clock;
     }
 
     Aeron aeron() {

@@ -3,20 +3,21 @@ package org.clmr.worker.collective;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Counters of one process's collectives, cumulative over generations. Written by the training thread
- * (allocation-free increments on the hot path), read from any thread through {@link #snapshot()}.
+ * Counters of one process's collectives, cumulative over generations. Written by the thread running an
+ * operation through the package's counting methods (allocation-free increments on the hot path), read
+ * from any thread through {@link #snapshot()}.
  */
 public final class CollectiveMetrics {
-    final AtomicLong framesSent = new AtomicLong();
-    final AtomicLong framesReceived = new AtomicLong();
-    final AtomicLong bytesSent = new AtomicLong();
-    final AtomicLong bytesReceived = new AtomicLong();
-    final AtomicLong staleDropped = new AtomicLong();
-    final AtomicLong crcFailures = new AtomicLong();
-    final AtomicLong malformed = new AtomicLong();
-    final AtomicLong timeouts = new AtomicLong();
-    final AtomicLong peersLost = new AtomicLong();
-    final AtomicLong operations = new AtomicLong();
+    private final AtomicLong framesSent = new AtomicLong();
+    private final AtomicLong framesReceived = new AtomicLong();
+    private final AtomicLong bytesSent = new AtomicLong();
+    private final AtomicLong bytesReceived = new AtomicLong();
+    private final AtomicLong staleDropped = new AtomicLong();
+    private final AtomicLong crcFailures = new AtomicLong();
+    private final AtomicLong malformed = new AtomicLong();
+    private final AtomicLong timeouts = new AtomicLong();
+    private final AtomicLong peersLost = new AtomicLong();
+    private final AtomicLong operations = new AtomicLong();
 
     /**
      * A consistent-enough copy of the counters.
@@ -35,6 +36,44 @@ public final class CollectiveMetrics {
     public record Snapshot(long framesSent, long framesReceived, long bytesSent, long bytesReceived,
                            long staleDropped, long crcFailures, long malformed, long timeouts, long peersLost,
                            long operations) {
+    }
+
+    /** Counts a frame of {@code bytes} payload bytes handed to Aeron. */
+    void sent(int bytes) {
+        framesSent.incrementAndGet();
+        bytesSent.addAndGet(bytes);
+    }
+
+    /** Counts a frame of {@code bytes} payload bytes accepted into an operation. */
+    void received(int bytes) {
+        framesReceived.incrementAndGet();
+        bytesReceived.addAndGet(bytes);
+    }
+
+    /** Counts an operation that failed on its deadline or on a lost peer. */
+    void timedOut() {
+        timeouts.incrementAndGet();
+    }
+
+    /** Counts {@code n} peers found lost. */
+    void lost(int n) {
+        peersLost.addAndGet(n);
+    }
+
+    /** Counts a completed operation. */
+    void completed() {
+        operations.incrementAndGet();
+    }
+
+    /** Counts a rejected frame in the counter its verdict names (allocation-free; the receiving thread). */
+    void rejected(FrameVerdict verdict) {
+        switch (verdict.counter()) {
+            case STALE -> staleDropped.incrementAndGet();
+            case MALFORMED -> malformed.incrementAndGet();
+            case CRC -> crcFailures.incrementAndGet();
+            case NONE -> {
+            }
+        }
     }
 
     /** The counters now. */

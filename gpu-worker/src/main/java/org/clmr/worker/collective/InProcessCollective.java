@@ -1,47 +1,53 @@
 package org.clmr.worker.collective;
 
+import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.SystemNanoClock;
+
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.BrokenBarrierException;
-import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.Phaser;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * A world of several ranks inside one JVM, one thread per rank: every operation is an exchange through
- * shared slots between two barriers (all ranks deposit, then each reads every slot in rank order, then
- * all leave). Every rank computes its result from the same slots in the same order, so sums are
+ * shared slots between two barrier phases (all ranks deposit, then each reads every slot in rank order,
+ * then all leave). Every rank computes its result from the same slots in the same order, so sums are
  * bit-identical on all ranks, as the contract asks. For tests and single-host benchmarks of the
  * distributed step; {@link AeronCollective} is the transport between processes.
  *
  * <p>Argument and tag checks are those of {@link LocalCollective}; in addition every rank must issue the
  * same tag, and an operation whose deadline passes throws {@link CollectiveTimeoutException} naming the
- * ranks that had not arrived (the group is then broken: later operations fail at once).
+ * ranks that had not arrived (the group is then broken: later operations fail at once). Deadlines are
+ * read from the group's {@link NanoClock}: the system clock, or a hand-advanced one in tests (a waiting
+ * rank looks at it at least every {@value #CLOCK_LOOK_MS} ms).
  */
 public final class InProcessCollective implements Collective {
+    /** Longest real wait between two looks at the clock while a rank waits for the others. */
+    static final long CLOCK_LOOK_MS = 10;
     private final Group group;
     private final int rank;
     private final TagOrder order = new TagOrder();
     private long ops;
 
-    /** The slots and barriers shared by the ranks of one group. */
+    /** The slots and the barrier shared by the ranks of one group; a terminated barrier is a broken group. */
     private static final class Group {
         final int size;
         final long generation;
         final long timeoutMillis;
-        final CyclicBarrier arrive;
-        final CyclicBarrier leave;
+        final NanoClock clock;
+        final Phaser barrier;
         final Object[] slots;
         final OpTag[] tags;
         final AtomicLongArray arrived;
 
-        Group(int size, long generation, long timeoutMillis) {
+        Group(int size, long generation, long timeoutMillis, NanoClock clock) {
             this.size = size;
             this.generation = generation;
             this.timeoutMillis = timeoutMillis;
-            this.arrive = new CyclicBarrier(size);
-            this.leave = new CyclicBarrier(size);
+            this.clock = clock;
+            this.barrier = new Phaser(size);
             this.slots = new Object[size];
             this.tags = new OpTag[size];
             this.arrived = new AtomicLongArray(size);
@@ -54,16 +60,25 @@ public final class InProcessCollective implements Collective {
     }
 
     /**
-     * The ranks of a new world, index = rank; hand each to its own thread.
+     * The ranks of a new world, index = rank; hand each to its own thread. Deadlines on the system clock.
      *
      * @param timeoutMillis how long an operation waits for the slowest rank
      */
     public static List<Collective> group(int worldSize, long generation, long timeoutMillis) {
+        return group(worldSize, generation, timeoutMillis, SystemNanoClock.INSTANCE);
+    }
+
+    /**
+     * The ranks of a new world, index = rank; hand each to its own thread.
+     *
+     * @param timeoutMillis how long, on {@code clock}, an operation waits for the slowest rank
+     */
+    public static List<Collective> group(int worldSize, long generation, long timeoutMillis, NanoClock clock) {
         if (worldSize < 1 || timeoutMillis < 1) {
             throw new IllegalArgumentException("need worldSize >= 1 and timeoutMillis >= 1, got " + worldSize
                     + " and " + timeoutMillis);
         }
-        Group g = new Group(worldSize, generation, timeoutMillis);
+        Group g = new Group(worldSize, generation, timeoutMillis, clock);
         List<Collective> ranks = new ArrayList<>(worldSize);
         for (int r = 0; r < worldSize; r++) {
             ranks.add(new InProcessCollective(g, r));
@@ -185,7 +200,7 @@ public final class InProcessCollective implements Collective {
         group.slots[rank] = contribution;
         group.tags[rank] = tag;
         group.arrived.set(rank, ops);
-        await(group.arrive, tag);
+        await(tag);
         try {
             for (int r = 0; r < group.size; r++) {
                 if (!tag.equals(group.tags[r])) {
@@ -195,18 +210,43 @@ public final class InProcessCollective implements Collective {
             }
             read.run();
         } finally {
-            await(group.leave, tag);
+            await(tag);
         }
     }
 
-    private void await(CyclicBarrier barrier, OpTag tag) {
+    /**
+     * Arrives at the barrier and waits for every rank, or until {@code timeoutMillis} on the clock have
+     * passed; a rank that gives up breaks the group for all (as a timed-out {@code CyclicBarrier} does).
+     */
+    private void await(OpTag tag) {
+        Phaser barrier = group.barrier;
+        long deadline = group.clock.nanoTime() + TimeUnit.MILLISECONDS.toNanos(group.timeoutMillis);
+        int phase = barrier.arrive();
+        boolean passed = false;
         try {
-            barrier.await(group.timeoutMillis, TimeUnit.MILLISECONDS);
-        } catch (TimeoutException | BrokenBarrierException e) {
-            throw new CollectiveTimeoutException(tag, silentRanks(), group.timeoutMillis);
+            while (phase >= 0) {
+                long left = deadline - group.clock.nanoTime();
+                if (left <= 0) {
+                    barrier.forceTermination();
+                    break;
+                }
+                try {
+                    int now = barrier.awaitAdvanceInterruptibly(phase,
+                            Math.min(left, TimeUnit.MILLISECONDS.toNanos(CLOCK_LOOK_MS)), TimeUnit.NANOSECONDS);
+                    // negative once broken; its low bits still tell whether our phase had completed first
+                    passed = now >= 0 || (now & Integer.MAX_VALUE) != phase;
+                    break;
+                } catch (TimeoutException e) {
+                    // not every rank yet: look at the clock again
+                }
+            }
         } catch (InterruptedException e) {
+            barrier.forceTermination();
             Thread.currentThread().interrupt();
             throw new CollectiveException("interrupted in collective " + tag);
+        }
+        if (!passed) {
+            throw new CollectiveTimeoutException(tag, silentRanks(), group.timeoutMillis);
         }
     }
 

@@ -20,87 +20,78 @@ import org.clmr.protocol.wire.FrameFlyweight;
 import java.util.List;
 
 /**
- * One peer of an {@link AeronCollective}: the exclusive publication to it, the subscription from it, and
- * the current phase's send and receive regions. Sends write each chunk straight into the publication's
- * log; the receive path classifies every frame (current, stale, later, corrupt) against the
- * {@link OpCursor}. Used by the training thread only (the image callbacks excepted); allocates nothing
- * per frame.
+ * One peer of an {@link AeronCollective}: the exclusive publication to it, the subscription from it, the
+ * current phase's send and receive regions, and what Aeron says of the peer's connection. Sends write
+ * each chunk straight into the publication's log; received frames are judged by a {@link FrameTriage}
+ * and accepted chunks copied (or summed) straight out of the log. Allocates nothing per frame.
+ *
+ * <p>Threads: the thread running the operation calls every method; Aeron's client conductor thread calls
+ * the image callbacks, which only set the two volatile flags read by {@link #died()} and {@link #down()}.
  */
 final class PeerLink implements ControlledFragmentHandler {
-    final int rank;
-    final ExclusivePublication publication;
-    final Subscription subscription;
-    final ControlledFragmentAssembler assembler;
-    final BufferClaim claim = new BufferClaim();
-    final FrameFlyweight tx = new FrameFlyweight();
+    private static final int FRAGMENT_LIMIT = 32;
+    private static final long FLOAT_BASE = UnsafeApi.arrayBaseOffset(float[].class);
+
+    private final int rank;
+    private final ExclusivePublication publication;
+    private final Subscription subscription;
+    private final ControlledFragmentAssembler assembler;
+    private final BufferClaim claim = new BufferClaim();
+    private final FrameFlyweight tx = new FrameFlyweight();
     private final FrameFlyweight rx = new FrameFlyweight();
     private final OpCursor op;
+    private final FrameTriage triage;
     private final CollectiveMetrics metrics;
-    private final List<String> endpoints;
-    private final boolean ipc;
+    private final String endpoint;
     private final int chunkBytes;
-    boolean hadImage;
-    /** Set by the Aeron client thread when the peer's image goes: true if it ended without end-of-stream. */
-    volatile boolean died;
-    volatile boolean ended;
-
-    Object sendArray;
-    long sendBase;
-    int sendOffset;
-    int sendLength;
-    int sendElementBytes;
-    int sendChunks;
-    int sent;
-
-    Object recvArray;
-    long recvBase;
-    int recvOffset;
-    int recvLength;
-    int recvElementBytes;
-    int recvChunks;
-    int received;
+    private final ChunkRegion out;
+    private final ChunkRegion in;
+    private boolean hadImage;
+    /** Set by the Aeron client thread when the peer's image goes without end-of-stream: its process died. */
+    private volatile boolean died;
+    /** Set by the Aeron client thread when the peer's image ends with end-of-stream: it closed the generation. */
+    private volatile boolean ended;
     /** True when received float chunks are summed into the region instead of copied (see {@link #receiveSum}). */
-    boolean recvSum;
-    /** With {@link #recvSum}: true to compute peer + own, false for own + peer (rank order). */
-    boolean recvPeerFirst;
+    private boolean inSum;
+    /** With {@link #inSum}: true to compute peer + own, false for own + peer (rank order). */
+    private boolean inPeerFirst;
     private float[] scratch;
 
+    /**
+     * Opens the link to {@code peerRank}: a subscription on this rank's endpoint (or IPC) for the frames
+     * the peer sends here, and an exclusive publication to the peer's endpoint. A refused channel (a port
+     * in use) is a one-line {@link UserError}.
+     */
     PeerLink(int peerRank, OpCursor op, Aeron aeron, AeronSettings s, List<String> endpoints, int frameMtu,
              int chunkBytes, CollectiveMetrics metrics) {
         this.rank = peerRank;
         this.op = op;
         this.metrics = metrics;
-        this.endpoints = endpoints;
-        this.ipc = s.ipc();
+        this.triage = new FrameTriage(op, peerRank, metrics);
+        this.endpoint = s.ipc() ? "ipc" : "udp " + endpoints.get(peerRank);
         this.chunkBytes = chunkBytes;
+        this.out = new ChunkRegion(chunkBytes);
+        this.in = new ChunkRegion(chunkBytes);
         String params = "term-length=" + s.termLength() + "|mtu=" + frameMtu;
-        String pubChannel;
-        String subChannel;
-        if (ipc) {
-            pubChannel = "aeron:ipc?" + params;
-            subChannel = "aeron:ipc";
-        } else {
-            pubChannel = "aeron:udp?endpoint=" + endpoints.get(peerRank) + "|" + params;
-            subChannel = "aeron:udp?endpoint=" + endpoints.get(op.rank);
-        }
-        int outStream = AeronCollective.streamId(op.generation, peerRank, op.rank);
-        int inStream = AeronCollective.streamId(op.generation, op.rank, peerRank);
+        String pubChannel = s.ipc() ? "aeron:ipc?" + params : "aeron:udp?endpoint=" + endpoints.get(peerRank) + "|" + params;
+        String subChannel = s.ipc() ? "aeron:ipc" : "aeron:udp?endpoint=" + endpoints.get(op.rank());
+        int outStream = AeronCollective.streamId(op.generation(), peerRank, op.rank());
+        int inStream = AeronCollective.streamId(op.generation(), op.rank(), peerRank);
         try {
-            this.subscription = aeron.addSubscription(subChannel, inStream,
-                    this::onImageAvailable, this::onImageUnavailable);
+            this.subscription = aeron.addSubscription(subChannel, inStream, this::onImageAvailable, this::onImageUnavailable);
         } catch (RegistrationException e) {
-            throw endpointError(op.rank, e);
+            throw endpointError(op.rank(), endpoints, s.ipc(), e);
         }
         try {
             this.publication = aeron.addExclusivePublication(pubChannel, outStream);
         } catch (RegistrationException e) {
             CloseHelper.quietClose(subscription);
-            throw endpointError(peerRank, e);
+            throw endpointError(peerRank, endpoints, s.ipc(), e);
         }
         this.assembler = new ControlledFragmentAssembler(this, s.maxMessageLength(), true);
     }
 
-    private RuntimeException endpointError(int whose, RegistrationException e) {
+    private static RuntimeException endpointError(int whose, List<String> endpoints, boolean ipc, RegistrationException e) {
         String m = AeronTransport.oneLine(e);
         if (m.contains("in use") || m.contains("bind")) {
             return new UserError("UDP endpoint " + endpoints.get(whose) + " of rank " + whose
@@ -111,12 +102,12 @@ final class PeerLink implements ControlledFragmentHandler {
                 + (ipc ? "ipc" : "udp " + endpoints.get(whose)) + "): " + m, e);
     }
 
-    void onImageAvailable(Image image) {
+    private void onImageAvailable(Image image) {
         ended = false;
         died = false;
     }
 
-    void onImageUnavailable(Image image) {
+    private void onImageUnavailable(Image image) {
         if (image.isEndOfStream()) {
             ended = true;
         } else {
@@ -124,6 +115,17 @@ final class PeerLink implements ControlledFragmentHandler {
         }
     }
 
+    /** The peer's rank. */
+    int rank() {
+        return rank;
+    }
+
+    /** How the peer is reached: {@code ipc} or {@code udp host:port} (error messages). */
+    String endpoint() {
+        return endpoint;
+    }
+
+    /** True once the peer subscribes to this link's publication and its own publication has reached us. */
     boolean connected() {
         if (subscription.imageCount() > 0) {
             hadImage = true;
@@ -131,27 +133,25 @@ final class PeerLink implements ControlledFragmentHandler {
         return publication.isConnected() && hadImage;
     }
 
-    boolean imageGone() {
-        return hadImage && subscription.imageCount() == 0;
+    /** True when the peer's image went away without end-of-stream (its process or host died). */
+    boolean died() {
+        return died;
     }
 
+    /** True when any sign says the peer is gone: died, closed the generation, image gone or nobody subscribes. */
+    boolean down() {
+        return died || ended || (hadImage && subscription.imageCount() == 0) || !publication.isConnected();
+    }
+
+    /** This phase sends {@code array[offset, +length)} of {@code elementBytes}-byte elements to the peer. */
     void send(Object array, long base, int offset, int length, int elementBytes) {
-        sendArray = array;
-        sendBase = base;
-        sendOffset = offset;
-        sendLength = length;
-        sendElementBytes = elementBytes;
-        sendChunks = chunks(length, elementBytes);
+        out.set(array, base, offset, length, elementBytes);
     }
 
+    /** This phase receives the peer's {@code length} elements into {@code array[offset, +length)}. */
     void receive(Object array, long base, int offset, int length, int elementBytes) {
-        recvArray = array;
-        recvBase = base;
-        recvOffset = offset;
-        recvLength = length;
-        recvElementBytes = elementBytes;
-        recvChunks = chunks(length, elementBytes);
-        recvSum = false;
+        in.set(array, base, offset, length, elementBytes);
+        inSum = false;
     }
 
     /**
@@ -162,135 +162,87 @@ final class PeerLink implements ControlledFragmentHandler {
      */
     void receiveSum(float[] target, long base, int offset, int length, boolean peerFirst) {
         receive(target, base, offset, length, Float.BYTES);
-        recvSum = true;
-        recvPeerFirst = peerFirst;
+        inSum = true;
+        inPeerFirst = peerFirst;
         if (scratch == null) {
             scratch = new float[chunkBytes / Float.BYTES];
         }
     }
 
-    private int chunks(int length, int elementBytes) {
-        int perChunk = chunkBytes / elementBytes;
-        return (length + perChunk - 1) / perChunk;
-    }
-
+    /** Counts this phase's chunks from the first, in both directions. */
     void startPhase() {
-        sent = 0;
-        received = 0;
+        out.rewind();
+        in.rewind();
     }
 
     /** Clears the regions so that the next phase sends or receives nothing unless it says so. */
     void endPhase() {
-        sendArray = null;
-        sendChunks = 0;
-        recvArray = null;
-        recvChunks = 0;
-        recvSum = false;
+        out.clear();
+        in.clear();
+        inSum = false;
     }
 
+    /** True when this phase's chunks to and from the peer are all through. */
     boolean done() {
-        return sent >= sendChunks && received >= recvChunks;
+        return !out.due() && !in.due();
     }
 
-    /** Writes the next chunk straight into the publication's log (one copy), if there is room. */
+    /** Writes the next chunk straight into the publication's log (one copy), if there is room; returns the work done. */
     int trySend() {
-        if (sent >= sendChunks) {
+        if (!out.due()) {
             return 0;
         }
-        int perChunk = chunkBytes / sendElementBytes;
-        int first = sent * perChunk;
-        int bytes = Math.min(perChunk, sendLength - first) * sendElementBytes;
+        int bytes = out.nextBytes();
         long result = publication.tryClaim(FrameFlyweight.HEADER_LENGTH + bytes, claim);
         if (result > 0) {
             MutableDirectBuffer b = claim.buffer();
             int at = claim.offset();
-            tx.wrap(b, at).runId(op.runId).generation(op.generation).step(op.step).opSequence(op.sequence).opKind(op.kind)
-                    .phase(op.phase).sourceRank(op.rank).chunkIndex(sent).chunkCount(sendChunks)
-                    .payloadLength(bytes);
-            UnsafeApi.copyMemory(sendArray, sendBase + (long) (sendOffset + first) * sendElementBytes,
+            op.stamp(tx.wrap(b, at), out.index(), out.count(), bytes);
+            UnsafeApi.copyMemory(out.array(), out.nextAddress(),
                     b.byteArray(), b.addressOffset() + at + FrameFlyweight.HEADER_LENGTH, bytes);
             tx.sealCrc();
             claim.commit();
-            metrics.framesSent.incrementAndGet();
-            metrics.bytesSent.addAndGet(bytes);
-            sent++;
-            if (sent == sendChunks) {
-                sendArray = null;
-            }
+            metrics.sent(bytes);
+            out.advance();
             return 1;
         }
         if (result == Publication.CLOSED || result == Publication.MAX_POSITION_EXCEEDED) {
-            op.failure = "publication to rank " + rank + " is " + Publication.errorString(result);
+            op.fail("publication to rank " + rank + " is " + Publication.errorString(result));
         }
         return 0;
+    }
+
+    /** Polls the peer's frames while a chunk from it is due; returns the fragments read. */
+    int poll() {
+        return in.due() ? subscription.controlledPoll(assembler, FRAGMENT_LIMIT) : 0;
     }
 
     @Override
     public Action onFragment(DirectBuffer buffer, int offset, int length, Header header) {
         FrameFlyweight f = rx.wrapForRead(buffer, offset);
-        String invalid = f.validate(length);
-        if (invalid != null) {
-            metrics.malformed.incrementAndGet();
-            op.failure = "malformed frame from rank " + rank + ": " + invalid;
-            return Action.BREAK;
+        FrameVerdict v = triage.judge(f, length, in);
+        if (v == FrameVerdict.ACCEPTED) {
+            return accept(f);
         }
-        if (f.runId() != op.runId || f.generation() != op.generation) {
-            metrics.staleDropped.incrementAndGet();
-            return Action.CONTINUE;
-        }
-        int cmp = op.compareToCurrent(f.step(), f.opSequence(), f.phase());
-        if (cmp < 0) {
-            metrics.staleDropped.incrementAndGet();
-            return Action.CONTINUE;
-        }
-        if (received >= recvChunks) {
+        if (v == FrameVerdict.NOT_DUE) {
             return Action.ABORT;
         }
-        if (cmp > 0) {
-            metrics.malformed.incrementAndGet();
-            op.failure = "rank " + rank + " sent " + f + " while this rank still awaits chunk " + received + " of "
-                    + recvChunks + " of the current phase (the ranks disagree on the order of operations)";
-            return Action.BREAK;
-        }
-        return accept(f);
+        return v.failsOperation() ? Action.BREAK : Action.CONTINUE;
     }
 
     private Action accept(FrameFlyweight f) {
-        int perChunk = chunkBytes / recvElementBytes;
-        int first = received * perChunk;
-        int bytes = Math.min(perChunk, recvLength - first) * recvElementBytes;
-        if (f.opKindCode() != op.kind.code() || f.sourceRank() != rank || f.chunkIndex() != received
-                || f.chunkCount() != recvChunks || f.payloadLength() != bytes) {
-            metrics.malformed.incrementAndGet();
-            op.failure = "rank " + rank + " sent " + f + " where this rank expected opKind=" + op.kind.code()
-                    + " sourceRank=" + rank + " chunkIndex=" + received + " chunkCount=" + recvChunks
-                    + " payloadLength=" + bytes + " (the ranks disagree on the operation)";
-            return Action.BREAK;
-        }
-        if (!f.crcMatches()) {
-            metrics.crcFailures.incrementAndGet();
-            op.failure = "CRC32C mismatch in chunk " + received + " of " + recvChunks + " from rank " + rank
-                    + " (stored " + Integer.toHexString(f.crc()) + ", computed "
-                    + Integer.toHexString(f.computePayloadCrc()) + "); refusing to sum corrupt data";
-            return Action.BREAK;
-        }
+        int bytes = in.nextBytes();
         DirectBuffer b = f.buffer();
-        if (recvSum) {
+        long from = b.addressOffset() + f.payloadOffset();
+        if (inSum) {
             float[] s = scratch;
-            UnsafeApi.copyMemory(b.byteArray(), b.addressOffset() + f.payloadOffset(), s, recvBase, bytes);
-            addChunk((float[]) recvArray, recvOffset + first, s, bytes / Float.BYTES, recvPeerFirst);
+            UnsafeApi.copyMemory(b.byteArray(), from, s, FLOAT_BASE, bytes);
+            addChunk((float[]) in.array(), in.nextElement(), s, bytes / Float.BYTES, inPeerFirst);
         } else {
-            UnsafeApi.copyMemory(b.byteArray(), b.addressOffset() + f.payloadOffset(), recvArray,
-                    recvBase + (long) (recvOffset + first) * recvElementBytes, bytes);
+            UnsafeApi.copyMemory(b.byteArray(), from, in.array(), in.nextAddress(), bytes);
         }
-        metrics.framesReceived.incrementAndGet();
-        metrics.bytesReceived.addAndGet(bytes);
-        received++;
-        if (received == recvChunks) {
-            recvArray = null;
-            return Action.BREAK;
-        }
-        return Action.CONTINUE;
+        metrics.received(bytes);
+        return in.advance() ? Action.BREAK : Action.CONTINUE;
     }
 
     private static void addChunk(float[] target, int at, float[] s, int n, boolean peerFirst) {
@@ -303,5 +255,10 @@ final class PeerLink implements ControlledFragmentHandler {
                 target[at + i] = target[at + i] + s[i];
             }
         }
+    }
+
+    /** Closes the publication and the subscription. */
+    void close() {
+        CloseHelper.quietCloseAll(publication, subscription);
     }
 }

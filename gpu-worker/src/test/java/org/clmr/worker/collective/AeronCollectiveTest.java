@@ -20,17 +20,23 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The receive path against hand-made frames (stale, foreign, corrupt, valid) from a rogue publication on
  * the same driver, and the one-line start-up failures: unreachable peer, port in use, busy or missing driver.
+ * Deadlines run on a {@link HandClock}: an operation still waits 1 ns before its deadline and fails at it.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class AeronCollectiveTest {
@@ -48,11 +54,13 @@ class AeronCollectiveTest {
     void shouldDropStaleFramesCountThemAndFailLoudlyOnACorruptOne() throws Exception {
         String dir = tmp.resolve("driver").toString();
         AeronSettings s = settings().with(false, dir, true, "ipc");
+        HandClock clock = new HandClock();
+        ExecutorService caller = Executors.newSingleThreadExecutor();
         try (MediaDriver driver = AeronTransport.launchDriver(s, dir);
              Aeron rogue = Aeron.connect(new Aeron.Context().aeronDirectoryName(dir));
              Subscription rogueIn = rogue.addSubscription("aeron:ipc", AeronCollective.streamId(1, 1, 0));
              ExclusivePublication rogueOut = rogue.addExclusivePublication("aeron:ipc", AeronCollective.streamId(1, 0, 1));
-             AeronTransport transport = AeronTransport.start(s);
+             AeronTransport transport = AeronTransport.start(s, clock);
              AeronCollective c = transport.join(new Membership(RUN, 1, 0, List.of("ipc", "ipc")))) {
             float[] peerRows = {1.5f, -2.25f, 3.0f, 4.125f};
             offer(rogueOut, RUN, 0, 5, 0, peerRows, false);      // an older generation
@@ -72,13 +80,62 @@ class AeronCollectiveTest {
             assertArrayEquals(new float[] {9f, 8f, 7f, 1.5f, -2.25f, 3.0f, 4.125f}, all);
             assertEquals(1, c.metrics().snapshot().framesReceived());
 
-            long started = System.nanoTime();
-            CollectiveTimeoutException t = assertThrows(CollectiveTimeoutException.class,
+            Future<float[]> silent = caller.submit(
                     () -> c.allGather(new OpTag(1, 7, 0), new float[] {1f, 2f, 3f}, new int[] {3, 4}));
+            CollectiveTimeoutException t = failsAtTheDeadline(clock, silent, Duration.ofSeconds(1));
             assertEquals(List.of(1), t.silentRanks());
-            assertTrue(System.nanoTime() - started < TimeUnit.SECONDS.toNanos(3), "the 1 s deadline held");
             assertEquals(1, c.metrics().snapshot().timeouts());
             assertTrue(rogueIn.imageCount() > 0, "rank 0 published to the rogue rank 1");
+        } finally {
+            caller.shutdownNow();
+        }
+    }
+
+    /**
+     * Holds {@code clock} until the operation running in {@code call} has armed its deadline on it, then
+     * shows that the operation still waits 1 ns before {@code deadline} and fails at it (within 3 s of real
+     * time after the clock reaches it).
+     */
+    static CollectiveTimeoutException failsAtTheDeadline(HandClock clock, Future<?> call, Duration deadline) {
+        clock.awaitReads(2);
+        clock.advance(deadline.minusNanos(1));
+        clock.awaitReads(2);
+        assertFalse(call.isDone(), "the operation gave up before its " + deadline.toMillis() + " ms deadline");
+        clock.advance(Duration.ofNanos(1));
+        ExecutionException e = assertThrows(ExecutionException.class, () -> call.get(3, TimeUnit.SECONDS),
+                "the " + deadline.toMillis() + " ms deadline held");
+        return assertInstanceOf(CollectiveTimeoutException.class, e.getCause());
+    }
+
+    @Test
+    void shouldNameAPeerThatLeftTheGenerationLongBeforeTheDeadline() throws Exception {
+        String dir = tmp.resolve("driver").toString();
+        AeronSettings s = settings().with(false, dir, true, "ipc")
+                .withTimeouts(Duration.ofHours(1), Duration.ofSeconds(5), Duration.ofSeconds(2));
+        HandClock clock = new HandClock();
+        ExecutorService caller = Executors.newSingleThreadExecutor();
+        try (MediaDriver driver = AeronTransport.launchDriver(s, dir);
+             Aeron rogue = Aeron.connect(new Aeron.Context().aeronDirectoryName(dir));
+             Subscription rogueIn = rogue.addSubscription("aeron:ipc", AeronCollective.streamId(1, 1, 0));
+             AeronTransport transport = AeronTransport.start(s, clock)) {
+            ExclusivePublication rogueOut = rogue.addExclusivePublication("aeron:ipc", AeronCollective.streamId(1, 0, 1));
+            try (AeronCollective c = transport.join(new Membership(RUN, 1, 0, List.of("ipc", "ipc")))) {
+                Future<float[]> waiting = caller.submit(
+                        () -> c.allGather(new OpTag(1, 0, 0), new float[] {1f, 2f, 3f}, new int[] {3, 4}));
+                clock.awaitReads(2);
+                rogueOut.close();
+                Duration waited = clock.tickUntilDone(waiting, Duration.ofNanos(Liveness.CHECK_INTERVAL_NS));
+                ExecutionException e = assertThrows(ExecutionException.class, () -> waiting.get(1, TimeUnit.SECONDS));
+                CollectiveTimeoutException t = assertInstanceOf(CollectiveTimeoutException.class, e.getCause());
+                assertEquals(List.of(1), t.silentRanks());
+                assertTrue(t.getMessage().contains("lost rank(s) 1 (ipc): their Aeron connection went down"), t.getMessage());
+                assertTrue(waited.compareTo(Duration.ofMinutes(1)) < 0, "found lost after " + waited + " on the clock");
+                CollectiveMetrics.Snapshot m = c.metrics().snapshot();
+                assertEquals(1, m.peersLost());
+                assertEquals(1, m.timeouts());
+            }
+        } finally {
+            caller.shutdownNow();
         }
     }
 
@@ -114,12 +171,16 @@ class AeronCollectiveTest {
         List<String> endpoints = AeronSettings.freeLoopbackEndpoints(2);
         AeronSettings s = settings().withTimeouts(Duration.ofSeconds(1), Duration.ofMillis(800), Duration.ofSeconds(2))
                 .with(true, tmp.resolve("d").toString(), false, endpoints.get(0));
-        try (AeronTransport t = AeronTransport.start(s)) {
-            CollectiveTimeoutException e = assertThrows(CollectiveTimeoutException.class,
-                    () -> t.join(new Membership(RUN, 1, 0, endpoints)));
+        HandClock clock = new HandClock();
+        ExecutorService caller = Executors.newSingleThreadExecutor();
+        try (AeronTransport t = AeronTransport.start(s, clock)) {
+            Future<AeronCollective> joining = caller.submit(() -> t.join(new Membership(RUN, 1, 0, endpoints)));
+            CollectiveTimeoutException e = failsAtTheDeadline(clock, joining, Duration.ofMillis(800));
             assertEquals(List.of(1), e.silentRanks());
             assertTrue(e.getMessage().contains("peer rank(s) 1 (udp " + endpoints.get(1) + ") unreachable"), e.getMessage());
             assertFalse(e.getMessage().contains("\n"));
+        } finally {
+            caller.shutdownNow();
         }
     }
 
@@ -148,7 +209,9 @@ class AeronCollectiveTest {
 
     @Test
     void shouldSayInOneLineThatNoExternalDriverRuns() {
-        AeronSettings s = settings().with(false, tmp.resolve("none").toString(), true, "ipc");
+        // the Aeron client looks for a driver for max(1 s, connect-timeout)
+        AeronSettings s = settings().withTimeouts(Duration.ofSeconds(1), Duration.ofMillis(100), Duration.ofSeconds(2))
+                .with(false, tmp.resolve("none").toString(), true, "ipc");
         UserError e = assertThrows(UserError.class, () -> AeronTransport.start(s));
         assertTrue(e.getMessage().startsWith("no Aeron media driver is running in " + tmp.resolve("none")), e.getMessage());
         assertFalse(e.getMessage().contains("\n"), e.getMessage());
@@ -167,11 +230,16 @@ class AeronCollectiveTest {
         assertFalse(e.getMessage().contains("\n"), e.getMessage());
     }
 
-    /** What a killed driver leaves behind: a CnC file whose heartbeat is older than {@code liveness}. */
-    static void leaveStaleDirectory(String dir, Duration liveness) throws InterruptedException {
+    /**
+     * What a killed driver leaves behind: a CnC file whose heartbeat is older than {@code liveness}. The
+     * driver runs on an epoch clock set back by {@code liveness} + 200 ms, so its last heartbeat is that old
+     * the moment it stops.
+     */
+    static void leaveStaleDirectory(String dir, Duration liveness) {
+        long behindMs = liveness.toMillis() + 200;
         MediaDriver.launch(new MediaDriver.Context().aeronDirectoryName(dir).dirDeleteOnStart(true)
-                .dirDeleteOnShutdown(false).threadingMode(io.aeron.driver.ThreadingMode.SHARED)).close();
-        Thread.sleep(liveness.toMillis() + 200);
+                .dirDeleteOnShutdown(false).threadingMode(io.aeron.driver.ThreadingMode.SHARED)
+                .epochClock(() -> System.currentTimeMillis() - behindMs)).close();
         assertTrue(AeronTransport.staleDriver(dir, liveness.toMillis()) != null, "a stale directory in " + dir);
     }
 
