@@ -14,8 +14,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class EvalSettingsTest {
 
     @Test
-    void shouldDefaultToThePapersLinearEvaluation() {
-        EvalSettings s = EvalSettings.from(ClmrConfig.defaults());
+    void shouldGiveThePapersLinearEvaluationAsProtocolPaper() {
+        EvalSettings s = EvalSettings.from(ClmrConfig.load(null, List.of("eval.protocol=paper")));
         assertEquals(ProbeHead.Kind.LINEAR, s.probe().kind());
         assertEquals(3e-4, s.probe().learningRate());
         assertEquals(1e-6, s.probe().weightDecay());

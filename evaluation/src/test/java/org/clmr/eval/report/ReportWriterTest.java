@@ -36,7 +36,7 @@ class ReportWriterTest {
         FeatureSet train = SyntheticFeaturesAccess.make(200, 12, 24, 2, 5, 1);
         FeatureSet valid = SyntheticFeaturesAccess.make(60, 12, 24, 2, 5, 2);
         FeatureSet test = SyntheticFeaturesAccess.make(80, 12, 24, 3, 5, 3);
-        ProbeSpec spec = new ProbeSpec(ProbeHead.Kind.LINEAR, 16, 1e-2, 1e-6, 32, 30, 5);
+        ProbeSpec spec = ProbeSpec.paperProtocol(ProbeHead.Kind.LINEAR, 16, 1e-2, 1e-6, 32, 30, 5);
         ProbeEvaluation.Result result = ProbeEvaluation.run(train, valid, test, spec, 0.5, 2, 0, new ProbeEvaluation.Listener() {
             @Override
             public void onRunStart(int index, int total, long seed, int trainClips) {
