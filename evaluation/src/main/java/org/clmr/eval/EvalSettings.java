@@ -1,7 +1,8 @@
 package org.clmr.eval;
 
 import com.typesafe.config.Config;
-import com.typesafe.config.ConfigValueType;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigRenderOptions;
 import org.clmr.eval.probe.ProbeHead;
 import org.clmr.eval.probe.ProbeSpec;
 import org.clmr.eval.probe.StopMetric;
@@ -29,12 +30,6 @@ public record EvalSettings(ProbeSpec probe, String protocol, int seeds, long see
     /** Reads and range-checks {@code clmr.eval}; a bad value is a SettingsException naming the key. */
     public static EvalSettings from(Config config) {
         ConfigReader r = new ConfigReader(config, "").at("clmr.eval");
-        for (String moved : List.of("learning-rate", "weight-decay", "patience")) {
-            if (r.has(moved)) {
-                throw new SettingsException(r.key(moved), "has moved into the protocol sections: set clmr.eval.fair." + moved
-                        + " (or clmr.eval.paper." + moved + " for --protocol paper)");
-            }
-        }
         String protocol = r.getEnum("protocol", PROTOCOLS);
         ConfigReader p = r.at(protocol);
         ProbeSpec probe = new ProbeSpec(
@@ -57,30 +52,23 @@ public record EvalSettings(ProbeSpec probe, String protocol, int seeds, long see
                 r.getInt("feature-batch", 1, 4096));
     }
 
-    /** One number or a list of them, each in [0, 1], distinct; returned ascending. */
+    /** A list of 1 to MAX_GRID distinct numbers in [0, 1]; returned ascending. */
     private static List<Double> weightDecays(ConfigReader r, String path) {
-        String allowed = "must be a number in [0, 1] or a list of 1 to " + MAX_GRID + " distinct ones, e.g. [1e-5, 1e-4, 1e-3]";
-        if (!r.has(path)) {
-            throw new SettingsException(r.key(path), "missing; " + allowed);
-        }
-        List<Double> grid = new ArrayList<>();
+        String allowed = "must be a list of 1 to " + MAX_GRID + " distinct numbers in [0, 1], e.g. [1e-5, 1e-4, 1e-3] or [1e-6]";
+        List<Double> grid;
         try {
-            if (r.config().getValue(path).valueType() == ConfigValueType.LIST) {
-                grid.addAll(r.config().getDoubleList(path));
-            } else {
-                grid.add(r.config().getDouble(path));
-            }
-        } catch (com.typesafe.config.ConfigException.WrongType e) {
-            throw new SettingsException(r.key(path), r.config().getValue(path).render(com.typesafe.config.ConfigRenderOptions.concise()), allowed);
+            grid = new ArrayList<>(r.config().getDoubleList(path));
+        } catch (ConfigException.Missing e) {
+            throw new SettingsException(r.key(path), "missing; " + allowed);
+        } catch (ConfigException.WrongType e) {
+            throw new SettingsException(r.key(path), r.config().getValue(path).render(ConfigRenderOptions.concise()), allowed);
         }
         grid.sort(Double::compare);
+        boolean ok = !grid.isEmpty() && grid.size() <= MAX_GRID;
         for (int i = 0; i < grid.size(); i++) {
-            double v = grid.get(i);
-            if (!(v >= 0 && v <= 1) || (i > 0 && v == grid.get(i - 1)) || grid.size() > MAX_GRID) {
-                throw new SettingsException(r.key(path), grid, allowed);
-            }
+            ok &= grid.get(i) >= 0 && grid.get(i) <= 1 && (i == 0 || grid.get(i) > grid.get(i - 1));
         }
-        if (grid.isEmpty()) {
+        if (!ok) {
             throw new SettingsException(r.key(path), grid, allowed);
         }
         return List.copyOf(grid);

@@ -83,16 +83,20 @@ final class Lbfgs {
                 // no decrease along a descent direction: the point is optimal to working precision
                 return new Result(fx, it, maxAbs(g) <= gradientTolerance);
             }
-            int slot = (newest + 1) % memory;
             double sy = 0;
             double yy = 0;
             for (int k = 0; k < n; k++) {
-                s[slot][k] = xNew[k] - x[k];
-                y[slot][k] = gNew[k] - g[k];
-                sy += s[slot][k] * y[slot][k];
-                yy += y[slot][k] * y[slot][k];
+                double dy = gNew[k] - g[k];
+                sy += (xNew[k] - x[k]) * dy;
+                yy += dy * dy;
             }
             if (sy > 1e-12 * yy && yy > 0) {
+                // the slot after the newest holds the oldest pair once memory is full: overwrite it only for a pair kept
+                int slot = (newest + 1) % memory;
+                for (int k = 0; k < n; k++) {
+                    s[slot][k] = xNew[k] - x[k];
+                    y[slot][k] = gNew[k] - g[k];
+                }
                 rho[slot] = 1.0 / sy;
                 newest = slot;
                 stored = Math.min(memory, stored + 1);

@@ -116,6 +116,10 @@ public record ProbeSpec(ProbeHead.Kind kind, int hidden, boolean standardise, Li
     /** A number without trailing zeros or exponent noise, e.g. {@code 0.0003}, {@code 1e-06}. */
     public static String plain(double v) {
         java.math.BigDecimal d = java.math.BigDecimal.valueOf(v).stripTrailingZeros();
-        return v != 0 && Math.abs(v) < 1e-3 ? d.toString().replace('E', 'e') : d.toPlainString();
+        if (v == 0 || Math.abs(v) >= 1e-3) {
+            return d.toPlainString();
+        }
+        int exponent = d.precision() - d.scale() - 1;
+        return d.movePointRight(-exponent).toPlainString() + "e" + exponent;
     }
 }
