@@ -109,6 +109,12 @@ public final class EvaluationJob {
                         }
                     }
                 });
+        for (ProbeEvaluation.Run run : result.runs()) {
+            if (run.gridEdge() == 1) {
+                LOG.warn("seed {} chose the largest weight decay of the grid ({}); a larger one might score better on validation:"
+                        + " extend clmr.eval.fair.weight-decay", run.seed(), ProbeSpec.plain(run.weightDecay()));
+            }
+        }
         Map<String, Object> config = new LinkedHashMap<>();
         config.put("protocol", settings.protocol());
         config.put("dataset_dir", dataset.dir().toAbsolutePath().toString());

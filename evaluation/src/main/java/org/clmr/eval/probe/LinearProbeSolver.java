@@ -2,6 +2,8 @@ package org.clmr.eval.probe;
 
 import org.clmr.eval.features.FeatureSet;
 
+import java.util.stream.IntStream;
+
 /**
  * Fits the linear head to convergence: per tag an L2-regularised logistic regression over the training
  * windows (each carrying its clip's labels), minimised by {@link Lbfgs} on the scaled features,
@@ -18,7 +20,9 @@ import org.clmr.eval.features.FeatureSet;
  * <p>The scaler is folded into the weights for each pass ({@code x' w = x (factor * w) - shift . (factor * w)}),
  * so the raw float matrix is read as it is, never copied. Successive {@link #fit} calls start from the previous
  * solution (a regularisation path, strongest first, converges in fewer iterations; the optimum is unique).
- * Deterministic. Caller's thread; not thread-safe.
+ * The tags are independent problems and are solved in parallel on the common fork-join pool; each tag's
+ * arithmetic runs on one thread in a fixed order, so the result does not depend on the number of threads.
+ * Called from one thread at a time; not thread-safe.
  */
 public final class LinearProbeSolver {
     /** Pairs of steps L-BFGS remembers. */
@@ -73,15 +77,16 @@ public final class LinearProbeSolver {
         int tags = positives.length;
         int dim = train.dim();
         double lambda = weightDecay * tags;
+        Lbfgs.Result[] results = new Lbfgs.Result[tags];
+        IntStream.range(0, tags).parallel().filter(t -> !oneClass(t)).forEach(t ->
+                results[t] = Lbfgs.minimise(new TagObjective(windowLabels[t], lambda), theta[t], MEMORY, maxIterations, GRADIENT_TOLERANCE));
         int most = 0;
         int unconverged = 0;
-        for (int t = 0; t < tags; t++) {
-            if (oneClass(t)) {
-                continue;
+        for (Lbfgs.Result r : results) {
+            if (r != null) {
+                most = Math.max(most, r.iterations());
+                unconverged += r.converged() ? 0 : 1;
             }
-            Lbfgs.Result r = Lbfgs.minimise(new TagObjective(windowLabels[t], lambda), theta[t], MEMORY, maxIterations, GRADIENT_TOLERANCE);
-            most = Math.max(most, r.iterations());
-            unconverged += r.converged() ? 0 : 1;
         }
         double[] w = new double[dim * tags];
         double[] b = new double[tags];

@@ -11,7 +11,8 @@ import java.util.List;
  * Linear evaluation over several seeds: for each seed a class-balanced label subset of the training
  * clips (when the fraction is below 1), a head chosen on the validation clips ({@link ProbeSearch}), and
  * its tag-wise and clip-wise metrics on the test clips. A head fitted by L-BFGS does not depend on the seed,
- * so at label fraction 1 it is fitted once and every seed's run holds it. Runs on the caller's thread.
+ * so at label fraction 1 it is fitted once and every seed's run holds it. Runs on the caller's thread
+ * (L-BFGS solves the tags on the common fork-join pool).
  */
 public final class ProbeEvaluation {
     private ProbeEvaluation() {
@@ -48,6 +49,16 @@ public final class ProbeEvaluation {
     public record Run(long seed, int trainClips, int trainWindows, int bestEpoch, List<EpochRecord> curve,
                       TaggingMetrics test, double[][] testScores, ProbeHead head, double weightDecay,
                       List<ProbeSearch.Candidate> candidates, List<String> oneClassTags) {
+        /**
+         * {@code -1} or {@code 1} when a grid of several values chose its smallest or largest weight decay (the best
+         * may lie beyond the grid), else 0.
+         */
+        public int gridEdge() {
+            if (candidates.size() < 2) {
+                return 0;
+            }
+            return weightDecay == candidates.get(0).weightDecay() ? -1 : weightDecay == candidates.get(candidates.size() - 1).weightDecay() ? 1 : 0;
+        }
     }
 
     /**

@@ -14,7 +14,7 @@ import java.util.function.Consumer;
  * weight decay of the grid (L-BFGS along the regularisation path from the strongest decay down, or Adam with
  * early stopping from a fresh seeded start each), each scored on the validation clips by the spec's metric,
  * and the best kept; ties go to the larger weight decay (the simpler head). Deterministic for a seed.
- * Caller's thread.
+ * Caller's thread (L-BFGS solves the tags on the common fork-join pool).
  */
 public final class ProbeSearch {
     private ProbeSearch() {

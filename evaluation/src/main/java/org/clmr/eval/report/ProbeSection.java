@@ -105,6 +105,13 @@ final class ProbeSection {
                         num(c.validTagRocAuc()), num(c.validTagPrAuc()), fit(c), c.weightDecay() == run.weightDecay() ? "✓" : ""));
             }
         }
+        if (runs.stream().anyMatch(r -> r.gridEdge() == 1)) {
+            md.append("\nThe largest weight decay of the grid was chosen: a larger one might score better on validation;"
+                    + " extend the grid (clmr.eval.fair.weight-decay) to see.\n");
+        }
+        if (runs.stream().anyMatch(r -> r.gridEdge() == -1)) {
+            md.append("\nThe smallest weight decay of the grid was chosen: the probe wanted (almost) no regularisation.\n");
+        }
         List<String> oneClass = result.runs().get(0).oneClassTags();
         if (!oneClass.isEmpty()) {
             md.append("\nTags with one class only among the training clips (no probe can learn them): ")

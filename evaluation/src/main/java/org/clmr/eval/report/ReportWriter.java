@@ -136,6 +136,7 @@ public final class ReportWriter {
         o.put("train_clips", run.trainClips());
         o.put("train_windows", run.trainWindows());
         o.put("weight_decay", run.weightDecay());
+        o.put("chosen_at_grid_edge", run.gridEdge() == 0 ? "no" : run.gridEdge() < 0 ? "smallest" : "largest");
         if (!run.curve().isEmpty()) {
             o.put("best_epoch", run.bestEpoch());
             o.put("epochs_run", run.curve().size());

@@ -67,6 +67,21 @@ class LinearProbeSolverTest {
     }
 
     @Test
+    void shouldGiveTheSameBitsOnOneThreadAsOnThePool() throws Exception {
+        FeatureScaler scaler = FeatureScaler.standardising(org.clmr.eval.features.FeatureStats.of(TRAIN, "training"));
+        double[][] pooled = new LinearProbeSolver(TRAIN, scaler).fit(1e-4, 1000).head().parameterValues();
+        java.util.concurrent.ForkJoinPool one = new java.util.concurrent.ForkJoinPool(1);
+        try {
+            double[][] single = one.submit(() -> new LinearProbeSolver(TRAIN, scaler).fit(1e-4, 1000).head().parameterValues()).get();
+            for (int p = 0; p < pooled.length; p++) {
+                assertArrayEquals(pooled[p], single[p], 0.0);
+            }
+        } finally {
+            one.shutdown();
+        }
+    }
+
+    @Test
     void shouldCountTagsStoppedByTheIterationLimit() {
         LinearProbeSolver solver = new LinearProbeSolver(TRAIN, FeatureScaler.identity(TRAIN.dim()));
         LinearProbeSolver.Fit fit = solver.fit(1e-4, 2);
