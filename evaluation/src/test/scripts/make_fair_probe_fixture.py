@@ -26,7 +26,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.preprocessing import StandardScaler
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "resources", "probe", "fair")
-GRID = [1e-6, 1e-5, 1e-4, 1e-3, 1e-2]
+GRID = [1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1]
 CLIPS = {"train": 240, "valid": 80, "test": 120}
 WINDOWS = 2
 LATENT, TAGS, INFORMATIVE, NOISE = 8, 6, 12, 4

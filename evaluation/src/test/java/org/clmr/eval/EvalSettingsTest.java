@@ -33,7 +33,7 @@ class EvalSettingsTest {
         EvalSettings s = EvalSettings.from(ClmrConfig.defaults());
         assertEquals("fair", s.protocol());
         assertTrue(s.probe().standardise());
-        assertEquals(List.of(1e-6, 1e-5, 1e-4, 1e-3, 1e-2), s.probe().weightDecays());
+        assertEquals(List.of(1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1), s.probe().weightDecays());
         assertEquals(ProbeSpec.LinearSolver.LBFGS, s.probe().linearSolver());
         assertEquals(StopMetric.TAG_ROC_AUC, s.probe().stopOn());
         assertEquals(1e-3, s.probe().learningRate());

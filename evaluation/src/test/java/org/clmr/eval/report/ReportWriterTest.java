@@ -102,9 +102,9 @@ class ReportWriterTest {
         assertEquals(3.0 / 15, json.at("/features/constant_dimensions/share").asDouble(), 1e-15);
         assertEquals("[1,4,13]", json.at("/features/constant_dimensions/indices").toString());
         assertTrue(json.at("/config/standardise").asBoolean());
-        assertEquals(5, json.at("/config/weight_decay_grid").size());
+        assertEquals(6, json.at("/config/weight_decay_grid").size());
         for (JsonNode run : json.get("runs")) {
-            assertEquals(5, run.get("weight_decay_grid").size());
+            assertEquals(6, run.get("weight_decay_grid").size());
             int chosen = 0;
             for (JsonNode point : run.get("weight_decay_grid")) {
                 if (point.get("chosen").asBoolean()) {
@@ -125,7 +125,7 @@ class ReportWriterTest {
         assertTrue(json.at("/config/seeds_note").asText().contains("fitted once"));
         String md = Files.readString(dir.resolve(ReportWriter.MARKDOWN));
         assertTrue(md.contains("- features: 15 dimensions, 3 constant on the training split (20.0%)"), md);
-        assertTrue(md.contains("weight decay chosen on validation tag-wise ROC-AUC from [1e-6, 1e-5, 1e-4, 0.001, 0.01]"), md);
+        assertTrue(md.contains("weight decay chosen on validation tag-wise ROC-AUC from [1e-6, 1e-5, 1e-4, 0.001, 0.01, 0.1]"), md);
         assertTrue(md.contains("## Weight decay, chosen on the validation split"), md);
         assertTrue(ImageIO.read(dir.resolve(ReportWriter.CURVE_PLOT).toFile()).getWidth() >= 800);
     }
