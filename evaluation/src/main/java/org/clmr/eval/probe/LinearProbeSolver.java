@@ -27,8 +27,12 @@ import java.util.stream.IntStream;
 public final class LinearProbeSolver {
     /** Pairs of steps L-BFGS remembers. */
     private static final int MEMORY = 10;
-    /** Stop when no gradient component of the (mean) objective exceeds this. */
-    static final double GRADIENT_TOLERANCE = 1e-6;
+    /**
+     * Stop when no gradient component of the (mean) objective exceeds this: ten times tighter than scikit-learn's
+     * default {@code tol} on the same objective; 1e-6 took up to twice the iterations on a random encoder's features
+     * and moved no test AUC at the fourth decimal.
+     */
+    public static final double GRADIENT_TOLERANCE = 1e-5;
 
     private final FeatureSet train;
     private final FeatureScaler scaler;

@@ -3,6 +3,7 @@ package org.clmr.eval.report;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.clmr.eval.features.FeatureStats;
+import org.clmr.eval.probe.LinearProbeSolver;
 import org.clmr.eval.probe.ProbeEvaluation;
 import org.clmr.eval.probe.ProbeSearch;
 import org.clmr.eval.probe.ProbeSpec;
@@ -34,8 +35,8 @@ final class ProbeSection {
         config.put("selection", "per seed, the weight decay whose head scores the highest validation " + spec.stopOn().description()
                 + " (clips, windows averaged); ties go to the larger weight decay");
         if (spec.usesLbfgs()) {
-            config.put("solver", "L-BFGS (memory 10, Armijo backtracking), one logistic regression per tag, to a gradient of at most 1e-6"
-                    + " or " + spec.maxIterations() + " iterations; warm-started along the grid from the largest weight decay");
+            config.put("solver", "L-BFGS (memory 10, Armijo backtracking), one logistic regression per tag, to a gradient of at most "
+                    + LinearProbeSolver.GRADIENT_TOLERANCE + " or " + spec.maxIterations() + " iterations; warm-started along the grid from the largest weight decay");
             config.put("max_iterations", spec.maxIterations());
         } else {
             config.put("optimizer", "Adam (torch.optim.Adam semantics), betas 0.9/0.999, eps 1e-8");
