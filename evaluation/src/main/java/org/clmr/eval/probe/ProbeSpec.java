@@ -48,7 +48,8 @@ public record ProbeSpec(ProbeHead.Kind kind, int hidden, boolean standardise, Li
                     + " iterations=" + maxIterations);
         }
         for (int i = 0; i < weightDecays.size(); i++) {
-            if (!(weightDecays.get(i) >= 0) || Double.isInfinite(weightDecays.get(i)) || (i > 0 && !(weightDecays.get(i) > weightDecays.get(i - 1)))) {
+            double wd = weightDecays.get(i);
+            if (!(wd >= 0) || Double.isInfinite(wd) || (i > 0 && !(wd > weightDecays.get(i - 1)))) {
                 throw new IllegalArgumentException("weight decays must be finite, >= 0, ascending and distinct: " + weightDecays);
             }
         }

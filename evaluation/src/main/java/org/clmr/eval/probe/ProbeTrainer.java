@@ -104,7 +104,8 @@ public final class ProbeTrainer {
 
     /** The failure when the validation clips cannot tell heads apart: no tag has both classes (or a positive, for PR-AUC). */
     static UserError undefinedOnValidation(StopMetric metric) {
-        String why = metric == StopMetric.TAG_PR_AUC ? "no tag has a positive validation clip" : "no tag has both a positive and a negative validation clip";
+        String why = metric == StopMetric.TAG_PR_AUC ? "no tag has a positive validation clip"
+                : "no tag has both a positive and a negative validation clip";
         return new UserError("the validation split cannot rank probes: " + why + ", so its " + metric.description()
                 + " is undefined; give a dataset whose validation clips carry (and lack) tags");
     }

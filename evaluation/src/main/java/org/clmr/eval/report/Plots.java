@@ -137,10 +137,12 @@ public final class Plots {
             // a weight decay of 0 has no logarithm: it sits one decade left of the smallest positive one
             double floor = run.candidates().stream().mapToDouble(ProbeSearch.Candidate::weightDecay).filter(v -> v > 0).min().orElse(1.0);
             double[] x = run.candidates().stream().mapToDouble(k -> Math.log10(k.weightDecay() > 0 ? k.weightDecay() : floor / 10)).toArray();
-            XYSeries roc = chart.addSeries(seed + " ROC-AUC", x, run.candidates().stream().mapToDouble(ProbeSearch.Candidate::validTagRocAuc).toArray());
+            XYSeries roc = chart.addSeries(seed + " ROC-AUC", x,
+                    run.candidates().stream().mapToDouble(ProbeSearch.Candidate::validTagRocAuc).toArray());
             line(roc, c, new BasicStroke(2f));
             roc.setMarker(SeriesMarkers.CIRCLE);
-            XYSeries pr = chart.addSeries(seed + " PR-AUC", x, run.candidates().stream().mapToDouble(ProbeSearch.Candidate::validTagPrAuc).toArray());
+            XYSeries pr = chart.addSeries(seed + " PR-AUC", x,
+                    run.candidates().stream().mapToDouble(ProbeSearch.Candidate::validTagPrAuc).toArray());
             line(pr, c, new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {6f, 4f}, 0f));
             ProbeSearch.Candidate chosen = ProbeSection.chosen(run);
             XYSeries kept = chart.addSeries(seed + " chosen (" + org.clmr.eval.probe.ProbeSpec.plain(chosen.weightDecay()) + ")",

@@ -36,7 +36,8 @@ final class ProbeSection {
                 + " (clips, windows averaged); ties go to the larger weight decay");
         if (spec.usesLbfgs()) {
             config.put("solver", "L-BFGS (memory 10, Armijo backtracking), one logistic regression per tag, to a gradient of at most "
-                    + LinearProbeSolver.GRADIENT_TOLERANCE + " or " + spec.maxIterations() + " iterations; warm-started along the grid from the largest weight decay");
+                    + LinearProbeSolver.GRADIENT_TOLERANCE + " or " + spec.maxIterations()
+                    + " iterations; warm-started along the grid from the largest weight decay");
             config.put("max_iterations", spec.maxIterations());
         } else {
             config.put("optimizer", "Adam (torch.optim.Adam semantics), betas 0.9/0.999, eps 1e-8");

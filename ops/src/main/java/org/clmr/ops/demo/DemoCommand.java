@@ -142,14 +142,16 @@ public final class DemoCommand implements Callable<Integer> {
                 rows.put("random encoder", EvaluationJob.run(random, data, report, evalSettings).result());
                 if (!evalSettings.protocol().equals("paper")) {
                     EvalSettings paper = EvalSettings.from(ConfigFactory.parseMap(Map.of("clmr.eval.protocol", "paper")).withFallback(config));
-                    randomPaper = EvaluationJob.run(random, data, report.resolve(PAPER_REPORT), paper, report.resolve(EvaluationJob.FEATURES)).result();
+                    randomPaper = EvaluationJob.run(random, data, report.resolve(PAPER_REPORT), paper,
+                            report.resolve(EvaluationJob.FEATURES)).result();
                 }
             }
         }
         printRows(pw, rows, randomPaper, (System.nanoTime() - e0) / 1e9);
         pw.println("reports: " + dir.resolve("eval-trained").resolve(ReportWriter.MARKDOWN) + " and "
                 + dir.resolve("eval-random").resolve(ReportWriter.MARKDOWN)
-                + (randomPaper != null ? " (paper protocol: " + dir.resolve("eval-random").resolve(PAPER_REPORT).resolve(ReportWriter.MARKDOWN) + ")" : ""));
+                + (randomPaper != null ? " (paper protocol: " + dir.resolve("eval-random").resolve(PAPER_REPORT).resolve(ReportWriter.MARKDOWN)
+                + ")" : ""));
         pw.printf(Locale.ROOT, "demo done in %.0f s%n", (System.nanoTime() - t0) / 1e9);
         pw.flush();
         return 0;
@@ -169,7 +171,8 @@ public final class DemoCommand implements Callable<Integer> {
         ProbeEvaluation.Result random = rows.get("random encoder");
         if (randomPaper != null && random != null) {
             double[] range = random.trainFeatures().stdRange();
-            String spread = Double.isNaN(range[0]) ? "" : String.format(Locale.ROOT, " and the others' std spanning %.3g to %.3g", range[0], range[1]);
+            String spread = Double.isNaN(range[0]) ? ""
+                    : String.format(Locale.ROOT, " and the others' std spanning %.3g to %.3g", range[0], range[1]);
             pw.printf(Locale.ROOT, "random row: the paper's probe on raw features gives %.4f tag ROC-AUC; with %s dead dimensions%s,"
                             + " the probe now standardises features and picks weight decay %s on validation: %.4f%n",
                     randomPaper.tagRocAuc().mean(), SummaryLines.deadDims(random.trainFeatures()), spread,
