@@ -12,6 +12,8 @@ import org.clmr.eval.features.FeatureSet;
 import org.clmr.eval.features.SampleCnnEncoder;
 import org.clmr.eval.probe.EpochRecord;
 import org.clmr.eval.probe.ProbeEvaluation;
+import org.clmr.eval.probe.ProbeSearch;
+import org.clmr.eval.probe.ProbeSpec;
 import org.clmr.eval.report.ReportContext;
 import org.clmr.eval.report.ReportWriter;
 import org.clmr.protocol.UserError;
@@ -49,10 +51,19 @@ public final class EvaluationJob {
     public record Outcome(ProbeEvaluation.Result result, List<Path> files, Map<String, List<String>> tooShort) {
     }
 
-    /** Runs the evaluation and writes the report into {@code out}. */
+    /** Runs the evaluation and writes the report into {@code out}, caching features in {@code out/features}. */
     public static Outcome run(SampleCnnEncoder encoder, PackedDataset dataset, Path out, EvalSettings settings) throws IOException {
+        return run(encoder, dataset, out, settings, out.resolve(FEATURES));
+    }
+
+    /**
+     * Runs the evaluation and writes the report into {@code out}, with the feature cache in {@code featureDir}
+     * (another report's cache: a second protocol on the same encoder's features extracts nothing again).
+     */
+    public static Outcome run(SampleCnnEncoder encoder, PackedDataset dataset, Path out, EvalSettings settings, Path featureDir)
+            throws IOException {
         checkRate(encoder, dataset);
-        FeatureCache cache = new FeatureCache(out.resolve(FEATURES));
+        FeatureCache cache = new FeatureCache(featureDir);
         Map<String, List<String>> tooShort = new LinkedHashMap<>();
         Map<Split, FeatureSet> sets = new LinkedHashMap<>();
         for (Split split : Split.values()) {
@@ -78,11 +89,34 @@ public final class EvaluationJob {
 
                     @Override
                     public void onEpoch(EpochRecord r) {
-                        LOG.info(String.format(Locale.ROOT, "epoch %d: loss %.4f, valid tag ROC-AUC %.4f, PR-AUC %.4f",
-                                r.epoch(), r.trainLoss(), r.validTagRocAuc(), r.validTagPrAuc()));
+                        if (LOG.isDebugEnabled()) {
+                            LOG.debug(String.format(Locale.ROOT, "epoch %d: loss %.4f, valid tag ROC-AUC %.4f, PR-AUC %.4f",
+                                    r.epoch(), r.trainLoss(), r.validTagRocAuc(), r.validTagPrAuc()));
+                        }
+                    }
+
+                    @Override
+                    public void onCandidate(ProbeSearch.Candidate c) {
+                        String fit = c.epochs() > 0 ? "best epoch " + c.bestEpoch() + " of " + c.epochs()
+                                : c.iterations() + " L-BFGS iterations" + (c.unconvergedTags() > 0 ? ", " + c.unconvergedTags()
+                                + " tags NOT converged (raise clmr.eval.max-iterations)" : "");
+                        String line = String.format(Locale.ROOT, "weight decay %s: valid tag ROC-AUC %.4f, PR-AUC %.4f (%s)",
+                                ProbeSpec.plain(c.weightDecay()), c.validTagRocAuc(), c.validTagPrAuc(), fit);
+                        if (c.unconvergedTags() > 0) {
+                            LOG.warn(line);
+                        } else {
+                            LOG.info(line);
+                        }
                     }
                 });
+        for (ProbeEvaluation.Run run : result.runs()) {
+            if (run.gridEdge() == 1) {
+                LOG.warn("seed {} chose the largest weight decay of the grid ({}); a larger one might score better on validation:"
+                        + " extend clmr.eval.fair.weight-decay", run.seed(), ProbeSpec.plain(run.weightDecay()));
+            }
+        }
         Map<String, Object> config = new LinkedHashMap<>();
+        config.put("protocol", settings.protocol());
         config.put("dataset_dir", dataset.dir().toAbsolutePath().toString());
         config.put("dataset_content_hash", dataset.contentHash());
         config.put("sample_rate", dataset.sampleRate());

@@ -7,7 +7,9 @@ import org.clmr.data.random.Rng;
  * hidden ReLU layer), sigmoid outputs, trained with binary cross-entropy. Plain Java in double precision:
  * the heads are tiny, and one thread with a fixed summation order makes a seed reproduce bit for bit.
  * Weights are stored input-major ({@code w[i * out + o]}, the transpose of torch's {@code Linear.weight})
- * so the inner loops run over contiguous memory. Not thread-safe; one instance per training run.
+ * so the inner loops run over contiguous memory. A head owns the {@link FeatureScaler} it was trained behind
+ * and applies it to raw features in every forward pass, so whoever uses the head later scales as training
+ * did. Not thread-safe; one instance per training run.
  */
 public final class ProbeHead {
     /** The head's architecture. */
@@ -27,12 +29,17 @@ public final class ProbeHead {
     private final int in;
     private final int hidden;
     private final int out;
+    private final FeatureScaler scaler;
     /** LINEAR: {w [in*out], b [out]}; MLP: {w1 [in*hidden], b1 [hidden], w2 [hidden*out], b2 [out]}. */
     private final double[][] params;
     private final double[][] grads;
 
-    private ProbeHead(Kind kind, int in, int hidden, int out, double[][] params) {
+    private ProbeHead(Kind kind, int in, int hidden, int out, FeatureScaler scaler, double[][] params) {
+        if (scaler.dim() != in) {
+            throw new IllegalArgumentException("a scaler of " + scaler.dim() + " dimensions for a head of " + in + " inputs");
+        }
         this.kind = kind;
+        this.scaler = scaler;
         this.in = in;
         this.hidden = hidden;
         this.out = out;
@@ -50,15 +57,25 @@ public final class ProbeHead {
      * @param hidden width of the MLP's hidden layer (ignored for LINEAR)
      */
     public static ProbeHead initialise(Kind kind, int in, int hidden, int out, Rng rng) {
+        return initialise(kind, in, hidden, out, FeatureScaler.identity(in), rng);
+    }
+
+    /** As {@link #initialise(Kind, int, int, int, Rng)}, behind {@code scaler}. */
+    public static ProbeHead initialise(Kind kind, int in, int hidden, int out, FeatureScaler scaler, Rng rng) {
         if (kind == Kind.LINEAR) {
-            return new ProbeHead(kind, in, 0, out, new double[][] {uniform(in * out, in, rng), uniform(out, in, rng)});
+            return new ProbeHead(kind, in, 0, out, scaler, new double[][] {uniform(in * out, in, rng), uniform(out, in, rng)});
         }
-        return new ProbeHead(kind, in, hidden, out, new double[][] {
+        return new ProbeHead(kind, in, hidden, out, scaler, new double[][] {
             uniform(in * hidden, in, rng), uniform(hidden, in, rng), uniform(hidden * out, hidden, rng), uniform(out, hidden, rng)});
     }
 
-    /** A head with the given parameters (input-major weights, see the type's description); copied. */
+    /** A head with the given parameters (input-major weights, see the type's description) on raw features; copied. */
     public static ProbeHead of(Kind kind, int in, int hidden, int out, double[]... params) {
+        return of(kind, in, hidden, out, FeatureScaler.identity(in), params);
+    }
+
+    /** A head with the given parameters behind {@code scaler}; copied. */
+    public static ProbeHead of(Kind kind, int in, int hidden, int out, FeatureScaler scaler, double[]... params) {
         double[][] copy = new double[params.length][];
         for (int p = 0; p < params.length; p++) {
             copy[p] = params[p].clone();
@@ -72,7 +89,7 @@ public final class ProbeHead {
                 throw new IllegalArgumentException("parameter " + p + " has " + copy[p].length + " values, expected " + expected[p]);
             }
         }
-        return new ProbeHead(kind, in, kind == Kind.LINEAR ? 0 : hidden, out, copy);
+        return new ProbeHead(kind, in, kind == Kind.LINEAR ? 0 : hidden, out, scaler, copy);
     }
 
     private static double[] uniform(int n, int fanIn, Rng rng) {
@@ -96,6 +113,16 @@ public final class ProbeHead {
         return out;
     }
 
+    /** Width of the MLP's hidden layer; 0 for LINEAR. */
+    public int hidden() {
+        return hidden;
+    }
+
+    /** The map from raw features to this head's inputs. */
+    public FeatureScaler scaler() {
+        return scaler;
+    }
+
     /** The parameters (live arrays, for the optimiser). */
     double[][] parameters() {
         return params;
@@ -108,7 +135,7 @@ public final class ProbeHead {
 
     /** A deep copy (the best epoch's head is kept while training goes on). */
     public ProbeHead copy() {
-        return of(kind, in, hidden, out, params);
+        return of(kind, in, hidden, out, scaler, params);
     }
 
     /** The parameters as copies, in the order of {@link #of}. */
@@ -131,10 +158,10 @@ public final class ProbeHead {
     private void forward(float[] features, int[] rows, double[] logits, double[] hiddenOut) {
         int batch = rows.length;
         if (kind == Kind.LINEAR) {
-            affine(features, rows, in, params[0], params[1], out, logits);
+            affine(features, rows, scaler, params[0], params[1], out, logits);
             return;
         }
-        affine(features, rows, in, params[0], params[1], hidden, hiddenOut);
+        affine(features, rows, scaler, params[0], params[1], hidden, hiddenOut);
         for (int k = 0; k < batch * hidden; k++) {
             hiddenOut[k] = Math.max(0.0, hiddenOut[k]);
         }
@@ -149,13 +176,14 @@ public final class ProbeHead {
         }
     }
 
-    /** y[b, :] = bias + x[rows[b], :] W for float inputs: [batch, width]. */
-    private static void affine(float[] x, int[] rows, int in, double[] w, double[] bias, int width, double[] y) {
+    /** y[b, :] = bias + scaled(x[rows[b], :]) W for float inputs: [batch, width]. */
+    private static void affine(float[] x, int[] rows, FeatureScaler scaler, double[] w, double[] bias, int width, double[] y) {
+        int in = scaler.dim();
         for (int b = 0; b < rows.length; b++) {
             int base = rows[b] * in;
             System.arraycopy(bias, 0, y, b * width, width);
             for (int i = 0; i < in; i++) {
-                double v = x[base + i];
+                double v = scaler.apply(i, x[base + i]);
                 if (v != 0.0) {
                     axpy(v, w, i * width, y, b * width, width);
                 }
@@ -198,7 +226,7 @@ public final class ProbeHead {
             java.util.Arrays.fill(g, 0.0);
         }
         if (kind == Kind.LINEAR) {
-            accumulate(features, rows, in, dLogits, out, grads[0], grads[1]);
+            accumulate(features, rows, scaler, dLogits, out, grads[0], grads[1]);
         } else {
             backwardMlp(features, rows, h, dLogits);
         }
@@ -225,15 +253,16 @@ public final class ProbeHead {
                 grads[3][o] += dLogits[b * out + o];
             }
         }
-        accumulate(features, rows, in, dh, hidden, grads[0], grads[1]);
+        accumulate(features, rows, scaler, dh, hidden, grads[0], grads[1]);
     }
 
-    /** dW[i, :] += x[row, i] * dy[b, :], db += dy[b, :], summed over the batch in order. */
-    private static void accumulate(float[] x, int[] rows, int in, double[] dy, int width, double[] dw, double[] db) {
+    /** dW[i, :] += scaled(x[row, i]) * dy[b, :], db += dy[b, :], summed over the batch in order. */
+    private static void accumulate(float[] x, int[] rows, FeatureScaler scaler, double[] dy, int width, double[] dw, double[] db) {
+        int in = scaler.dim();
         for (int b = 0; b < rows.length; b++) {
             int base = rows[b] * in;
             for (int i = 0; i < in; i++) {
-                double v = x[base + i];
+                double v = scaler.apply(i, x[base + i]);
                 if (v != 0.0) {
                     axpy(v, dy, b * width, dw, i * width, width);
                 }

@@ -2,6 +2,7 @@ package org.clmr.eval.probe;
 
 import org.clmr.data.random.Rng;
 import org.clmr.eval.features.FeatureSet;
+import org.clmr.eval.features.FeatureStats;
 import org.clmr.eval.metrics.TaggingMetrics;
 import org.clmr.protocol.UserError;
 
@@ -10,9 +11,9 @@ import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * Trains one probe head on frozen features: every window of a training clip is an example carrying the
- * clip's labels; minibatches in a seeded order per epoch; Adam; after each epoch the tag-wise PR-AUC on
- * the validation clips (sigmoid outputs averaged over each clip's windows); early stopping when it has not
+ * Trains one probe head with Adam on frozen features: every window of a training clip is an example carrying
+ * the clip's labels; minibatches in a seeded order per epoch; after each epoch the spec's metric on the
+ * validation clips (sigmoid outputs averaged over each clip's windows); early stopping when it has not
  * improved for {@code patience} epochs; the best epoch's head is returned. Deterministic for a seed
  * (one thread, fixed order). Runs on the caller's thread.
  */
@@ -33,17 +34,30 @@ public final class ProbeTrainer {
     }
 
     /**
-     * Trains a head.
+     * Trains a head with the spec's one weight decay, standardised on {@code train} if the spec says so.
+     *
+     * @param onEpoch called after each epoch (progress); may be a no-op
+     * @throws IllegalStateException when the spec has a grid of weight decays (see {@link ProbeSearch})
+     */
+    public static Trained train(FeatureSet train, FeatureSet valid, ProbeSpec spec, long seed, Consumer<EpochRecord> onEpoch) {
+        FeatureScaler scaler = spec.standardise() ? FeatureScaler.standardising(FeatureStats.of(train, "training"))
+                : FeatureScaler.identity(train.dim());
+        return train(train, valid, spec, scaler, spec.weightDecay(), seed, onEpoch);
+    }
+
+    /**
+     * Trains a head behind {@code scaler} with {@code weightDecay}.
      *
      * @param onEpoch called after each epoch (progress); may be a no-op
      */
-    public static Trained train(FeatureSet train, FeatureSet valid, ProbeSpec spec, long seed, Consumer<EpochRecord> onEpoch) {
+    public static Trained train(FeatureSet train, FeatureSet valid, ProbeSpec spec, FeatureScaler scaler, double weightDecay, long seed,
+                                Consumer<EpochRecord> onEpoch) {
         if (!train.tags().equals(valid.tags()) || train.dim() != valid.dim()) {
             throw new IllegalArgumentException("training and validation features differ in tags or width");
         }
         int tags = train.tags().size();
-        ProbeHead head = ProbeHead.initialise(spec.kind(), train.dim(), spec.hidden(), tags, Rng.of(seed, 0x4eadL));
-        Adam adam = Adam.forHead(head, spec.learningRate(), spec.weightDecay());
+        ProbeHead head = ProbeHead.initialise(spec.kind(), train.dim(), spec.hidden(), tags, scaler, Rng.of(seed, 0x4eadL));
+        Adam adam = Adam.forHead(head, spec.learningRate(), weightDecay);
         int windows = train.windows();
         boolean[][] windowLabels = new boolean[windows][];
         for (int c = 0; c < train.clips(); c++) {
@@ -53,7 +67,7 @@ public final class ProbeTrainer {
         }
         List<EpochRecord> curve = new ArrayList<>();
         ProbeHead best = head.copy();
-        double bestPr = Double.NEGATIVE_INFINITY;
+        double bestScore = Double.NEGATIVE_INFINITY;
         int bestEpoch = 0;
         int stale = 0;
         for (int epoch = 1; epoch <= spec.maxEpochs() && stale < spec.patience(); epoch++) {
@@ -70,14 +84,14 @@ public final class ProbeTrainer {
             }
             TaggingMetrics m = TaggingMetrics.compute(valid.labels(), clipScores(head, valid), valid.tags(), valid.ids());
             EpochRecord record = new EpochRecord(epoch, lossSum / windows, m.tagRocAucMean(), m.tagPrAucMean());
-            if (Double.isNaN(record.validTagPrAuc())) {
-                throw new UserError("the validation split has no positive label for any tag, so PR-AUC is undefined"
-                        + " and early stopping cannot work; give a dataset whose validation clips carry tags");
+            double score = spec.stopOn().of(record);
+            if (Double.isNaN(score)) {
+                throw undefinedOnValidation(spec.stopOn());
             }
             curve.add(record);
             onEpoch.accept(record);
-            if (record.validTagPrAuc() > bestPr) {
-                bestPr = record.validTagPrAuc();
+            if (score > bestScore) {
+                bestScore = score;
                 bestEpoch = epoch;
                 best = head.copy();
                 stale = 0;
@@ -86,6 +100,14 @@ public final class ProbeTrainer {
             }
         }
         return new Trained(best, bestEpoch, List.copyOf(curve));
+    }
+
+    /** The failure when the validation clips cannot tell heads apart: no tag has both classes (or a positive, for PR-AUC). */
+    static UserError undefinedOnValidation(StopMetric metric) {
+        String why = metric == StopMetric.TAG_PR_AUC ? "no tag has a positive validation clip"
+                : "no tag has both a positive and a negative validation clip";
+        return new UserError("the validation split cannot rank probes: " + why + ", so its " + metric.description()
+                + " is undefined; give a dataset whose validation clips carry (and lack) tags");
     }
 
     /**

@@ -2,6 +2,7 @@ package org.clmr.eval.report;
 
 import org.clmr.eval.probe.EpochRecord;
 import org.clmr.eval.probe.ProbeEvaluation;
+import org.clmr.eval.probe.ProbeSearch;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
@@ -21,6 +22,9 @@ import java.util.List;
 
 /** The report's PNG plots, drawn with XChart (headless). */
 public final class Plots {
+    private static final Color[] PALETTE = {new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c), new Color(0x9467bd),
+        new Color(0xff7f0e), new Color(0x8c564b), new Color(0xe377c2), new Color(0x7f7f7f)};
+
     private Plots() {
     }
 
@@ -77,10 +81,15 @@ public final class Plots {
 
     /**
      * The heads' validation curves: tag-wise PR-AUC and ROC-AUC on the validation clips per epoch, the
-     * training loss on a second axis, the kept (best) epoch marked; one colour per seed.
+     * training loss on a second axis, the kept (best) epoch marked; one colour per seed. Heads fitted by
+     * L-BFGS have no epochs: their plot is the validation AUCs over the weight-decay grid instead.
      */
     public static void validationCurve(ProbeEvaluation.Result result, String title, Path png) throws IOException {
         headless();
+        if (result.runs().stream().allMatch(r -> r.curve().isEmpty())) {
+            weightDecayCurve(result, title, png);
+            return;
+        }
         XYChart chart = new XYChartBuilder().width(1100).height(540).title(title)
                 .xAxisTitle("epoch").yAxisTitle("validation tag-wise AUC").build();
         chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
@@ -91,10 +100,8 @@ public final class Plots {
         chart.getStyler().setYAxisDecimalPattern("0.000");
         chart.getStyler().setYAxisGroupPosition(1, Styler.YAxisPosition.Right);
         chart.setYAxisGroupTitle(1, "training BCE loss");
-        Color[] palette = {new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c), new Color(0x9467bd),
-            new Color(0xff7f0e), new Color(0x8c564b), new Color(0xe377c2), new Color(0x7f7f7f)};
         for (ProbeEvaluation.Run run : result.runs()) {
-            Color c = palette[(int) (Math.floorMod(run.seed(), palette.length))];
+            Color c = PALETTE[(int) (Math.floorMod(run.seed(), PALETTE.length))];
             double[] epochs = run.curve().stream().mapToDouble(EpochRecord::epoch).toArray();
             String seed = "seed " + run.seed();
             XYSeries pr = chart.addSeries(seed + " PR-AUC", epochs, run.curve().stream().mapToDouble(EpochRecord::validTagPrAuc).toArray());
@@ -106,7 +113,40 @@ public final class Plots {
             loss.setYAxisGroup(1);
             EpochRecord best = run.curve().get(run.bestEpoch() - 1);
             XYSeries kept = chart.addSeries(seed + " kept (epoch " + best.epoch() + ")", new double[] {best.epoch()},
-                    new double[] {best.validTagPrAuc()});
+                    new double[] {result.spec().stopOn().of(best)});
+            kept.setMarker(SeriesMarkers.DIAMOND);
+            kept.setMarkerColor(c);
+            kept.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
+        }
+        BitmapEncoder.saveBitmapWithDPI(chart, png.toString(), BitmapEncoder.BitmapFormat.PNG, 110);
+    }
+
+    /** Validation tag-wise ROC-AUC and PR-AUC against log10(weight decay), the chosen point marked, one colour per seed. */
+    private static void weightDecayCurve(ProbeEvaluation.Result result, String title, Path png) throws IOException {
+        XYChart chart = new XYChartBuilder().width(1100).height(540).title(title)
+                .xAxisTitle("log10(weight decay)").yAxisTitle("validation tag-wise AUC").build();
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
+        chart.getStyler().setLegendLayout(Styler.LegendLayout.Vertical);
+        chart.getStyler().setChartBackgroundColor(Color.WHITE);
+        chart.getStyler().setYAxisDecimalPattern("0.000");
+        chart.getStyler().setXAxisDecimalPattern("0.0");
+        List<ProbeEvaluation.Run> runs = result.fittedOnce() ? result.runs().subList(0, 1) : result.runs();
+        for (ProbeEvaluation.Run run : runs) {
+            Color c = PALETTE[(int) Math.floorMod(run.seed(), PALETTE.length)];
+            String seed = result.fittedOnce() ? "every seed" : "seed " + run.seed();
+            // a weight decay of 0 has no logarithm: it sits one decade left of the smallest positive one
+            double floor = run.candidates().stream().mapToDouble(ProbeSearch.Candidate::weightDecay).filter(v -> v > 0).min().orElse(1.0);
+            double[] x = run.candidates().stream().mapToDouble(k -> Math.log10(k.weightDecay() > 0 ? k.weightDecay() : floor / 10)).toArray();
+            XYSeries roc = chart.addSeries(seed + " ROC-AUC", x,
+                    run.candidates().stream().mapToDouble(ProbeSearch.Candidate::validTagRocAuc).toArray());
+            line(roc, c, new BasicStroke(2f));
+            roc.setMarker(SeriesMarkers.CIRCLE);
+            XYSeries pr = chart.addSeries(seed + " PR-AUC", x,
+                    run.candidates().stream().mapToDouble(ProbeSearch.Candidate::validTagPrAuc).toArray());
+            line(pr, c, new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {6f, 4f}, 0f));
+            ProbeSearch.Candidate chosen = ProbeSection.chosen(run);
+            XYSeries kept = chart.addSeries(seed + " chosen (" + org.clmr.eval.probe.ProbeSpec.plain(chosen.weightDecay()) + ")",
+                    new double[] {x[run.candidates().indexOf(chosen)]}, new double[] {chosen.score(result.spec().stopOn())});
             kept.setMarker(SeriesMarkers.DIAMOND);
             kept.setMarkerColor(c);
             kept.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);

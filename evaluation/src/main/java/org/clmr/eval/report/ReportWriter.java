@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.clmr.eval.metrics.TaggingMetrics;
 import org.clmr.eval.probe.EpochRecord;
 import org.clmr.eval.probe.ProbeEvaluation;
+import org.clmr.eval.probe.ProbeHeadFile;
+import org.clmr.eval.probe.ProbeSearch;
 import org.clmr.eval.probe.ProbeSpec;
 import org.clmr.protocol.BuildInfo;
 
@@ -24,10 +26,11 @@ import java.util.Map;
 
 /**
  * Writes a linear evaluation's report into a directory: {@code report.json} (every number: summary,
- * per-tag, per-run per-tag and per-clip metrics, exclusions, validation curves, config),
- * {@code report.md} (a Table 1 style row, per-run rows, the per-tag table), {@code per-tag-roc-auc.png},
- * {@code validation-curve.png}, and the test labels and each run's test scores as CSVs that
- * {@code clmr metrics} re-scores to the same numbers.
+ * per-tag, per-run per-tag and per-clip metrics, exclusions, the weight-decay grid and its validation scores,
+ * validation curves, the features' constant dimensions, config), {@code report.md} (a Table 1 style row,
+ * the probe and what it chose, per-run rows, the per-tag table), {@code per-tag-roc-auc.png},
+ * {@code validation-curve.png}, each run's head ({@code head-seed-N.json}, {@link ProbeHeadFile}), and the
+ * test labels and each run's test scores as CSVs that {@code clmr metrics} re-scores to the same numbers.
  */
 public final class ReportWriter {
     /** File names inside the report directory. */
@@ -48,6 +51,10 @@ public final class ReportWriter {
         written.add(writeCsv(dir.resolve(TEST_LABELS), first.tags(), first.clipIds(), toDoubles(testLabels), true));
         for (ProbeEvaluation.Run run : result.runs()) {
             written.add(writeCsv(dir.resolve(predictionsFile(run)), first.tags(), first.clipIds(), run.testScores(), false));
+            Path head = dir.resolve(headFile(run));
+            ProbeHeadFile.write(head, run.head(), first.tags(), String.valueOf(context.config().getOrDefault("encoder_identity",
+                    context.encoder())), run.weightDecay());
+            written.add(head);
         }
         Path json = dir.resolve(JSON);
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), json(result, context));
@@ -67,6 +74,11 @@ public final class ReportWriter {
         return "test-scores-seed-" + run.seed() + ".csv";
     }
 
+    /** The file of a run's head inside the report directory. */
+    public static String headFile(ProbeEvaluation.Run run) {
+        return "head-seed-" + run.seed() + ".json";
+    }
+
     static ObjectNode json(ProbeEvaluation.Result result, ReportContext context) {
         ObjectMapper mapper = new ObjectMapper();
         ObjectNode root = mapper.createObjectNode();
@@ -80,18 +92,17 @@ public final class ReportWriter {
         if (spec.kind() == org.clmr.eval.probe.ProbeHead.Kind.MLP) {
             config.put("hidden", spec.hidden());
         }
-        config.put("optimizer", "Adam (torch.optim.Adam semantics), betas 0.9/0.999, eps 1e-8");
-        config.put("learning_rate", spec.learningRate());
-        config.put("weight_decay", spec.weightDecay());
-        config.put("weight_decay_mode", "L2 added to the gradient, as torch.optim.Adam weight_decay (not decoupled)");
-        config.put("batch_size", spec.batchSize());
-        config.put("max_epochs", spec.maxEpochs());
-        config.put("early_stopping", "validation tag-wise PR-AUC, patience " + spec.patience() + ", best epoch's head kept");
+        config.put("probe", spec.describe());
+        ProbeSection.config(config, spec, mapper);
         config.put("label_fraction", result.labelFraction());
         config.put("seeds", result.runs().size());
+        if (result.fittedOnce()) {
+            config.put("seeds_note", "the L-BFGS head does not depend on the seed: at label fraction 1 it was fitted once and every run holds it");
+        }
         for (Map.Entry<String, Object> e : context.config().entrySet()) {
             config.set(e.getKey(), mapper.valueToTree(e.getValue()));
         }
+        ProbeSection.features(root.putObject("features"), result.trainFeatures(), mapper);
         ObjectNode summary = root.putObject("summary");
         stat(summary.putObject("tag_roc_auc"), result.tagRocAuc());
         stat(summary.putObject("tag_pr_auc"), result.tagPrAuc());
@@ -124,8 +135,18 @@ public final class ReportWriter {
         o.put("seed", run.seed());
         o.put("train_clips", run.trainClips());
         o.put("train_windows", run.trainWindows());
-        o.put("best_epoch", run.bestEpoch());
-        o.put("epochs_run", run.curve().size());
+        o.put("weight_decay", run.weightDecay());
+        o.put("chosen_at_grid_edge", run.gridEdge() == 0 ? "no" : run.gridEdge() < 0 ? "smallest" : "largest");
+        if (!run.curve().isEmpty()) {
+            o.put("best_epoch", run.bestEpoch());
+            o.put("epochs_run", run.curve().size());
+        }
+        o.put("head", headFile(run));
+        o.set("one_class_training_tags", mapper.valueToTree(run.oneClassTags()));
+        ArrayNode grid = o.putArray("weight_decay_grid");
+        for (ProbeSearch.Candidate c : run.candidates()) {
+            grid.add(ProbeSection.candidate(mapper, c, c.weightDecay() == run.weightDecay()));
+        }
         number(o, "tag_roc_auc", m.tagRocAucMean());
         number(o, "tag_pr_auc", m.tagPrAucMean());
         number(o, "clip_roc_auc", m.clipRocAucMean());
@@ -170,9 +191,8 @@ public final class ReportWriter {
         md.append("# Linear evaluation\n\n");
         md.append("- encoder: ").append(context.encoder()).append('\n');
         md.append("- dataset: ").append(context.dataset()).append('\n');
-        md.append("- head: ").append(head).append(", Adam lr ").append(plain(spec.learningRate())).append(", weight decay ")
-                .append(plain(spec.weightDecay())).append(" (L2 in the gradient), batch ").append(spec.batchSize())
-                .append(", early stopping on validation tag PR-AUC (patience ").append(spec.patience()).append(")\n");
+        md.append("- head: ").append(head).append('\n');
+        md.append(ProbeSection.header(result));
         md.append("- label fraction: ").append(result.labelFraction()).append("; seeds: ").append(seeds)
                 .append(seeds > 1 ? " (mean ± sample std)" : "").append("\n\n");
         md.append("| encoder | head | labels | ROC-AUC (tag) | PR-AUC (tag) | ROC-AUC (clip) | PR-AUC (clip) |\n");
@@ -181,15 +201,19 @@ public final class ReportWriter {
                 .append(percent(result.labelFraction())).append(" | ")
                 .append(stat(result.tagRocAuc())).append(" | ").append(stat(result.tagPrAuc())).append(" | ")
                 .append(stat(result.clipRocAuc())).append(" | ").append(stat(result.clipPrAuc())).append(" |\n\n");
-        md.append("## Runs\n\n| seed | train clips | best epoch | epochs | ROC-AUC (tag) | PR-AUC (tag) | ROC-AUC (clip) | PR-AUC (clip) | excluded |\n");
-        md.append("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
+        md.append("## Runs\n\n| seed | train clips | weight decay | fit | ROC-AUC (tag) | PR-AUC (tag) | ROC-AUC (clip) | PR-AUC (clip) | excluded |\n");
+        md.append("| ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- |\n");
         for (ProbeEvaluation.Run run : result.runs()) {
             TaggingMetrics m = run.test();
-            md.append(String.format(Locale.ROOT, "| %d | %d | %d | %d | %s | %s | %s | %s | %s |%n", run.seed(), run.trainClips(),
-                    run.bestEpoch(), run.curve().size(), num(m.tagRocAucMean()), num(m.tagPrAucMean()),
-                    num(m.clipRocAucMean()), num(m.clipPrAucMean()), exclusions(m)));
+            md.append(String.format(Locale.ROOT, "| %d | %d | %s | %s | %s | %s | %s | %s | %s |%n", run.seed(), run.trainClips(),
+                    ProbeSpec.plain(run.weightDecay()), ProbeSection.fit(ProbeSection.chosen(run)), num(m.tagRocAucMean()),
+                    num(m.tagPrAucMean()), num(m.clipRocAucMean()), num(m.clipPrAucMean()), exclusions(m)));
         }
-        md.append("\n![per-tag ROC-AUC](").append(TAG_PLOT).append(")\n\n![validation curve](").append(CURVE_PLOT).append(")\n\n");
+        if (result.fittedOnce()) {
+            md.append("\nThe L-BFGS head does not depend on the seed: at label fraction 1 it was fitted once and every run holds it.\n");
+        }
+        md.append('\n').append(ProbeSection.grid(result));
+        md.append("![per-tag ROC-AUC](").append(TAG_PLOT).append(")\n\n![validation curve](").append(CURVE_PLOT).append(")\n\n");
         md.append("## Per tag (test split, sorted by ROC-AUC)\n\n| tag | test positives | ROC-AUC | PR-AUC |\n| --- | ---: | ---: | ---: |\n");
         TaggingMetrics first = result.runs().get(0).test();
         List<ProbeEvaluation.Stat> roc = result.perTagRocAuc();
@@ -205,12 +229,9 @@ public final class ReportWriter {
         }
         md.append("\nUndefined values (ROC-AUC of a tag or clip with one class only; PR-AUC without a positive) are left out of the means;"
                 + " report.json lists them. Test scores per seed are in test-scores-seed-*.csv; `clmr metrics --labels "
-                + TEST_LABELS + " --scores test-scores-seed-N.csv` reproduces a run's numbers.\n");
+                + TEST_LABELS + " --scores test-scores-seed-N.csv` reproduces a run's numbers. Each run's head, with the feature"
+                + " scaling it reads through, is in head-seed-N.json.\n");
         return md.toString();
-    }
-
-    private static String plain(double v) {
-        return java.math.BigDecimal.valueOf(v).stripTrailingZeros().toPlainString();
     }
 
     private static String exclusions(TaggingMetrics m) {

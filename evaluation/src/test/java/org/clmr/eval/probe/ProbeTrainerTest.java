@@ -16,7 +16,7 @@ class ProbeTrainerTest {
     private static final FeatureSet TRAIN = SyntheticFeatures.make(300, 16, 5, 2, 1, 10);
     private static final FeatureSet VALID = SyntheticFeatures.make(80, 16, 5, 2, 1, 11);
     private static final FeatureSet TEST = SyntheticFeatures.make(150, 16, 5, 3, 1, 12);
-    private static final ProbeSpec SPEC = new ProbeSpec(ProbeHead.Kind.LINEAR, 32, 1e-2, 1e-6, 32, 80, 5);
+    private static final ProbeSpec SPEC = ProbeSpec.paperProtocol(ProbeHead.Kind.LINEAR, 32, 1e-2, 1e-6, 32, 80, 5);
 
     private static TaggingMetrics test(ProbeTrainer.Trained trained) {
         return TaggingMetrics.compute(TEST.labels(), ProbeTrainer.clipScores(trained.head(), TEST), TEST.tags(), TEST.ids());
@@ -42,7 +42,7 @@ class ProbeTrainerTest {
 
     @Test
     void shouldReproduceASeedBitForBitAndDifferAcrossSeeds() {
-        ProbeSpec quick = new ProbeSpec(ProbeHead.Kind.MLP, 16, 1e-2, 1e-6, 32, 4, 5);
+        ProbeSpec quick = ProbeSpec.paperProtocol(ProbeHead.Kind.MLP, 16, 1e-2, 1e-6, 32, 4, 5);
         ProbeTrainer.Trained a = ProbeTrainer.train(TRAIN, VALID, quick, 7, r -> { });
         ProbeTrainer.Trained b = ProbeTrainer.train(TRAIN, VALID, quick, 7, r -> { });
         ProbeTrainer.Trained c = ProbeTrainer.train(TRAIN, VALID, quick, 8, r -> { });
@@ -57,7 +57,7 @@ class ProbeTrainerTest {
 
     @Test
     void shouldStopAfterPatienceEpochsWithoutImprovementAndKeepTheBestEpoch() {
-        ProbeSpec spec = new ProbeSpec(ProbeHead.Kind.LINEAR, 8, 0.5, 0.0, 8, 200, 3);
+        ProbeSpec spec = ProbeSpec.paperProtocol(ProbeHead.Kind.LINEAR, 8, 0.5, 0.0, 8, 200, 3);
         ProbeTrainer.Trained trained = ProbeTrainer.train(TRAIN, VALID, spec, 1, r -> { });
         List<EpochRecord> curve = trained.curve();
         assertTrue(curve.size() < 200, "ran " + curve.size() + " epochs");
@@ -70,7 +70,7 @@ class ProbeTrainerTest {
 
     @Test
     void shouldAverageOutputsOverAClipsWindows() {
-        ProbeHead head = ProbeTrainer.train(TRAIN, VALID, new ProbeSpec(ProbeHead.Kind.LINEAR, 8, 1e-2, 0, 64, 1, 1), 1, r -> { }).head();
+        ProbeHead head = ProbeTrainer.train(TRAIN, VALID, ProbeSpec.paperProtocol(ProbeHead.Kind.LINEAR, 8, 1e-2, 0, 64, 1, 1), 1, r -> { }).head();
         double[][] scores = ProbeTrainer.clipScores(head, TEST);
         double[] p = head.predict(TEST.matrix(), new int[] {TEST.firstWindow(4), TEST.firstWindow(4) + 1, TEST.firstWindow(4) + 2});
         int tags = TEST.tags().size();

@@ -52,4 +52,21 @@ final class SyntheticFeatures {
         }
         return new FeatureSet(ids, tagNames, dim, features, starts, labels);
     }
+
+    /** Column k scaled by 2^scale[k] (exact in float) and constant columns (value 3.25) inserted at {@code constantAt}. */
+    static FeatureSet rescaled(FeatureSet s, int[] scale, List<Integer> constantAt) {
+        int dim = s.dim() + constantAt.size();
+        float[] x = new float[s.windows() * dim];
+        for (int r = 0; r < s.windows(); r++) {
+            int k = 0;
+            for (int j = 0; j < dim; j++) {
+                x[r * dim + j] = constantAt.contains(j) ? 3.25f : Math.scalb(s.matrix()[r * s.dim() + k], scale[k++]);
+            }
+        }
+        int[] starts = new int[s.clips() + 1];
+        for (int c = 0; c < s.clips(); c++) {
+            starts[c + 1] = starts[c] + s.windowCount(c);
+        }
+        return new FeatureSet(s.ids(), s.tags(), dim, x, starts, s.labels());
+    }
 }

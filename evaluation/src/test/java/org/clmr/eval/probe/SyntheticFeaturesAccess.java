@@ -10,4 +10,9 @@ public final class SyntheticFeaturesAccess {
     public static FeatureSet make(int clips, int dim, int tags, int windowsPerClip, long planeSeed, long sampleSeed) {
         return SyntheticFeatures.make(clips, dim, tags, windowsPerClip, planeSeed, sampleSeed);
     }
+
+    /** See {@link SyntheticFeatures#rescaled}. */
+    public static FeatureSet rescaled(FeatureSet s, int[] scale, java.util.List<Integer> constantAt) {
+        return SyntheticFeatures.rescaled(s, scale, constantAt);
+    }
 }

@@ -36,7 +36,7 @@ class ReportWriterTest {
         FeatureSet train = SyntheticFeaturesAccess.make(200, 12, 24, 2, 5, 1);
         FeatureSet valid = SyntheticFeaturesAccess.make(60, 12, 24, 2, 5, 2);
         FeatureSet test = SyntheticFeaturesAccess.make(80, 12, 24, 3, 5, 3);
-        ProbeSpec spec = new ProbeSpec(ProbeHead.Kind.LINEAR, 16, 1e-2, 1e-6, 32, 30, 5);
+        ProbeSpec spec = ProbeSpec.paperProtocol(ProbeHead.Kind.LINEAR, 16, 1e-2, 1e-6, 32, 30, 5);
         ProbeEvaluation.Result result = ProbeEvaluation.run(train, valid, test, spec, 0.5, 2, 0, new ProbeEvaluation.Listener() {
             @Override
             public void onRunStart(int index, int total, long seed, int trainClips) {
@@ -74,5 +74,59 @@ class ReportWriterTest {
             assertNotNull(image, png);
             assertTrue(image.getWidth() >= 800 && image.getHeight() >= 500, png);
         }
+    }
+
+    @Test
+    void shouldStateTheProbesGridChoiceAndConstantDimensionsAndWriteHeadsThatReproduceTheScores() throws Exception {
+        int[] scale = {-12, 0, 7, 3, 0, -4, 15, 1, 0, 2, -1, 5};
+        java.util.List<Integer> constant = java.util.List.of(1, 4, 13);
+        FeatureSet train = SyntheticFeaturesAccess.rescaled(SyntheticFeaturesAccess.make(200, 12, 6, 2, 5, 1), scale, constant);
+        FeatureSet valid = SyntheticFeaturesAccess.rescaled(SyntheticFeaturesAccess.make(60, 12, 6, 2, 5, 2), scale, constant);
+        FeatureSet test = SyntheticFeaturesAccess.rescaled(SyntheticFeaturesAccess.make(80, 12, 6, 3, 5, 3), scale, constant);
+        ProbeSpec spec = org.clmr.eval.EvalSettings.from(org.clmr.protocol.config.ClmrConfig.defaults()).probe();
+        ProbeEvaluation.Result result = ProbeEvaluation.run(train, valid, test, spec, 1.0, 2, 0, new ProbeEvaluation.Listener() {
+            @Override
+            public void onRunStart(int index, int total, long seed, int trainClips) {
+            }
+
+            @Override
+            public void onEpoch(org.clmr.eval.probe.EpochRecord record) {
+            }
+        });
+        Path dir = tmp.resolve("fair");
+        ReportWriter.write(dir, result, new ReportContext("random (seed 0)", "synthetic 6 tags", Map.of("encoder_identity", "random:x")),
+                test.labels());
+
+        JsonNode json = new ObjectMapper().readTree(dir.resolve(ReportWriter.JSON).toFile());
+        assertEquals(3, json.at("/features/constant_dimensions/count").asInt());
+        assertEquals(3.0 / 15, json.at("/features/constant_dimensions/share").asDouble(), 1e-15);
+        assertEquals("[1,4,13]", json.at("/features/constant_dimensions/indices").toString());
+        assertTrue(json.at("/config/standardise").asBoolean());
+        assertEquals(6, json.at("/config/weight_decay_grid").size());
+        for (JsonNode run : json.get("runs")) {
+            assertEquals(6, run.get("weight_decay_grid").size());
+            int chosen = 0;
+            for (JsonNode point : run.get("weight_decay_grid")) {
+                if (point.get("chosen").asBoolean()) {
+                    chosen++;
+                    assertEquals(run.get("weight_decay").asDouble(), point.get("weight_decay").asDouble(), 0.0);
+                }
+            }
+            assertEquals(1, chosen);
+            org.clmr.eval.probe.ProbeHeadFile.Stored head = org.clmr.eval.probe.ProbeHeadFile.read(dir.resolve(run.get("head").asText()));
+            assertEquals("random:x", head.encoder());
+            ClipTable scores = ClipTable.read(dir.resolve(run.get("test_scores").asText()));
+            double[][] again = org.clmr.eval.probe.ProbeTrainer.clipScores(head.head(), test);
+            double[][] written = scores.alignedTo(ClipTable.read(dir.resolve(ReportWriter.TEST_LABELS)));
+            for (int c = 0; c < again.length; c++) {
+                org.junit.jupiter.api.Assertions.assertArrayEquals(written[c], again[c], 0.0, "the stored head, applied to raw features later");
+            }
+        }
+        assertTrue(json.at("/config/seeds_note").asText().contains("fitted once"));
+        String md = Files.readString(dir.resolve(ReportWriter.MARKDOWN));
+        assertTrue(md.contains("- features: 15 dimensions, 3 constant on the training split (20.0%)"), md);
+        assertTrue(md.contains("weight decay chosen on validation tag-wise ROC-AUC from [1e-6, 1e-5, 1e-4, 0.001, 0.01, 0.1]"), md);
+        assertTrue(md.contains("## Weight decay, chosen on the validation split"), md);
+        assertTrue(ImageIO.read(dir.resolve(ReportWriter.CURVE_PLOT).toFile()).getWidth() >= 800);
     }
 }

@@ -47,6 +47,10 @@ class DemoCommandTest {
             }
         }
         assertEquals(2, rows, text);
+        assertTrue(Pattern.compile("random encoder( +[\\d.]+){4} +\\d+/64 +[0-9e.-]+\\n").matcher(stdout.toString()).find(),
+                "the random row ends with its dead dimensions and chosen weight decay: " + text);
+        assertTrue(stdout.toString().contains("random row: the paper's probe on raw features gives "), text);
+        assertTrue(Files.exists(out.resolve("eval-random/paper-protocol/report.md")), text);
         assertTrue(Files.exists(out.resolve("eval-trained/report.md")), text);
         assertTrue(Files.exists(out.resolve("eval-random/report.md")), text);
         Matcher done = Pattern.compile("finished 1 epochs \\((\\d+) steps\\)").matcher(text);

@@ -78,6 +78,34 @@ class EvaluateCommandTest {
     }
 
     @Test
+    void shouldRunTheFairProbeByDefaultAndThePapersOnRequest() throws Exception {
+        Path fair = dir.resolve("fair");
+        Result r = run("evaluate", "--encoder", "random", "--set", "run.model.preset=tiny", "--dataset", dataset.toString(),
+                "--seeds", "2", "--out", fair.toString());
+        assertEquals(0, r.code, r.err + r.out);
+        assertTrue(r.out.contains("fair probe: features standardised on the training split, L-BFGS"), r.out);
+        assertTrue(r.out.matches("(?s).*features: 64 dimensions, \\d+ constant on the training split.*weight decay chosen: [0-9e.-]+\\n.*"), r.out);
+        JsonNode json = new ObjectMapper().readTree(fair.resolve("report.json").toFile());
+        assertEquals("fair", json.at("/config/protocol").asText());
+        assertTrue(json.at("/config/standardise").asBoolean());
+        assertEquals(64, json.at("/features/dim").asInt());
+        assertTrue(Files.isRegularFile(fair.resolve("head-seed-1.json")));
+
+        Path paper = dir.resolve("paper");
+        Result p = run("evaluate", "--encoder", "random", "--set", "run.model.preset=tiny", "--set", "eval.max-epochs=3",
+                "--dataset", dataset.toString(), "--seeds", "1", "--protocol", "paper", "--out", paper.toString());
+        assertEquals(0, p.code, p.err + p.out);
+        assertTrue(p.out.contains("paper probe: raw (unstandardised) features, Adam lr 3e-4"), p.out);
+        JsonNode paperJson = new ObjectMapper().readTree(paper.resolve("report.json").toFile());
+        assertEquals("paper", paperJson.at("/config/protocol").asText());
+        assertEquals("[1.0E-6]", paperJson.at("/config/weight_decay_grid").toString());
+
+        Result bad = run("evaluate", "--encoder", "random", "--dataset", dataset.toString(), "--protocol", "sklearn", "--out", dir.resolve("z").toString());
+        assertEquals(2, bad.code, bad.err);
+        assertTrue(bad.err.contains("--protocol = sklearn is invalid: must be one of fair, paper"), bad.err);
+    }
+
+    @Test
     void shouldWriteOneEmbeddingPerTrackAsNpyWithIds() throws Exception {
         Path out = dir.resolve("emb.npy");
         Result r = run("embed", "--encoder", "random", "--set", "run.model.preset=tiny", "--input", dataset.toString(), "--out", out.toString());
