@@ -123,13 +123,21 @@ public final class CertificateAuthority {
     }
 
     /**
+     * Refuses, with one line, a directory that holds a CA already unless {@code force} is on (a command checks
+     * this before it spends seconds on a key).
+     */
+    public static void refuseExisting(Path dir, boolean force) {
+        PrivateFiles.refuseExisting(files(dir), force,
+                "every node certificate the old CA issued stops being trusted by nodes given the new one");
+    }
+
+    /**
      * Writes {@value #KEY_FILE} (0600) and {@value #CERT_FILE}; the directory is created 0700 if missing.
      *
      * @throws UserError when a file exists and {@code force} is off, or on a write failure
      */
     public void write(Path dir, boolean force) {
-        PrivateFiles.refuseExisting(files(dir), force,
-                "every node certificate the old CA issued stops being trusted by nodes given the new one");
+        refuseExisting(dir, force);
         PrivateFiles.createDirectory(dir);
         PrivateFiles.writePrivate(dir.resolve(KEY_FILE), Pem.encode(key));
         PrivateFiles.writePublic(dir.resolve(CERT_FILE), Pem.encode(certificate));

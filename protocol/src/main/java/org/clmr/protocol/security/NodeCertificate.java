@@ -33,13 +33,18 @@ public record NodeCertificate(PrivateKey key, X509Certificate certificate, X509C
         return List.of(dir.resolve(KEY_FILE), dir.resolve(CERT_FILE), dir.resolve(CA_FILE));
     }
 
+    /** Refuses, with one line, a directory that holds a node's key material already unless {@code force} is on. */
+    public static void refuseExisting(Path dir, boolean force) {
+        PrivateFiles.refuseExisting(files(dir), force, "the node's current key and certificate are lost");
+    }
+
     /**
      * Writes the three files (the directory 0700 if it is created, the key 0600).
      *
      * @throws org.clmr.protocol.UserError when one of them exists and {@code force} is off, or on a write failure
      */
     public void write(Path dir, boolean force) {
-        PrivateFiles.refuseExisting(files(dir), force, "the node's current key and certificate are lost");
+        refuseExisting(dir, force);
         PrivateFiles.createDirectory(dir);
         PrivateFiles.writePrivate(dir.resolve(KEY_FILE), Pem.encode(key));
         PrivateFiles.writePublic(dir.resolve(CERT_FILE), Pem.encode(certificate));

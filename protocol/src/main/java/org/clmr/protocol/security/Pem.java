@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.io.Reader;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -97,6 +98,8 @@ final class Pem {
             return parser.readObject();
         } catch (NoSuchFileException e) {
             throw new PemException(file + " does not exist");
+        } catch (AccessDeniedException e) {
+            throw new PemException(file + " cannot be read: permission denied (run as its owner)");
         } catch (IOException | RuntimeException e) {
             // PEMParser reports damaged base64 or DER as runtime exceptions of several kinds
             throw new PemException(file + " cannot be read as PEM: " + e.getMessage());
