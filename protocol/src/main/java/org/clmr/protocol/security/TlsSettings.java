@@ -30,14 +30,17 @@ public sealed interface TlsSettings permits TlsSettings.None, TlsSettings.PemDir
         /** The setting that names the directory. */
         public static final String KEY = PREFIX + ".key-dir";
 
+        /** The node's private key ({@code tls.key}). */
         public Path keyFile() {
             return dir.resolve(NodeCertificate.KEY_FILE);
         }
 
+        /** The node's certificate ({@code tls.crt}). */
         public Path certFile() {
             return dir.resolve(NodeCertificate.CERT_FILE);
         }
 
+        /** The run CA's certificate ({@code ca.crt}). */
         public Path caFile() {
             return dir.resolve(NodeCertificate.CA_FILE);
         }

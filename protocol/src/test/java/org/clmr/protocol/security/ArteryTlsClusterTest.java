@@ -9,13 +9,16 @@ import akka.cluster.typed.Cluster;
 import akka.cluster.typed.Join;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigUtil;
 import com.typesafe.config.ConfigValueFactory;
 import org.clmr.protocol.cluster.ClusterDowning;
+import org.clmr.protocol.config.ClmrConfig;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -37,7 +40,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Real Akka cluster nodes (typed ActorSystems in one JVM) on Artery tls-tcp with the settings of {@link ArteryTls}:
  * nodes with certificates from the run CA form a cluster, in the PEM mode and the key-store mode alike; a node with a
  * certificate from another CA, a node on plain TCP and a node with no certificate at all never become members.
- * All the while every log line is captured: none carries the key stores' password.
+ * The seed node starts as a clmr node will: configuration, {@link SecuritySettings}, {@link NodeSecurity#open}. All
+ * the while every log line is captured: none carries the key stores' password or the control token, though the
+ * settings and the token object are logged as a node would log them.
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class ArteryTlsClusterTest {
@@ -50,6 +55,7 @@ class ArteryTlsClusterTest {
 
     private static final List<ActorSystem<Void>> systems = new ArrayList<>();
     private static LogCapture logs;
+    private static String token;
 
     @BeforeAll
     static void captureLogs() {
@@ -69,6 +75,7 @@ class ArteryTlsClusterTest {
             assertFalse(lines.isEmpty(), "no log line was captured, so the check below would prove nothing");
             for (String line : lines) {
                 assertFalse(line.contains(STORE_PASSWORD), "a log line carries the key store's password: " + line);
+                assertFalse(token != null && line.contains(token), "a log line carries the control token: " + line);
             }
         } finally {
             logs.close();
@@ -81,11 +88,21 @@ class ArteryTlsClusterTest {
         CertificateAuthority otherCa = TestKeys.ca();
         NodeCertificate shared = TestKeys.node(runCa, "127.0.0.1", "localhost");
         TlsSettings pem = TestKeys.pemDir(shared, dir.resolve("node"));
+        ControlToken.generate().write(dir.resolve("control-token"), false);
+        token = java.nio.file.Files.readString(dir.resolve("control-token")).strip();
+        SecuritySettings settings = SecuritySettings.from(ClmrConfig.load(null, List.of(
+                "security.tls.key-dir=" + ConfigUtil.quoteString(dir.resolve("node").toString()),
+                "security.control-token.file=" + ConfigUtil.quoteString(dir.resolve("control-token").toString()))));
+        NodeSecurity seedSecurity = NodeSecurity.open(settings, List.of(new Binding("clmr.coordinator.cluster.host", "127.0.0.1")));
+        LoggerFactory.getLogger(ArteryTlsClusterTest.class).info("seed node: {}, control token {}, stores {}",
+                settings, seedSecurity.controlToken().orElseThrow(), SecuritySettings.from(ClmrConfig.load(null, List.of(
+                        "security.tls.key-store=/k.p12", "security.tls.trust-store=/t.p12",
+                        "security.tls.key-store-password=" + STORE_PASSWORD))));
         TlsSettings stores = TestKeys.keyStores(TestKeys.node(runCa, "127.0.0.1"), dir.resolve("stores"), STORE_PASSWORD);
         TlsSettings foreign = TestKeys.pemDir(TestKeys.node(otherCa, "127.0.0.1", "localhost"), dir.resolve("foreign"));
         TlsSettings noCertificate = TestKeys.trustOnly(runCa, dir.resolve("no-cert"), STORE_PASSWORD);
 
-        ActorSystem<Void> seed = start("seed", ArteryTls.akkaSettings(pem), List.of());
+        ActorSystem<Void> seed = start("seed", seedSecurity.akkaSettings(), List.of());
         Cluster.get(seed).manager().tell(Join.create(address(seed)));
         List<String> seeds = List.of(address(seed).toString());
         ActorSystem<Void> pemMember = start("pem-member", ArteryTls.akkaSettings(pem), seeds);

@@ -102,7 +102,7 @@ class MutualTlsHandshakeTest {
      * Connects a client to a server that requires a client certificate, sends a line and reads it back. Returns the
      * client certificate's subject as the server saw it; throws the client's or the server's handshake failure.
      */
-    private static String exchange(SSLContext serverContext, SSLContext clientContext) throws Exception {
+    static String exchange(SSLContext serverContext, SSLContext clientContext) throws Exception {
         try (SSLServerSocket listener = (SSLServerSocket) serverContext.getServerSocketFactory()
                 .createServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             listener.setNeedClientAuth(true);

@@ -44,6 +44,9 @@ class ThrowawayKeysTest {
         assertTrue(node.controlToken().orElseThrow().check(keys.token().authorization()).granted());
         assertEquals(List.of("127.0.0.1", "0:0:0:0:0:0:0:1", "localhost"), node.keyMaterial().orElseThrow().certificate()
                 .getSubjectAlternativeNames().stream().map(l -> (String) l.get(1)).toList());
+        javax.net.ssl.SSLContext shared = node.sslContext().orElseThrow();
+        assertEquals("CN=" + NodeCertificate.COMMON_NAME, MutualTlsHandshakeTest.exchange(shared, shared),
+                "every process of the local cluster authenticates every other with the one shared certificate");
     }
 
     @Test
