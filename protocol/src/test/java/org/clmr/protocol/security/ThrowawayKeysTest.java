@@ -34,8 +34,7 @@ class ThrowawayKeysTest {
         assertEquals("rw-------", mode(keys.tokenFile()));
         assertFalse(Files.exists(keys.dir().resolve(CertificateAuthority.KEY_FILE)), "the CA's key is never written");
 
-        List<String> sets = keys.settingOverrides().stream().map(s -> s.replace("clmr.", "")).toList();
-        SecuritySettings settings = SecuritySettings.from(ClmrConfig.load(null, sets));
+        SecuritySettings settings = SecuritySettings.from(ClmrConfig.load(null, keys.settingOverrides()));
         assertEquals(keys.keyDir(), ((TlsSettings.PemDirectory) settings.tls()).dir());
         assertEquals(SecuritySettings.from(keys.config().withFallback(ClmrConfig.defaults())).tls(), settings.tls());
         NodeSecurity node = NodeSecurity.open(settings, List.of(new Binding("clmr.coordinator.cluster.host", "127.0.0.1")),
