@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -71,7 +72,7 @@ public record ThrowawayKeys(Path dir, Path keyDir, Path tokenFile) {
 
     /** The control token, for the launcher's own requests to the coordinator it started. */
     public ControlToken token() {
-        return ControlToken.load(new TokenSource(Optional.of(tokenFile), ""), java.util.Map.of()).orElseThrow();
+        return ControlToken.load(new TokenSource(Optional.of(tokenFile), ""), Map.of()).orElseThrow();
     }
 
     private boolean usable(Clock clock) {
