@@ -30,6 +30,7 @@ import picocli.CommandLine.Command;
                 org.clmr.ops.model.TrainCommand.class,
                 org.clmr.ops.model.ExportCommand.class,
                 org.clmr.ops.bench.BenchCommand.class,
+                org.clmr.ops.keys.KeysCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Clmr implements Runnable {

@@ -3,15 +3,22 @@ package org.clmr.ops;
 import com.typesafe.config.Config;
 import org.clmr.protocol.config.ClmrConfig;
 import org.clmr.protocol.run.RunSpec;
+import org.clmr.protocol.security.Redaction;
+import org.clmr.protocol.security.SecuritySettings;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.util.concurrent.Callable;
 
-/** {@code clmr config}: prints the resolved configuration under {@code clmr} and its SHA-256, validated. */
+/**
+ * {@code clmr config}: prints the resolved configuration under {@code clmr} and its SHA-256, validated. Secrets
+ * (passwords, and passwords inside URLs) show as {@code <redacted>} ({@link Redaction}): operators run this command
+ * with the production environment and paste its output.
+ */
 @Command(name = "config", mixinStandardHelpOptions = true,
-        description = "Print the resolved configuration under `clmr` and its SHA-256; exit 2 naming the key if a value is invalid.")
+        description = {"Print the resolved configuration under `clmr` and its SHA-256; exit 2 naming the key if a value is invalid.",
+                "Passwords show as <redacted>."})
 final class ConfigCommand implements Callable<Integer> {
     @Mixin
     ConfigOptions options;
@@ -25,10 +32,12 @@ final class ConfigCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Config config = options.load();
+        // validated like every module's Settings (AllSettings), so that a bad security value exits 2 naming its key
+        SecuritySettings.from(config);
         String hash = ClmrConfig.hash(config);
         java.io.PrintWriter out = spec.commandLine().getOut();
         if (!hashOnly) {
-            out.println("clmr " + ClmrConfig.render(config));
+            out.println("clmr " + ClmrConfig.render(Redaction.redact(config)));
             out.println("# run spec hash: " + RunSpec.from(config).hash());
         }
         out.println(hashOnly ? hash : "# config sha256: " + hash);
