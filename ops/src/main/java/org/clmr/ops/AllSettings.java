@@ -17,5 +17,6 @@ final class AllSettings {
         org.clmr.worker.train.TrainSettings.from(config);
         org.clmr.worker.actor.WorkerSettings.from(config);
         org.clmr.worker.metrics.MetricsSettings.from(config);
+        org.clmr.protocol.security.SecuritySettings.from(config);
     }
 }

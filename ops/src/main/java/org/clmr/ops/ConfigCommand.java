@@ -4,7 +4,6 @@ import com.typesafe.config.Config;
 import org.clmr.protocol.config.ClmrConfig;
 import org.clmr.protocol.run.RunSpec;
 import org.clmr.protocol.security.Redaction;
-import org.clmr.protocol.security.SecuritySettings;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -32,12 +31,12 @@ final class ConfigCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Config config = options.load();
-        // validated like every module's Settings (AllSettings), so that a bad security value exits 2 naming its key
-        SecuritySettings.from(config);
-        String hash = ClmrConfig.hash(config);
+        // hashed without its secrets: a printed hash must not let anyone test guesses of a password offline
+        Config shown = Redaction.redact(config);
+        String hash = ClmrConfig.hash(shown);
         java.io.PrintWriter out = spec.commandLine().getOut();
         if (!hashOnly) {
-            out.println("clmr " + ClmrConfig.render(Redaction.redact(config)));
+            out.println("clmr " + ClmrConfig.render(shown));
             out.println("# run spec hash: " + RunSpec.from(config).hash());
         }
         out.println(hashOnly ? hash : "# config sha256: " + hash);
