@@ -20,21 +20,25 @@ import akka.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import akka.persistence.typed.javadsl.ReplyEffect;
 import akka.persistence.typed.javadsl.RetentionCriteria;
 import akka.persistence.typed.javadsl.SignalHandler;
-import org.clmr.coordinator.CoordinatorEvent.CheckpointCommitted;
-import org.clmr.coordinator.CoordinatorEvent.EpochCompleted;
-import org.clmr.coordinator.CoordinatorEvent.GenerationStarted;
-import org.clmr.coordinator.CoordinatorEvent.RunCompleted;
-import org.clmr.coordinator.CoordinatorEvent.RunPaused;
-import org.clmr.coordinator.CoordinatorEvent.RunResumed;
-import org.clmr.coordinator.CoordinatorEvent.RunStarted;
-import org.clmr.coordinator.CoordinatorEvent.WorkerJoined;
-import org.clmr.coordinator.CoordinatorEvent.WorkerRemoved;
-import org.clmr.coordinator.CoordinatorState.Completed;
-import org.clmr.coordinator.CoordinatorState.Idle;
-import org.clmr.coordinator.CoordinatorState.Paused;
-import org.clmr.coordinator.CoordinatorState.RunData;
-import org.clmr.coordinator.CoordinatorState.Running;
-import org.clmr.coordinator.CoordinatorState.WaitingForWorkers;
+import org.clmr.coordinator.journal.CoordinatorEvent;
+import org.clmr.coordinator.journal.CoordinatorEvent.CheckpointRecorded;
+import org.clmr.coordinator.journal.CoordinatorEvent.EpochCompleted;
+import org.clmr.coordinator.journal.CoordinatorEvent.GenerationStarted;
+import org.clmr.coordinator.journal.CoordinatorEvent.RunCompleted;
+import org.clmr.coordinator.journal.CoordinatorEvent.RunPaused;
+import org.clmr.coordinator.journal.CoordinatorEvent.RunResumed;
+import org.clmr.coordinator.journal.CoordinatorEvent.RunStarted;
+import org.clmr.coordinator.journal.CoordinatorEvent.WorkerJoined;
+import org.clmr.coordinator.journal.CoordinatorEvent.WorkerRemoved;
+import org.clmr.coordinator.journal.CoordinatorState;
+import org.clmr.coordinator.journal.CoordinatorState.Completed;
+import org.clmr.coordinator.journal.CoordinatorState.Idle;
+import org.clmr.coordinator.journal.CoordinatorState.Paused;
+import org.clmr.coordinator.journal.CoordinatorState.Running;
+import org.clmr.coordinator.journal.CoordinatorState.WaitingForWorkers;
+import org.clmr.coordinator.journal.FailureReason;
+import org.clmr.coordinator.journal.RunData;
+import org.clmr.coordinator.journal.WorkerInfo;
 import org.clmr.protocol.BuildInfo;
 import org.clmr.protocol.checkpoint.CheckpointRecord;
 import org.clmr.protocol.checkpoint.CheckpointStore;
@@ -685,7 +689,7 @@ public final class Coordinator
             return Effect().none().thenNoReply();
         }
         List<CoordinatorEvent> events = new ArrayList<>();
-        events.add(new CheckpointCommitted(c.checkpointId(), c.record(), clock.instant()));
+        events.add(new CheckpointRecorded(c.checkpointId(), c.record(), clock.instant()));
         if (state instanceof Running && c.record().step() >= run.get().totalSteps()) {
             events.add(new RunCompleted(StopReason.FINISHED, clock.instant()));
         }
@@ -801,7 +805,7 @@ public final class Coordinator
                 onRemoved(before, r);
             } else if (e instanceof GenerationStarted) {
                 newGeneration = true;
-            } else if (e instanceof CheckpointCommitted cc) {
+            } else if (e instanceof CheckpointRecorded cc) {
                 onCommitted(after, cc);
             } else if (e instanceof EpochCompleted ec) {
                 log.info("epoch {} completed at step {}", ec.epoch(), ec.step());
@@ -836,7 +840,7 @@ public final class Coordinator
         }
     }
 
-    private void onCommitted(CoordinatorState after, CheckpointCommitted cc) {
+    private void onCommitted(CoordinatorState after, CheckpointRecorded cc) {
         nextCheckpointId = Math.max(nextCheckpointId, cc.checkpointId() + 1);
         log.info("checkpoint {} of step {} committed ({} bytes, sha256 {})", cc.checkpointId(), cc.record().step(),
                 cc.record().sizeBytes(), cc.record().sha256());

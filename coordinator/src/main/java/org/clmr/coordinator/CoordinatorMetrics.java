@@ -4,7 +4,11 @@ import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import org.clmr.coordinator.CoordinatorState.RunData;
+import org.clmr.coordinator.journal.CoordinatorState;
+import org.clmr.coordinator.journal.FailureReason;
+import org.clmr.coordinator.journal.RunData;
+import org.clmr.coordinator.journal.RunPhase;
+import org.clmr.coordinator.journal.WorkerInfo;
 import org.clmr.protocol.checkpoint.CheckpointRecord;
 import org.clmr.protocol.cluster.CoordinatorProtocol.RefusalReason;
 

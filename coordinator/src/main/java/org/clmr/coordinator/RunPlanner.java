@@ -1,7 +1,8 @@
 package org.clmr.coordinator;
 
-import org.clmr.coordinator.CoordinatorEvent.GenerationStarted;
-import org.clmr.coordinator.CoordinatorState.RunData;
+import org.clmr.coordinator.journal.CoordinatorEvent.GenerationStarted;
+import org.clmr.coordinator.journal.RunData;
+import org.clmr.coordinator.journal.WorkerInfo;
 import org.clmr.protocol.cluster.CoordinatorProtocol.HeldState;
 import org.clmr.protocol.cluster.CoordinatorProtocol.Plan;
 import org.clmr.protocol.cluster.CoordinatorProtocol.ResumePoint;
