@@ -429,7 +429,7 @@ public final class Coordinator
         if (!admission.isOpen()) {
             context.getSelf().tell(CheckMembers.INSTANCE);
         }
-        if (state instanceof WaitingForWorkers) {
+        if (state instanceof WaitingForWorkers w && !w.data().pending().isEmpty()) {
             context.getSelf().tell(FormGeneration.INSTANCE);
         }
         log.info("coordinator recovered in {} ms: {} ({}, generation {})", Math.round(seconds * 1000), state.phase(),
