@@ -120,6 +120,7 @@ public final class Coordinator
     private final long createdNanos = System.nanoTime();
     /** Worker actors watched by this incarnation. */
     private final Set<ActorRef<ToWorker>> watched = new HashSet<>();
+    // the desks: what they hold is in memory only, owned by this incarnation and lost with it (see each desk)
     private final ProgressTracker progress;
     private final Admission admission;
     private final PeerTimeoutJury jury;
@@ -192,7 +193,6 @@ public final class Coordinator
                 .onCommand(StartRun.class, this::onStart)
                 .onCommand(StopRun.class, (s, c) -> refuse(c.replyTo(), "no active run to stop (phase IDLE)"));
         b.forStateType(WaitingForWorkers.class)
-                .onCommand(Register.class, this::onRegisterWhileWaiting)
                 .onCommand(FormGeneration.class, (s, c) -> decided(s, admission.formFirstGeneration(s, now())))
                 .onCommand(PauseRun.class, this::onPause);
         b.forStateType(Running.class)
@@ -238,18 +238,6 @@ public final class Coordinator
     }
 
     // ------------------------------------------------------------------ commands a desk decides
-
-    private ReplyEffect<CoordinatorEvent, CoordinatorState> onRegisterWhileWaiting(WaitingForWorkers state,
-                                                                                  Register c) {
-        if (!admission.isOpen()) {
-            return Effect().stash();
-        }
-        Decision d = admission.register(state, c, now());
-        if (d.accepted() && !settings.formationDelay().isZero() && !timers.isTimerActive(FormGeneration.INSTANCE)) {
-            timers.startSingleTimer(FormGeneration.INSTANCE, FormGeneration.INSTANCE, settings.formationDelay());
-        }
-        return decided(state, d);
-    }
 
     private ReplyEffect<CoordinatorEvent, CoordinatorState> onProgress(Running state, Progress p) {
         Boundaries.Heard heard = boundaries.hear(state, p);
@@ -380,7 +368,7 @@ public final class Coordinator
         d.tells().forEach(Tell::send);
     }
 
-    /** Every side effect of persisted events: watches, tells, metrics, and the transition's log line. */
+    /** Every side effect of persisted events: watches, the formation timer, tells, metrics, the transition log line. */
     private void afterPersist(CoordinatorState before, CoordinatorState after, List<CoordinatorEvent> events) {
         metrics.eventsPersisted(events.size());
         for (CoordinatorEvent e : events) {
@@ -402,6 +390,10 @@ public final class Coordinator
             draining.clear();
         } else if (e instanceof WorkerJoined j) {
             watch(j.worker());
+            if (after instanceof WaitingForWorkers && !settings.formationDelay().isZero()
+                    && !timers.isTimerActive(FormGeneration.INSTANCE)) {
+                timers.startSingleTimer(FormGeneration.INSTANCE, FormGeneration.INSTANCE, settings.formationDelay());
+            }
         } else if (e instanceof WorkerRemoved r) {
             progress.forget(r.workerId());
             draining.forget(r.workerId());
