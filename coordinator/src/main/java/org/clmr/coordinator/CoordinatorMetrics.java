@@ -4,7 +4,16 @@ import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import org.clmr.coordinator.CoordinatorState.RunData;
+import org.clmr.coordinator.desk.Classification;
+import org.clmr.coordinator.desk.Decision.Classified;
+import org.clmr.coordinator.desk.Decision.Count;
+import org.clmr.coordinator.desk.Decision.Incident;
+import org.clmr.coordinator.desk.Decision.Refused;
+import org.clmr.coordinator.journal.CoordinatorState;
+import org.clmr.coordinator.journal.FailureReason;
+import org.clmr.coordinator.journal.RunData;
+import org.clmr.coordinator.journal.RunPhase;
+import org.clmr.coordinator.journal.WorkerInfo;
 import org.clmr.protocol.checkpoint.CheckpointRecord;
 import org.clmr.protocol.cluster.CoordinatorProtocol.RefusalReason;
 
@@ -158,24 +167,21 @@ public final class CoordinatorMetrics {
         events.inc(n);
     }
 
-    void rejected(String reason) {
-        rejected.labelValues(reason.toLowerCase()).inc();
-    }
-
     void removed(FailureReason reason) {
         lost.labelValues(reason.name().toLowerCase()).inc();
     }
 
-    void classified(String type, Classification c) {
-        classified.labelValues(type, c.name().toLowerCase()).inc();
-    }
-
-    void checkpointFailed() {
-        checkpointFailures.inc();
-    }
-
-    void diverged() {
-        divergence.inc();
+    /** Counts what a desk's decision says to count. */
+    void count(Count c) {
+        if (c instanceof Classified m) {
+            classified.labelValues(m.type(), m.classification().name().toLowerCase()).inc();
+        } else if (c instanceof Refused r) {
+            rejected.labelValues(r.reason().name().toLowerCase()).inc();
+        } else if (c == Incident.CHECKPOINT_FAILED) {
+            checkpointFailures.inc();
+        } else if (c == Incident.WEIGHTS_DIVERGED) {
+            divergence.inc();
+        }
     }
 
     void recovered(double seconds) {

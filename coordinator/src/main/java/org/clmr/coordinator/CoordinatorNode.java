@@ -16,6 +16,7 @@ import akka.cluster.typed.SingletonActor;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
+import org.clmr.coordinator.http.StatusHttpServer;
 import org.clmr.protocol.UserError;
 import org.clmr.protocol.checkpoint.CheckpointStore;
 import org.clmr.protocol.checkpoint.JdbcCheckpointStore;
@@ -104,8 +105,8 @@ public final class CoordinatorNode implements AutoCloseable {
                         .withSettings(ClusterSingletonSettings.create(system).withRole(CoordinatorProtocol.COORDINATOR_ROLE)));
         StatusHttpServer http;
         try {
-            http = StatusHttpServer.start(settings.httpHost(), settings.httpPort(), system, proxy, metrics, spec,
-                    settings.askTimeout());
+            http = StatusHttpServer.start(settings.httpHost(), settings.httpPort(), system, proxy, metrics.registry(),
+                    spec, settings.askTimeout());
         } catch (RuntimeException e) {
             system.terminate();
             store.close();

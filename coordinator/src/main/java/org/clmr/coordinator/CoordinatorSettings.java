@@ -2,6 +2,7 @@ package org.clmr.coordinator;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
+import org.clmr.coordinator.desk.TolerancePolicy;
 import org.clmr.protocol.config.ConfigReader;
 import org.clmr.protocol.config.SettingsException;
 

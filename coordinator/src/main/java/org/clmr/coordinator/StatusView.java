@@ -1,6 +1,10 @@
 package org.clmr.coordinator;
 
-import org.clmr.coordinator.CoordinatorState.RunData;
+import org.clmr.coordinator.journal.CoordinatorState;
+import org.clmr.coordinator.journal.RunData;
+import org.clmr.coordinator.journal.WorkerInfo;
+import org.clmr.coordinator.plan.ProgressTracker;
+import org.clmr.coordinator.plan.RunPlanner;
 import org.clmr.protocol.checkpoint.CheckpointRecord;
 import org.clmr.protocol.cluster.CoordinatorProtocol.MemberStatus;
 import org.clmr.protocol.cluster.CoordinatorProtocol.Status;

@@ -1,18 +1,23 @@
 package org.clmr.coordinator;
 
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import akka.actor.testkit.typed.javadsl.ManualTime;
 import akka.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 import akka.persistence.testkit.javadsl.EventSourcedBehaviorTestKit.CommandResultWithReply;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
-import org.clmr.coordinator.CoordinatorEvent.CheckpointCommitted;
-import org.clmr.coordinator.CoordinatorEvent.EpochCompleted;
-import org.clmr.coordinator.CoordinatorEvent.GenerationStarted;
-import org.clmr.coordinator.CoordinatorEvent.RunCompleted;
-import org.clmr.coordinator.CoordinatorEvent.RunStarted;
-import org.clmr.coordinator.CoordinatorEvent.WorkerJoined;
-import org.clmr.coordinator.CoordinatorEvent.WorkerRemoved;
-import org.clmr.coordinator.CoordinatorState.RunData;
+import org.clmr.coordinator.journal.CoordinatorEvent;
+import org.clmr.coordinator.journal.CoordinatorEvent.EpochCompleted;
+import org.clmr.coordinator.journal.CoordinatorEvent.GenerationStarted;
+import org.clmr.coordinator.journal.CoordinatorEvent.RunCompleted;
+import org.clmr.coordinator.journal.CoordinatorEvent.RunStarted;
+import org.clmr.coordinator.journal.CoordinatorEvent.WorkerJoined;
+import org.clmr.coordinator.journal.CoordinatorEvent.WorkerRemoved;
+import org.clmr.coordinator.journal.CoordinatorState;
+import org.clmr.coordinator.journal.FailureReason;
+import org.clmr.coordinator.journal.RunData;
+import org.clmr.coordinator.journal.RunPhase;
+import org.clmr.coordinator.journal.WorkerInfo;
 import org.clmr.protocol.BuildInfo;
 import org.clmr.protocol.checkpoint.CheckpointRecord;
 import org.clmr.protocol.checkpoint.JdbcCheckpointStore;
@@ -63,9 +68,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The coordinator's transitions through EventSourcedBehaviorTestKit (in-memory journal, serialization of
  * every command, event and state checked), with TestProbe workers and a real JDBC checkpoint store on H2.
  * The run: global batch 8, 40 tracks (5 steps per epoch), 4 epochs (20 steps), a checkpoint every 4 steps.
+ * Timers (formation delay, peer-timeout window) run on Akka's ManualTime: time passes when a test says so.
  */
 class CoordinatorTest {
     private static ActorTestKit testKit;
+    private static ManualTime manualTime;
     private static Config config;
 
     private EventSourcedBehaviorTestKit<ToCoordinator, CoordinatorEvent, CoordinatorState> kit;
@@ -74,7 +81,9 @@ class CoordinatorTest {
 
     @BeforeAll
     static void startKit() {
-        testKit = ActorTestKit.create(EventSourcedBehaviorTestKit.config().withFallback(ConfigFactory.load()));
+        testKit = ActorTestKit.create(ManualTime.config().withFallback(EventSourcedBehaviorTestKit.config())
+                .withFallback(ConfigFactory.load()));
+        manualTime = ManualTime.get(testKit.system());
         config = ClmrConfig.load(null, List.of("run.model.preset=tiny", "run.global-batch=8", "run.epochs=4",
                 "run.checkpoint.every-steps=4", "coordinator.formation-delay=0s", "coordinator.plan-steps=50",
                 "coordinator.max-checkpoint-failures=3", "coordinator.peer-timeout-window=0s"));
@@ -303,6 +312,7 @@ class CoordinatorTest {
 
         assertTrue(kit.runCommand(new PeerTimeout("b", generation, 5, List.of(0))).hasNoEvents(), "gathered, not acted on");
         assertTrue(kit.runCommand(new PeerTimeout("a", generation, 5, List.of(2))).hasNoEvents());
+        manualTime.timePasses(Duration.ofMillis(300));
         testKit.createTestProbe().awaitAssert(() -> {
             assertEquals(generation + 1, run().generation());
             return null;
@@ -381,7 +391,7 @@ class CoordinatorTest {
         assertEquals(2, run().generation());
         assertEquals(new Plan(2, 5, 8), a.next(Plan.class, p -> p.generation() == 2));
         assertTrue(kit.runCommand(a.progress(1, 6)).hasNoEvents());
-        a.probe.expectNoMessage(Duration.ofMillis(100));
+        manualTime.expectNoMessageFor(Duration.ofMillis(100), a.probe);
         kit.runCommand(a.progress(2, 8));
         assertEquals(new Plan(2, 8, 10), a.next(Plan.class, p -> p.fromStep() == 8));
         kit.runCommand(a.progress(2, 8));
@@ -398,7 +408,7 @@ class CoordinatorTest {
         assertEquals(RunPhase.PAUSED, paused.state().phase());
         assertFalse(kit.<OperatorReply>runCommand(PauseRun::new).reply().accepted());
         kit.runCommand(a.progress(1, 4));
-        a.probe.expectNoMessage(Duration.ofMillis(100));
+        manualTime.expectNoMessageFor(Duration.ofMillis(100), a.probe);
         var resumed = kit.<OperatorReply>runCommand(ResumeRun::new);
         assertTrue(resumed.reply().accepted());
         GenerationStarted g = event(resumed, GenerationStarted.class);
@@ -509,6 +519,7 @@ class CoordinatorTest {
         assertEquals(1, kit.runCommand(a.register()).events().size());
         assertEquals(1, kit.runCommand(b.register()).events().size());
         assertEquals(RunPhase.WAITING_FOR_WORKERS, kit.getState().phase());
+        manualTime.timePasses(Duration.ofMillis(300));
         Reconfigure first = a.next(Reconfigure.class);
         assertEquals(1, first.generation());
         assertEquals(2, first.members().size());

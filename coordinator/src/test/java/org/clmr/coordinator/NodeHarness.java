@@ -2,6 +2,7 @@ package org.clmr.coordinator;
 
 import akka.actor.typed.ActorRef;
 import com.typesafe.config.Config;
+import org.clmr.protocol.UserError;
 import org.clmr.protocol.checkpoint.CheckpointRecord;
 import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointCommitted;
 import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointRequest;
@@ -13,7 +14,6 @@ import org.clmr.protocol.cluster.CoordinatorProtocol.StartRun;
 import org.clmr.protocol.cluster.CoordinatorProtocol.Status;
 import org.clmr.protocol.cluster.CoordinatorProtocol.ToCoordinator;
 import org.clmr.protocol.config.ClmrConfig;
-import org.clmr.protocol.UserError;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;

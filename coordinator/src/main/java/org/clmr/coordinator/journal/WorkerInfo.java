@@ -1,4 +1,4 @@
-package org.clmr.coordinator;
+package org.clmr.coordinator.journal;
 
 import akka.actor.typed.ActorRef;
 import org.clmr.protocol.CborSerializable;

@@ -1,4 +1,4 @@
-package org.clmr.coordinator;
+package org.clmr.coordinator.journal;
 
 /** Why a worker stopped being a member (or a registered joiner) of the run. */
 public enum FailureReason {

@@ -1,4 +1,4 @@
-package org.clmr.coordinator;
+package org.clmr.coordinator.plan;
 
 import org.clmr.protocol.checkpoint.CheckpointRecord;
 import org.clmr.protocol.cluster.CoordinatorProtocol.ResumePoint;
@@ -35,7 +35,7 @@ final class ResumeChoice {
     }
 
     /** The decision, with the steps passed over because their holders disagree (for the log). */
-    record Decision(ResumePoint resume, List<Long> contradicted) {
+    record Choice(ResumePoint resume, List<Long> contradicted) {
     }
 
     /**
@@ -45,7 +45,7 @@ final class ResumeChoice {
      * @param checkpoint    the newest committed checkpoint, or null
      * @param stepsPerEpoch to name the resume step's epoch
      */
-    static Decision choose(List<Held> held, CheckpointRecord checkpoint, long stepsPerEpoch) {
+    static Choice choose(List<Held> held, CheckpointRecord checkpoint, long stepsPerEpoch) {
         Map<Long, String> fingerprintOf = new HashMap<>();
         Map<Long, Integer> holderOf = new HashMap<>();
         Set<Long> contradicted = new TreeSet<>();
@@ -64,9 +64,9 @@ final class ResumeChoice {
         List<Long> passedOver = List.copyOf(contradicted);
         if (best.isPresent() && (checkpoint == null || best.get() >= checkpoint.step())) {
             long s = best.get();
-            return new Decision(ResumePoint.fromRank(s, (int) (s / stepsPerEpoch), holderOf.get(s)), passedOver);
+            return new Choice(ResumePoint.fromRank(s, (int) (s / stepsPerEpoch), holderOf.get(s)), passedOver);
         }
-        return new Decision(checkpoint != null ? ResumePoint.fromCheckpoint(checkpoint) : ResumePoint.fresh(),
+        return new Choice(checkpoint != null ? ResumePoint.fromCheckpoint(checkpoint) : ResumePoint.fresh(),
                 passedOver);
     }
 }

@@ -1,11 +1,11 @@
-package org.clmr.coordinator;
+package org.clmr.coordinator.plan;
 
-import org.clmr.coordinator.CoordinatorEvent.GenerationStarted;
-import org.clmr.coordinator.CoordinatorState.RunData;
+import org.clmr.coordinator.desk.Decision;
+import org.clmr.coordinator.journal.CoordinatorEvent.GenerationStarted;
+import org.clmr.coordinator.journal.RunData;
+import org.clmr.coordinator.journal.WorkerInfo;
 import org.clmr.protocol.cluster.CoordinatorProtocol.HeldState;
 import org.clmr.protocol.cluster.CoordinatorProtocol.Plan;
-import org.clmr.protocol.cluster.CoordinatorProtocol.ResumePoint;
-import org.slf4j.Logger;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -13,28 +13,40 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The coordinator's decisions about a run's shape, free of effects: who is in a new generation and with
- * which shares, where it resumes, whether shares are worth re-balancing, and where plans end. Reads the
- * in-memory progress; runs on the coordinator actor's thread.
+ * The coordinator's rules for a run's shape, free of effects: who is in a new generation and with which
+ * shares, where it resumes, whether shares are worth re-balancing, and where plans end. Reads the in-memory
+ * progress; runs on the coordinator actor's thread.
  */
-final class RunPlanner {
-    private final CoordinatorSettings settings;
+public final class RunPlanner {
+    private final int planSteps;
+    private final double rebalanceThreshold;
     private final ProgressTracker progress;
-    private final Logger log;
 
-    RunPlanner(CoordinatorSettings settings, ProgressTracker progress, Logger log) {
-        this.settings = settings;
+    /**
+     * @param planSteps          longest plan
+     * @param rebalanceThreshold minimum predicted step-time gain for new shares
+     * @param progress           the members' reports (throughputs and the states they hold)
+     */
+    public RunPlanner(int planSteps, double rebalanceThreshold, ProgressTracker progress) {
+        this.planSteps = planSteps;
+        this.rebalanceThreshold = rebalanceThreshold;
         this.progress = progress;
-        this.log = log;
     }
 
-    /** A new generation of these candidates (as many as the batch can feed), from the newest state. */
-    GenerationStarted generation(RunData run, List<WorkerInfo> candidates, String why, Instant now) {
+    /**
+     * A new generation of these candidates (as many as the batch can feed) from the newest state they hold,
+     * with a warning when members disagree on the weights of a step.
+     */
+    public Decision generation(RunData run, List<WorkerInfo> candidates, String why, Instant now) {
         List<WorkerInfo> members = shares(run, candidates);
-        return new GenerationStarted(run.generation() + 1, members, newestState(run, members), why, now);
+        ResumeChoice.Choice resume = newestState(run, members);
+        Decision d = Decision.persist(new GenerationStarted(run.generation() + 1, members, resume.resume(), why, now));
+        return resume.contradicted().isEmpty() ? d : d.warn("members disagree on the weights after steps "
+                + resume.contradicted() + "; not resuming from those");
     }
 
-    List<WorkerInfo> shares(RunData run, List<WorkerInfo> candidates) {
+    /** These candidates, as many as the batch can feed, with shares in proportion to their throughput. */
+    public List<WorkerInfo> shares(RunData run, List<WorkerInfo> candidates) {
         int n = Math.min(candidates.size(), ShareCalculator.maxWorkers(run.spec().globalBatch()));
         double[] tp = new double[n];
         for (int i = 0; i < n; i++) {
@@ -54,7 +66,7 @@ final class RunPlanner {
      * in any generation of this run, or what it declared when it registered), unless the newest committed
      * checkpoint is newer; with neither, the run starts fresh from its seed (see {@link ResumeChoice}).
      */
-    private ResumePoint newestState(RunData run, List<WorkerInfo> members) {
+    private ResumeChoice.Choice newestState(RunData run, List<WorkerInfo> members) {
         List<ResumeChoice.Held> held = new ArrayList<>();
         for (int i = 0; i < members.size(); i++) {
             WorkerInfo w = members.get(i);
@@ -75,15 +87,11 @@ final class RunPlanner {
                 held.add(new ResumeChoice.Held(i, step, fingerprint));
             }
         }
-        ResumeChoice.Decision d = ResumeChoice.choose(held, run.lastCheckpoint(), run.stepsPerEpoch());
-        if (!d.contradicted().isEmpty()) {
-            log.warn("members disagree on the weights after steps {}; not resuming from those", d.contradicted());
-        }
-        return d.resume();
+        return ResumeChoice.choose(held, run.lastCheckpoint(), run.stepsPerEpoch());
     }
 
     /** Whether the members' measured throughputs call for new shares. */
-    boolean worthRebalancing(RunData run) {
+    public boolean worthRebalancing(RunData run) {
         int n = run.members().size();
         int[] current = new int[n];
         double[] tp = new double[n];
@@ -92,23 +100,24 @@ final class RunPlanner {
             current[i] = w.share();
             tp[i] = progress.throughput(w.workerId(), w.samplesPerSecond());
         }
-        return ShareCalculator.worthRebalancing(run.spec().globalBatch(), current, tp, settings.rebalanceThreshold());
+        return ShareCalculator.worthRebalancing(run.spec().globalBatch(), current, tp, rebalanceThreshold);
     }
 
-    Plan plan(RunData run, long from) {
-        return new Plan(run.generation(), from, nextBoundary(run, from, settings.planSteps()));
+    /** The plan of this generation from {@code from} to the next boundary. */
+    public Plan plan(RunData run, long from) {
+        return new Plan(run.generation(), from, nextBoundary(run, from));
     }
 
     /** The first step after {@code from} where a plan ends: plan length, checkpoint, epoch end, run end. */
-    static long nextBoundary(RunData run, long from, int planSteps) {
+    public long nextBoundary(RunData run, long from) {
         long b = Math.min(run.totalSteps(), nextMultiple(from, planSteps));
         b = Math.min(b, nextMultiple(from, run.spec().checkpoint().everySteps()));
         return Math.min(b, nextMultiple(from, run.stepsPerEpoch()));
     }
 
     /** Whether a plan ends at {@code step} (see {@link #nextBoundary}). */
-    boolean isBoundary(RunData run, long step) {
-        return step > 0 && (step >= run.totalSteps() || step % settings.planSteps() == 0
+    public boolean isBoundary(RunData run, long step) {
+        return step > 0 && (step >= run.totalSteps() || step % planSteps == 0
                 || step % run.spec().checkpoint().everySteps() == 0 || step % run.stepsPerEpoch() == 0);
     }
 
@@ -116,7 +125,8 @@ final class RunPlanner {
         return (from / m + 1) * m;
     }
 
-    static int epochOf(RunData run, long step) {
+    /** The epoch that step {@code step} (steps completed) is in. */
+    public static int epochOf(RunData run, long step) {
         return (int) (step / run.stepsPerEpoch());
     }
 }

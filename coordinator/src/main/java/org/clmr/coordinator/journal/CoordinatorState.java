@@ -1,32 +1,24 @@
-package org.clmr.coordinator;
+package org.clmr.coordinator.journal;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
-import org.clmr.coordinator.CoordinatorEvent.CheckpointCommitted;
-import org.clmr.coordinator.CoordinatorEvent.EpochCompleted;
-import org.clmr.coordinator.CoordinatorEvent.GenerationStarted;
-import org.clmr.coordinator.CoordinatorEvent.RunCompleted;
-import org.clmr.coordinator.CoordinatorEvent.RunPaused;
-import org.clmr.coordinator.CoordinatorEvent.RunResumed;
-import org.clmr.coordinator.CoordinatorEvent.RunStarted;
-import org.clmr.coordinator.CoordinatorEvent.WorkerJoined;
-import org.clmr.coordinator.CoordinatorEvent.WorkerRemoved;
+import org.clmr.coordinator.journal.CoordinatorEvent.GenerationStarted;
+import org.clmr.coordinator.journal.CoordinatorEvent.RunCompleted;
+import org.clmr.coordinator.journal.CoordinatorEvent.RunPaused;
+import org.clmr.coordinator.journal.CoordinatorEvent.RunResumed;
+import org.clmr.coordinator.journal.CoordinatorEvent.RunStarted;
+import org.clmr.coordinator.journal.CoordinatorEvent.WorkerRemoved;
 import org.clmr.protocol.CborSerializable;
-import org.clmr.protocol.checkpoint.CheckpointRecord;
-import org.clmr.protocol.cluster.CoordinatorProtocol.ResumePoint;
 import org.clmr.protocol.cluster.CoordinatorProtocol.StopReason;
-import org.clmr.protocol.run.RunSpec;
 
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Optional;
 
 /**
  * The coordinator's state, one type per phase. {@link #apply} is the event handler: pure, so that it
- * re-runs identically on replay; it is also what snapshots hold.
+ * re-runs identically on replay; it is also what snapshots hold (under the class names of the phases and the
+ * {@code phase} names below, both part of the stored format; see {@link EarlierTypeNames}).
  */
 @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "phase")
 @JsonSubTypes({
@@ -90,7 +82,7 @@ public sealed interface CoordinatorState extends CborSerializable {
 
         public CoordinatorState apply(CoordinatorEvent event) {
             if (event instanceof GenerationStarted e) {
-                return new Running(data.withGeneration(e), "generation " + e.generation() + ": " + e.reason());
+                return new Running(data.startGeneration(e), "generation " + e.generation() + ": " + e.reason());
             }
             if (event instanceof RunPaused e) {
                 return new Paused(data, e.reason());
@@ -111,7 +103,7 @@ public sealed interface CoordinatorState extends CborSerializable {
 
         public CoordinatorState apply(CoordinatorEvent event) {
             if (event instanceof GenerationStarted e) {
-                return new Running(data.withGeneration(e), "generation " + e.generation() + ": " + e.reason());
+                return new Running(data.startGeneration(e), "generation " + e.generation() + ": " + e.reason());
             }
             if (event instanceof RunPaused e) {
                 return new Paused(data, e.reason());
@@ -187,98 +179,5 @@ public sealed interface CoordinatorState extends CborSerializable {
     private static IllegalStateException unexpected(CoordinatorState state, CoordinatorEvent event) {
         return new IllegalStateException("event " + event.getClass().getSimpleName() + " cannot apply in phase "
                 + state.phase() + " (the journal is inconsistent with this build)");
-    }
-
-    /**
-     * Everything known of a started run.
-     *
-     * @param members             current generation's members, in rank order
-     * @param pending             registered workers that join at the next generation
-     * @param resume              the current generation's resume point
-     * @param lastCheckpoint      the newest committed checkpoint, or null
-     * @param lastCheckpointId    its id (0: none)
-     * @param committedStep       newest durable step: generation start, epoch end or committed checkpoint
-     * @param committedEpoch      epochs completed
-     */
-    record RunData(String runId, RunSpec spec, String datasetHash, long tracks, long stepsPerEpoch, Instant startedAt,
-                   long generation, List<WorkerInfo> members, List<WorkerInfo> pending, ResumePoint resume,
-                   CheckpointRecord lastCheckpoint, long lastCheckpointId, long committedStep, int committedEpoch)
-            implements CborSerializable {
-
-        public RunData {
-            members = List.copyOf(members);
-            pending = List.copyOf(pending);
-        }
-
-        static RunData start(RunStarted e) {
-            return new RunData(e.runId(), e.spec(), e.datasetHash(), e.tracks(), e.stepsPerEpoch(), e.at(), 0,
-                    List.of(), List.of(), ResumePoint.fresh(), null, 0, 0, 0);
-        }
-
-        /** Steps of the whole run. */
-        public long totalSteps() {
-            return stepsPerEpoch * spec.epochs();
-        }
-
-        /** The member with this id, if any. */
-        public Optional<WorkerInfo> member(String workerId) {
-            return members.stream().filter(w -> w.workerId().equals(workerId)).findFirst();
-        }
-
-        /** The joiner with this id, if any. */
-        public Optional<WorkerInfo> joiner(String workerId) {
-            return pending.stream().filter(w -> w.workerId().equals(workerId)).findFirst();
-        }
-
-        /** Rank of a member, or -1. */
-        public int rankOf(String workerId) {
-            for (int i = 0; i < members.size(); i++) {
-                if (members.get(i).workerId().equals(workerId)) {
-                    return i;
-                }
-            }
-            return -1;
-        }
-
-        RunData withGeneration(GenerationStarted e) {
-            List<WorkerInfo> stillPending = new ArrayList<>();
-            for (WorkerInfo p : pending) {
-                if (e.members().stream().noneMatch(m -> m.workerId().equals(p.workerId()))) {
-                    stillPending.add(p);
-                }
-            }
-            return new RunData(runId, spec, datasetHash, tracks, stepsPerEpoch, startedAt, e.generation(), e.members(),
-                    stillPending, e.resume(), lastCheckpoint, lastCheckpointId,
-                    Math.max(committedStep, e.resume().step()), committedEpoch);
-        }
-
-        RunData apply(CoordinatorEvent event) {
-            if (event instanceof WorkerJoined e) {
-                List<WorkerInfo> p = new ArrayList<>(pending);
-                p.removeIf(w -> w.workerId().equals(e.worker().workerId()));
-                p.add(e.worker());
-                return new RunData(runId, spec, datasetHash, tracks, stepsPerEpoch, startedAt, generation, members, p,
-                        resume, lastCheckpoint, lastCheckpointId, committedStep, committedEpoch);
-            }
-            if (event instanceof WorkerRemoved e) {
-                List<WorkerInfo> m = new ArrayList<>(members);
-                m.removeIf(w -> w.workerId().equals(e.workerId()));
-                List<WorkerInfo> p = new ArrayList<>(pending);
-                p.removeIf(w -> w.workerId().equals(e.workerId()));
-                return new RunData(runId, spec, datasetHash, tracks, stepsPerEpoch, startedAt, generation, m, p,
-                        resume, lastCheckpoint, lastCheckpointId, committedStep, committedEpoch);
-            }
-            if (event instanceof CheckpointCommitted e) {
-                return new RunData(runId, spec, datasetHash, tracks, stepsPerEpoch, startedAt, generation, members,
-                        pending, resume, e.record(), e.checkpointId(), Math.max(committedStep, e.record().step()),
-                        committedEpoch);
-            }
-            if (event instanceof EpochCompleted e) {
-                return new RunData(runId, spec, datasetHash, tracks, stepsPerEpoch, startedAt, generation, members,
-                        pending, resume, lastCheckpoint, lastCheckpointId, Math.max(committedStep, e.step()),
-                        Math.max(committedEpoch, e.epoch() + 1));
-            }
-            throw new IllegalStateException("event " + event.getClass().getSimpleName() + " does not change run data");
-        }
     }
 }

@@ -1,4 +1,4 @@
-package org.clmr.coordinator;
+package org.clmr.coordinator.http;
 
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
@@ -11,6 +11,7 @@ import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.prometheus.metrics.exporter.httpserver.MetricsHandler;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import org.clmr.protocol.UserError;
 import org.clmr.protocol.cluster.CoordinatorProtocol.DrainWorker;
 import org.clmr.protocol.cluster.CoordinatorProtocol.GetStatus;
@@ -66,8 +67,17 @@ public final class StatusHttpServer implements AutoCloseable {
         this.executor = executor;
     }
 
-    static StatusHttpServer start(String host, int port, ActorSystem<?> system, ActorRef<ToCoordinator> coordinator,
-                                  CoordinatorMetrics metrics, RunSpec spec, Duration timeout) {
+    /**
+     * Listens on {@code host:port} (0: any free port) and starts serving; called once by the coordinator node.
+     *
+     * @param coordinator where status and operator commands are asked (the singleton's proxy)
+     * @param metrics     what {@code /metrics} exposes
+     * @param spec        the RunSpec {@code /control/start} starts
+     * @param timeout     how long an ask waits for the coordinator
+     */
+    public static StatusHttpServer start(String host, int port, ActorSystem<?> system,
+                                         ActorRef<ToCoordinator> coordinator, PrometheusRegistry metrics, RunSpec spec,
+                                         Duration timeout) {
         HttpServer server;
         try {
             server = HttpServer.create(new InetSocketAddress(host, port), 16);
@@ -83,7 +93,7 @@ public final class StatusHttpServer implements AutoCloseable {
             return t;
         });
         server.setExecutor(executor);
-        server.createContext("/metrics", new MetricsHandler(metrics.registry()));
+        server.createContext("/metrics", new MetricsHandler(metrics));
         server.createContext("/status", ex -> {
             if (!ex.getRequestMethod().equals("GET")) {
                 send(ex, 405, Map.of("error", "use GET /status"));
@@ -185,6 +195,7 @@ public final class StatusHttpServer implements AutoCloseable {
         return server.getAddress().getPort();
     }
 
+    /** Stops serving; idempotent. */
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {

@@ -1,4 +1,4 @@
-package org.clmr.coordinator;
+package org.clmr.coordinator.journal;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
@@ -16,6 +16,10 @@ import java.util.List;
 /**
  * What the coordinator's journal records. Few: run lifecycle, membership and durable progress, never one
  * per step. Every time is read from the clock in the command handler and carried here.
+ *
+ * <p>The journal holds each event under its class name (Akka's Jackson manifest) and the {@code type} name
+ * below: both are part of the stored format. Events written before they moved to this package, or under an
+ * earlier class name, are read through {@link EarlierTypeNames}.
  */
 @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
 @JsonSubTypes({
@@ -23,7 +27,7 @@ import java.util.List;
         @JsonSubTypes.Type(value = CoordinatorEvent.WorkerJoined.class, name = "worker-joined"),
         @JsonSubTypes.Type(value = CoordinatorEvent.WorkerRemoved.class, name = "worker-removed"),
         @JsonSubTypes.Type(value = CoordinatorEvent.GenerationStarted.class, name = "generation-started"),
-        @JsonSubTypes.Type(value = CoordinatorEvent.CheckpointCommitted.class, name = "checkpoint-committed"),
+        @JsonSubTypes.Type(value = CoordinatorEvent.CheckpointRecorded.class, name = "checkpoint-committed"),
         @JsonSubTypes.Type(value = CoordinatorEvent.EpochCompleted.class, name = "epoch-completed"),
         @JsonSubTypes.Type(value = CoordinatorEvent.RunPaused.class, name = "run-paused"),
         @JsonSubTypes.Type(value = CoordinatorEvent.RunResumed.class, name = "run-resumed"),
@@ -58,8 +62,12 @@ public sealed interface CoordinatorEvent extends CborSerializable {
         }
     }
 
-    /** A checkpoint was written, verified by the coordinator, and is now a resume point. */
-    record CheckpointCommitted(long checkpointId, CheckpointRecord record, Instant at) implements CoordinatorEvent {
+    /**
+     * A checkpoint was written, verified by the coordinator, and is now a resume point: the commit of a
+     * checkpoint round, which members then hear of as the protocol's {@code CheckpointCommitted}. Stored as
+     * {@code checkpoint-committed} (its name before it was renamed to differ from that message).
+     */
+    record CheckpointRecorded(long checkpointId, CheckpointRecord record, Instant at) implements CoordinatorEvent {
     }
 
     /** Every step of an epoch was completed. */

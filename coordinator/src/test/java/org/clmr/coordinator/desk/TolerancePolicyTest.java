@@ -1,4 +1,4 @@
-package org.clmr.coordinator;
+package org.clmr.coordinator.desk;
 
 import org.junit.jupiter.api.Test;
 

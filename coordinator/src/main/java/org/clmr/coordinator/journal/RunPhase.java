@@ -1,4 +1,4 @@
-package org.clmr.coordinator;
+package org.clmr.coordinator.journal;
 
 /** The coordinator's phases; the gauge {@code clmr_run_phase{phase}} is 1 for the current one. */
 public enum RunPhase {

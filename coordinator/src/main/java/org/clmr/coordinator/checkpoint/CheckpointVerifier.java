@@ -1,11 +1,11 @@
-package org.clmr.coordinator;
+package org.clmr.coordinator.checkpoint;
 
 import org.clmr.protocol.checkpoint.CheckpointCorruptException;
 import org.clmr.protocol.checkpoint.CheckpointRecord;
 import org.clmr.protocol.checkpoint.CheckpointStore;
 
 /** The coordinator's check of a checkpoint that rank 0 reports written; blocking (Akka's blocking dispatcher). */
-final class CheckpointVerifier {
+public final class CheckpointVerifier {
     private CheckpointVerifier() {
     }
 
@@ -13,7 +13,7 @@ final class CheckpointVerifier {
      * Reads a written checkpoint back from the store: the run and spec must match, the stored record's
      * size and SHA-256 must equal the reported ones, and the payload must hash to them.
      */
-    static CheckpointRecord verify(CheckpointStore store, CheckpointRecord claimed, String runId, String specHash) {
+    public static CheckpointRecord verify(CheckpointStore store, CheckpointRecord claimed, String runId, String specHash) {
         if (!claimed.runId().equals(runId)) {
             throw new CheckpointCorruptException("checkpoint " + claimed.location() + " is of run " + claimed.runId()
                     + ", expected " + runId);

@@ -1,4 +1,4 @@
-package org.clmr.coordinator;
+package org.clmr.coordinator.desk;
 
 /** How the coordinator classifies a report or reply that may arrive late or twice. */
 public enum Classification {

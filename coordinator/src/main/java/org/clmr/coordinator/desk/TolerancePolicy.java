@@ -1,4 +1,4 @@
-package org.clmr.coordinator;
+package org.clmr.coordinator.desk;
 
 /**
  * What the coordinator tolerates. Membership failures never stop a run (survivors continue, or it waits

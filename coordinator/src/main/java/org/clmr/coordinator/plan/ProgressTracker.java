@@ -1,5 +1,6 @@
-package org.clmr.coordinator;
+package org.clmr.coordinator.plan;
 
+import org.clmr.coordinator.desk.Classification;
 import org.clmr.protocol.cluster.CoordinatorProtocol.Progress;
 
 import java.util.HashMap;
@@ -7,19 +8,21 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Progress as reported by workers: in memory only (never an event per step). Holds, per worker, its newest
- * report and a throughput EMA. Owned by the coordinator actor; not thread-safe.
+ * Progress as reported by workers: in memory only (never an event per step; lost with the coordinator's
+ * incarnation, and rebuilt as members repeat their newest report). Holds, per worker, its newest report and a
+ * throughput EMA. Owned by the coordinator actor and shared with its desks; not thread-safe.
  */
-final class ProgressTracker {
+public final class ProgressTracker {
     /** A worker's newest report in a generation, and its throughput EMA across generations. */
-    record Reported(long generation, long step, int epoch, double loss, double samplesPerSecondEma,
+    public record Reported(long generation, long step, int epoch, double loss, double samplesPerSecondEma,
                     String weightsFingerprint) {
     }
 
     private final double alpha;
     private final Map<String, Reported> byWorker = new HashMap<>();
 
-    ProgressTracker(double alpha) {
+    /** A tracker whose EMAs weigh a new report by {@code alpha}. */
+    public ProgressTracker(double alpha) {
         this.alpha = alpha;
     }
 
@@ -28,7 +31,7 @@ final class ProgressTracker {
      *
      * @return ACCEPTED for a newer step, DUPLICATE for a step already reported in this generation
      */
-    Classification record(Progress p, double initialThroughput) {
+    public Classification record(Progress p, double initialThroughput) {
         Reported old = byWorker.get(p.workerId());
         if (old != null && old.generation() == p.generation() && p.step() <= old.step()) {
             return Classification.DUPLICATE;
@@ -46,7 +49,7 @@ final class ProgressTracker {
      * Another worker's report of the same generation and step whose weights fingerprint differs from this
      * one's (members must hold bit-identical weights after every step).
      */
-    Optional<String> divergentFrom(Progress p) {
+    public Optional<String> divergentFrom(Progress p) {
         for (Map.Entry<String, Reported> e : byWorker.entrySet()) {
             Reported r = e.getValue();
             if (!e.getKey().equals(p.workerId()) && r.generation() == p.generation() && r.step() == p.step()
@@ -58,29 +61,29 @@ final class ProgressTracker {
     }
 
     /** The worker's newest report, if any. */
-    Optional<Reported> get(String workerId) {
+    public Optional<Reported> get(String workerId) {
         return Optional.ofNullable(byWorker.get(workerId));
     }
 
     /** The worker's throughput EMA, or the fallback if it never reported. */
-    double throughput(String workerId, double fallback) {
+    public double throughput(String workerId, double fallback) {
         Reported r = byWorker.get(workerId);
         return r == null ? fallback : r.samplesPerSecondEma();
     }
 
     /** The step the worker reported in this generation, or -1. */
-    long stepIn(String workerId, long generation) {
+    public long stepIn(String workerId, long generation) {
         Reported r = byWorker.get(workerId);
         return r != null && r.generation() == generation ? r.step() : -1;
     }
 
     /** Forgets every report (a new run starts: the previous run's reports say nothing about it). */
-    void clear() {
+    public void clear() {
         byWorker.clear();
     }
 
     /** Forgets a worker that is gone. */
-    void forget(String workerId) {
+    public void forget(String workerId) {
         byWorker.remove(workerId);
     }
 }

@@ -1,4 +1,4 @@
-package org.clmr.coordinator;
+package org.clmr.coordinator.plan;
 
 import java.util.Arrays;
 import java.util.Comparator;
