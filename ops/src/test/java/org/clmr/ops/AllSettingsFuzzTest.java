@@ -2,7 +2,6 @@ package org.clmr.ops;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import org.clmr.protocol.config.SettingsFuzzTest;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.nio.charset.StandardCharsets;
@@ -12,11 +11,11 @@ import java.util.stream.Stream;
  * Fuzzes HOCON through every module's Settings as a command reads them at start ({@link AllSettings}): the
  * {@code --set} overrides or the {@code --config} file either load or stop the command with one
  * {@link org.clmr.protocol.config.SettingsException} line (the input's first byte: even for --set lines, odd for
- * a file). Lives here because only ops sees every module; ops's bounded fuzz run in {@code mvn verify}.
+ * a file). Lives here because only ops sees every module; fuzzed in verify through {@link OpsFuzzTest}.
  */
-@Tag("fuzz")
 class AllSettingsFuzzTest {
 
+    /** Overrides and files of every module's sections. */
     static Stream<byte[]> settings() {
         return Stream.of("\0coordinator.http.port=0\ncoordinator.cluster.seed-nodes=[\"akka://clmr@h:1\"]",
                         "\0worker.aeron.transport=ipc\nworker.aeron.term-length=64k\nworker.aeron.op-timeout=1ms",
@@ -30,6 +29,11 @@ class AllSettingsFuzzTest {
     @MethodSource("settings")
     @FuzzTest(maxDuration = "20s")
     void anySettingsOfEveryModule(byte[] input) {
+        check(input);
+    }
+
+    /** The target. */
+    static void check(byte[] input) {
         SettingsFuzzTest.load(input, AllSettings::validate);
     }
 }

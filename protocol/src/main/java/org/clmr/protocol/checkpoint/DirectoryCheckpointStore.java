@@ -1,6 +1,5 @@
 package org.clmr.protocol.checkpoint;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -146,10 +145,12 @@ public final class DirectoryCheckpointStore implements CheckpointStore {
     }
 
     private static JsonNode readRecord(Path p) throws IOException {
+        byte[] bytes = Files.readAllBytes(p);
         try {
-            return JSON.readTree(p.toFile());
-        } catch (JsonProcessingException | StackOverflowError e) {
-            // Jackson 2.11 parses nested arrays recursively: a deep nest ends the stack, not the parser
+            return JSON.readTree(bytes);
+        } catch (IOException | StackOverflowError e) {
+            // a parse error, or bytes Jackson takes for another encoding (CharConversionException); Jackson 2.11
+            // parses nested arrays recursively, so a deep nest ends the stack, not the parser
             throw new CheckpointCorruptException("checkpoint record " + p + " is not JSON; delete it");
         }
     }
