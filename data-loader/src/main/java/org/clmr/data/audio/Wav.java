@@ -48,27 +48,24 @@ public final class Wav {
         return decode(bytes, file.toString());
     }
 
-    /** Decodes WAV bytes; {@code name} goes into error messages. */
+    /**
+     * Decodes WAV bytes; {@code name} goes into error messages. Any bytes end in audio or in a one-line
+     * {@link UserError}: chunk sizes are checked against the bytes, and the samples are finite.
+     */
     public static Audio decode(byte[] bytes, String name) {
         ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
         Format fmt = null;
         if (bytes.length < 12 || b.getInt(0) != 0x46464952 || b.getInt(8) != 0x45564157) {
             throw new UserError(name + " is not a RIFF/WAVE file; convert it with ffmpeg -i IN -ar RATE OUT.wav");
         }
-        int pos = 12;
+        long pos = 12;
         while (pos + 8 <= bytes.length) {
-            int id = b.getInt(pos);
-            long size = b.getInt(pos + 4) & 0xFFFFFFFFL;
-            int body = pos + 8;
+            int at = (int) pos;
+            int id = b.getInt(at);
+            long size = b.getInt(at + 4) & 0xFFFFFFFFL;
+            int body = at + 8;
             if (id == 0x20746d66) { // "fmt "
-                int tag = b.getShort(body) & 0xFFFF;
-                int channels = b.getShort(body + 2) & 0xFFFF;
-                int rate = b.getInt(body + 4);
-                int bits = b.getShort(body + 14) & 0xFFFF;
-                if (tag == EXTENSIBLE && size >= 26) {
-                    tag = b.getShort(body + 24) & 0xFFFF;
-                }
-                fmt = new Format(tag, channels, rate, bits);
+                fmt = fmt(b, body, size, bytes.length, name);
             } else if (id == 0x61746164) { // "data"
                 if (fmt == null) {
                     throw new UserError(name + ": data chunk before fmt chunk; re-encode it with ffmpeg");
@@ -76,9 +73,24 @@ public final class Wav {
                 long avail = Math.min(size, bytes.length - (long) body);
                 return new Audio(samples(b, body, (int) avail, fmt, name), fmt.sampleRate());
             }
-            pos = body + (int) size + (int) (size & 1);
+            pos = body + size + (size & 1); // a long: a size near 4 GiB must not wrap back onto this chunk
         }
         throw new UserError(name + ": no data chunk; the file is truncated or not audio");
+    }
+
+    private static Format fmt(ByteBuffer b, int body, long size, int length, String name) {
+        if (size < 16 || body + 16L > length) {
+            throw new UserError(name + ": fmt chunk of " + size + " bytes is too short or truncated; re-encode it with ffmpeg");
+        }
+        int tag = b.getShort(body) & 0xFFFF;
+        if (tag == EXTENSIBLE && size >= 26 && body + 26L <= length) {
+            tag = b.getShort(body + 24) & 0xFFFF;
+        }
+        Format f = new Format(tag, b.getShort(body + 2) & 0xFFFF, b.getInt(body + 4), b.getShort(body + 14) & 0xFFFF);
+        if (f.sampleRate() <= 0) {
+            throw new UserError(name + ": sample rate " + f.sampleRate() + " Hz is not positive; the header is damaged");
+        }
+        return f;
     }
 
     /** The format of a WAV file (reads only its header chunks). */
@@ -92,18 +104,15 @@ public final class Wav {
             if (head.length < 12 || b.getInt(0) != 0x46464952 || b.getInt(8) != 0x45564157) {
                 throw new UserError(file + " is not a RIFF/WAVE file");
             }
-            int pos = 12;
+            long pos = 12;
             while (pos + 24 <= head.length) {
-                int id = b.getInt(pos);
-                long size = b.getInt(pos + 4) & 0xFFFFFFFFL;
+                int at = (int) pos;
+                int id = b.getInt(at);
+                long size = b.getInt(at + 4) & 0xFFFFFFFFL;
                 if (id == 0x20746d66) {
-                    int tag = b.getShort(pos + 8) & 0xFFFF;
-                    if (tag == EXTENSIBLE && size >= 26 && pos + 34 <= head.length) {
-                        tag = b.getShort(pos + 32) & 0xFFFF;
-                    }
-                    return new Format(tag, b.getShort(pos + 10) & 0xFFFF, b.getInt(pos + 12), b.getShort(pos + 22) & 0xFFFF);
+                    return fmt(b, at + 8, size, head.length, file.toString());
                 }
-                pos += 8 + (int) size + (int) (size & 1);
+                pos += 8 + size + (size & 1);
             }
             throw new UserError(file + ": no fmt chunk in the first 4 KiB");
         } catch (IOException e) {
@@ -113,7 +122,7 @@ public final class Wav {
 
     private static float[] samples(ByteBuffer b, int start, int length, Format f, String name) {
         int bytesPerSample = f.bitsPerSample() / 8;
-        if (f.channels() < 1 || bytesPerSample < 1) {
+        if (f.channels() < 1 || bytesPerSample < 1 || f.bitsPerSample() % 8 != 0) {
             throw new UserError(name + ": " + f.channels() + " channels of " + f.bitsPerSample() + " bits is not audio");
         }
         boolean ok = (f.formatTag() == PCM && bytesPerSample <= 4)
@@ -132,6 +141,9 @@ public final class Wav {
                 sum += sample(b, p, bytesPerSample, f.formatTag());
             }
             out[i] = (float) (sum / f.channels());
+            if (!Float.isFinite(out[i])) {
+                throw new UserError(name + ": sample " + i + " is " + out[i] + ", not a finite value; the file is damaged");
+            }
         }
         return out;
     }

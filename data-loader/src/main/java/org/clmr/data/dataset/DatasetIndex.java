@@ -162,15 +162,9 @@ public record DatasetIndex(int sampleRate, List<String> tags, List<Track> tracks
      * over the stored fields (the data file itself is checked by {@link PackedDataset#verify()}).
      */
     public static DatasetIndex read(Path file) {
-        JsonNode o;
-        try {
-            o = JSON.readTree(Files.readAllBytes(file));
-        } catch (IOException e) {
-            throw new UserError("cannot read dataset index " + file + ": " + oneLine(e.getMessage())
-                    + "; re-run clmr prepare");
-        }
         String where = "dataset index " + file;
-        if (o == null || !FORMAT.equals(o.path("format").asText())) {
+        JsonNode o = tree(file);
+        if (o == null || !o.isObject() || !FORMAT.equals(o.path("format").asText())) {
             throw new UserError(where + " is not a clmr packed dataset (format is not " + FORMAT + "); re-run clmr prepare");
         }
         int version = o.path("version").asInt(-1);
@@ -178,27 +172,18 @@ public record DatasetIndex(int sampleRate, List<String> tags, List<Track> tracks
             throw new UserError(where + " has format version " + version + " but this clmr reads version "
                     + VERSION + "; re-run clmr prepare with this version");
         }
+        if (!o.path("tags").isArray() || !o.path("tracks").isArray() || !o.path("sampleRate").canConvertToInt()) {
+            throw damaged(where, "tags, tracks or sampleRate is missing or of the wrong type");
+        }
         int rate = o.path("sampleRate").asInt(0);
         List<String> tags = new ArrayList<>();
         o.path("tags").forEach(n -> tags.add(n.asText()));
         List<Track> tracks = new ArrayList<>();
         long next = 0;
         for (JsonNode r : o.path("tracks")) {
-            int[] tg = new int[r.path("tags").size()];
-            for (int i = 0; i < tg.length; i++) {
-                tg[i] = r.path("tags").get(i).asInt();
-                if (tg[i] < 0 || tg[i] >= tags.size()) {
-                    throw new UserError(where + ": track " + r.path("id").asText() + " has tag index " + tg[i]
-                            + " outside the vocabulary of " + tags.size() + "; the index is damaged, re-run clmr prepare");
-                }
-            }
-            Split split = Split.parse(r.path("split").asText(""));
-            Track t = new Track(r.path("id").asText(), r.path("source").asText(null), r.path("offset").asLong(-1),
-                    r.path("length").asInt(-1), tg, split == null ? Split.TRAIN : split,
-                    r.hasNonNull("song") ? r.get("song").asText() : null);
-            if (split == null || t.offset() != next || t.length() < 0) {
-                throw new UserError(where + ": track " + t.id() + " has a bad split or layout (offset "
-                        + t.offset() + ", expected " + next + "); the index is damaged, re-run clmr prepare");
+            Track t = track(r, tags.size(), where);
+            if (t.offset() != next) {
+                throw damaged(where, "track " + quote(t.id()) + " has offset " + t.offset() + ", expected " + next);
             }
             next = t.end();
             tracks.add(t);
@@ -210,14 +195,60 @@ public record DatasetIndex(int sampleRate, List<String> tags, List<Track> tracks
         String dataSha = o.path("dataSha256").asText();
         String hash = o.path("contentHash").asText();
         if (rate <= 0 || o.path("trackCount").asInt(-1) != tracks.size() || o.path("totalSamples").asLong(-1) != next) {
-            throw new UserError(where + ": sampleRate, trackCount or totalSamples do not match the tracks; "
-                    + "the index is damaged, re-run clmr prepare");
+            throw damaged(where, "sampleRate, trackCount or totalSamples do not match the tracks");
         }
         if (!hash.equals(contentHash(rate, tags, tracks, dataSha))) {
-            throw new UserError(where + ": contentHash " + hash + " does not match the index's content; "
+            throw new UserError(where + ": contentHash " + quote(hash) + " does not match the index's content; "
                     + "the index was edited or damaged, re-run clmr prepare");
         }
         return new DatasetIndex(rate, tags, tracks, skipped, dataSha, hash, prov);
+    }
+
+    private static JsonNode tree(Path file) {
+        try {
+            return JSON.readTree(Files.readAllBytes(file));
+        } catch (IOException e) {
+            throw new UserError("cannot read dataset index " + file + ": " + oneLine(e.getMessage())
+                    + "; re-run clmr prepare");
+        } catch (StackOverflowError e) {
+            // Jackson 2.11 parses nested arrays recursively: a deep nest ends the stack, not the parser
+            throw new UserError("dataset index " + file + " is nested too deeply to be an index; re-run clmr prepare");
+        }
+    }
+
+    /** One entry of {@code tracks}, its types and tag indices checked. */
+    private static Track track(JsonNode r, int vocabulary, String where) {
+        String id = r.path("id").asText();
+        JsonNode tagNodes = r.path("tags");
+        Split split = Split.parse(r.path("split").asText(""));
+        if (!r.isObject() || !tagNodes.isArray() || split == null || !r.path("offset").canConvertToLong()
+                || !r.path("length").isIntegralNumber() || !r.path("length").canConvertToInt()
+                || r.path("length").asInt() < 0) {
+            throw damaged(where, "track " + quote(id) + " has a bad split, tags, offset or length");
+        }
+        int[] tg = new int[tagNodes.size()];
+        for (int i = 0; i < tg.length; i++) {
+            tg[i] = tagNodes.get(i).asInt();
+            if (!tagNodes.get(i).canConvertToInt() || tg[i] < 0 || tg[i] >= vocabulary) {
+                throw damaged(where, "track " + quote(id) + " has tag index " + tagNodes.get(i)
+                        + " outside the vocabulary of " + vocabulary);
+            }
+        }
+        return new Track(id, r.path("source").asText(null), r.path("offset").asLong(), r.path("length").asInt(), tg,
+                split, r.hasNonNull("song") ? r.get("song").asText() : null);
+    }
+
+    private static UserError damaged(String where, String what) {
+        return new UserError(where + ": " + what + "; the index is damaged, re-run clmr prepare");
+    }
+
+    /** A value from the file for a message: control characters escaped, cut at 80 characters. */
+    private static String quote(String s) {
+        String q = s.length() > 80 ? s.substring(0, 80) + "..." : s;
+        StringBuilder b = new StringBuilder();
+        q.codePoints().forEach(c -> b.append(Character.isISOControl(c) ? String.format("\\u%04x", c)
+                : new String(Character.toChars(c))));
+        return b.toString();
     }
 
     private static String oneLine(String s) {

@@ -35,6 +35,7 @@ public final class GeneratedSet {
      */
     public static DatasetIndex write(Path out, int tracks, long seed, int sampleRate, double seconds, int jobs,
                                      boolean replace, Duration progressInterval) {
+        MusicGenerator.samples(sampleRate, seconds);
         long t0 = System.nanoTime();
         Map<String, String> provenance = new LinkedHashMap<>();
         provenance.put("inputFormat", "generate");

@@ -149,7 +149,8 @@ public enum Instrument {
             Voice v = new Voice(phaseIncrement(f, sr), (float) (velocity * BELL_AMPS[p] * 0.45), decay);
             // a partial ends once it has decayed by 50 dB
             int partialEnd = Math.min(end, start + (int) (5.8 * BELL_TAUS[p] * sr));
-            int fadeStart = Math.max(start + attack, partialEnd - (int) (0.02 * sr));
+            // a note cut short by the end of the track may end inside its attack: the fade never starts past it
+            int fadeStart = Math.min(partialEnd, Math.max(start + attack, partialEnd - (int) (0.02 * sr)));
             int i = v.ramp(out, sine, start, Math.min(partialEnd, start + attack), 0f, 1f / attack);
             i = v.ramp(out, sine, i, fadeStart, 1f, 0f);
             v.ramp(out, sine, i, partialEnd, 1f, -1f / Math.max(1, partialEnd - i));

@@ -1,9 +1,14 @@
 package org.clmr.data.generate;
 
 import org.clmr.data.random.Rng;
+import org.clmr.protocol.UserError;
 
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Locale;
+import java.util.Set;
 
 /**
  * Renders a {@link Recipe} to audio: a key, a chord progression from the mode's scale, a melody (a
@@ -18,6 +23,11 @@ public final class MusicGenerator {
     public static final double TARGET_RMS = 0.1;
     /** The random gain's range in dB, uniform in [-MAX_GAIN_DB, +MAX_GAIN_DB]. */
     public static final double MAX_GAIN_DB = 2.0;
+    /**
+     * The lowest sample rate the set renders at: its highest note (2.35 kHz) must lie below 0.45 of it, the
+     * band limit of every instrument, or an instrument whose tag a track carries could stay silent.
+     */
+    public static final int MIN_SAMPLE_RATE = 8000;
 
     private static final int[] MAJOR = {0, 2, 4, 5, 7, 9, 11};
     private static final int[] MINOR = {0, 2, 3, 5, 7, 8, 10};
@@ -29,10 +39,27 @@ public final class MusicGenerator {
     private MusicGenerator() {
     }
 
+    /**
+     * What a rendering made: the track, and per voice whether it sounded, so that a test can hold the tags to
+     * what was rendered.
+     *
+     * @param samples  the track, floats in [-1, 1]
+     * @param bpm      the tempo drawn inside the recipe's tempo bucket
+     * @param sounded  the instruments whose stem holds a non-zero sample
+     * @param drums    whether the drum stem holds a non-zero sample
+     */
+    record Rendering(float[] samples, double bpm, Set<Instrument> sounded, boolean drums) {
+    }
+
     /** Renders {@code seconds} of {@code recipe} at {@code sampleRate}, floats in [-1, 1]. */
     public static float[] render(Recipe recipe, int sampleRate, double seconds) {
+        return rendering(recipe, sampleRate, seconds).samples();
+    }
+
+    /** {@link #render} with what sounded. */
+    static Rendering rendering(Recipe recipe, int sampleRate, double seconds) {
+        int n = samples(sampleRate, seconds);
         Rng rng = new Rng(recipe.seed());
-        int n = (int) Math.round(seconds * sampleRate);
         double bpm = rng.uniform(recipe.tempo().minBpm, recipe.tempo().maxBpm);
         int beat = (int) Math.round(60.0 / bpm * sampleRate);
         int root = 48 + rng.nextInt(12);
@@ -53,11 +80,12 @@ public final class MusicGenerator {
             order[i] = i;
         }
         rng.shuffle(order);
+        Set<Instrument> sounded = EnumSet.noneOf(Instrument.class);
         List<Role> free = new ArrayList<>(List.of(Role.MELODY, Role.CHORDS, Role.ARPEGGIO));
         boolean solo = voices.size() == 1;
         for (int v : order) {
             Instrument inst = voices.get(v);
-            java.util.Arrays.fill(stem, 0f);
+            Arrays.fill(stem, 0f);
             if (inst == Instrument.BASS) {
                 bassLine(stem, inst, chordOfBar, scale, root - 24, beat, rng, sampleRate);
             } else {
@@ -72,15 +100,37 @@ public final class MusicGenerator {
                     arpeggio(stem, inst, chordOfBar, scale, root + 12 * rng.nextInt(2), beat, rng, sampleRate);
                 }
             }
-            addNormalised(mix, stem, dbToGain(rng.uniform(-3, 3)));
+            if (addNormalised(mix, stem, dbToGain(rng.uniform(-3, 3)))) {
+                sounded.add(inst);
+            }
         }
+        boolean drumsSounded = false;
         if (recipe.drums()) {
-            java.util.Arrays.fill(stem, 0f);
+            Arrays.fill(stem, 0f);
             drums(stem, bars, beat, rng, sampleRate);
-            addNormalised(mix, stem, dbToGain(rng.uniform(-4, 0)));
+            drumsSounded = addNormalised(mix, stem, dbToGain(rng.uniform(-4, 0)));
         }
         finish(mix, TARGET_RMS * dbToGain(rng.uniform(-MAX_GAIN_DB, MAX_GAIN_DB)));
-        return mix;
+        return new Rendering(mix, bpm, sounded, drumsSounded);
+    }
+
+    /**
+     * The number of samples of a track, after checking the rate and the length.
+     *
+     * @throws UserError when the rate is below {@link #MIN_SAMPLE_RATE} or the track would not fit in an array
+     */
+    public static int samples(int sampleRate, double seconds) {
+        if (sampleRate < MIN_SAMPLE_RATE) {
+            throw new UserError(String.format(Locale.ROOT, "the generated music set needs a sample rate of at least "
+                    + "%d Hz (its highest notes are 2.35 kHz), not %d Hz; set --sample-rate %d or more",
+                    MIN_SAMPLE_RATE, sampleRate, MIN_SAMPLE_RATE));
+        }
+        double n = Math.floor(seconds * sampleRate + 0.5); // Math.round, without its cast
+        if (!(n >= 0 && n <= Integer.MAX_VALUE - 8)) {
+            throw new UserError(String.format(Locale.ROOT, "a generated track of %s s at %d Hz is not between 0 and "
+                    + "%d samples; choose a shorter --seconds", seconds, sampleRate, Integer.MAX_VALUE - 8));
+        }
+        return (int) n;
     }
 
     private static double freq(int midi) {
@@ -108,7 +158,10 @@ public final class MusicGenerator {
                     degree += rng.nextInt(5) - 2;
                 }
                 degree = Math.max(0, Math.min(11, degree));
-                if (!rng.bernoulli(0.12)) {
+                // a rest is drawn for every note, but the first note always sounds: a melody instrument that
+                // never played in a short track would be a tag without sound
+                boolean rest = rng.bernoulli(0.12);
+                if (!rest || (bar == 0 && t == 0)) {
                     int start = (int) ((bar * 4 + t) * beat);
                     play(out, inst, start, (int) (len * beat * 0.9), note(scale, base, degree), rng.uniform(0.6, 1.0), sr);
                 }
@@ -243,15 +296,17 @@ public final class MusicGenerator {
         return Math.sqrt(s / Math.max(1, x.length));
     }
 
-    private static void addNormalised(float[] mix, float[] stem, double gain) {
+    /** Adds {@code stem} at {@code gain} times the target RMS; false when the stem is silent. */
+    private static boolean addNormalised(float[] mix, float[] stem, double gain) {
         double r = rms(stem);
         if (r == 0) {
-            return;
+            return false;
         }
         float g = (float) (gain * TARGET_RMS / r);
         for (int i = 0; i < mix.length; i++) {
             mix[i] += g * stem[i];
         }
+        return true;
     }
 
     /** Scales to {@code targetRms}; peaks above 0.9 are soft-limited so nothing clips. */

@@ -89,11 +89,18 @@ public final class Npy {
             String header = new String(in.readNBytes(headerLength), StandardCharsets.US_ASCII);
             Matcher shape = SHAPE.matcher(header);
             if (!header.contains("'descr': '<f4'") || !header.contains("'fortran_order': False") || !shape.find()) {
-                throw new UserError(file + ": .npy header " + header.strip() + "; expected a 2-D '<f4' C-order array");
+                throw new UserError(file + ": .npy header " + printable(header.strip())
+                        + "; expected a 2-D '<f4' C-order array");
             }
-            int rows = Integer.parseInt(shape.group(1));
-            int cols = Integer.parseInt(shape.group(2));
-            float[] data = new float[Math.multiplyExact(rows, cols)];
+            long rows = parseDimension(file, shape.group(1));
+            long cols = parseDimension(file, shape.group(2));
+            long available = Files.size(file) - 10L - headerLength;
+            // both below 2^31: the product cannot overflow a long
+            if (rows * cols > available / 4 || rows * cols > Integer.MAX_VALUE - 8) {
+                throw new UserError(file + ": .npy shape (" + rows + ", " + cols + ") needs " + 4 * rows * cols
+                        + " bytes of data, the file holds " + Math.max(0, available) + "; the file is truncated or damaged");
+            }
+            float[] data = new float[(int) (rows * cols)];
             byte[] bytes = new byte[4 * 8192];
             ByteBuffer view = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
             for (int i = 0; i < data.length; ) {
@@ -104,9 +111,25 @@ public final class Npy {
                     data[i++] = view.getFloat();
                 }
             }
-            return new Matrix(rows, cols, data);
+            return new Matrix((int) rows, (int) cols, data);
         } catch (java.io.EOFException e) {
             throw new UserError(file + ": .npy file is truncated");
         }
+    }
+
+    /** A dimension of the shape: a count below 2^31 (a float array's limit). */
+    private static long parseDimension(Path file, String digits) {
+        long d = digits.length() > 10 ? Long.MAX_VALUE : Long.parseLong(digits);
+        if (d > Integer.MAX_VALUE - 8) {
+            throw new UserError(file + ": .npy dimension " + (digits.length() > 20 ? digits.substring(0, 20) + "..." : digits)
+                    + " exceeds the largest array (2^31 - 9 values)");
+        }
+        return d;
+    }
+
+    /** Header text for a message: one line of printable ASCII, cut at 200 characters. */
+    private static String printable(String s) {
+        String cut = s.length() > 200 ? s.substring(0, 200) + "..." : s;
+        return cut.replaceAll("[^\\x20-\\x7e]", "?");
     }
 }

@@ -13,10 +13,12 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -153,7 +155,10 @@ public record CheckpointPayload(int epoch, long step, String runSpecJson, String
     }
 
     /**
-     * Parses and verifies bytes written by {@link #encode()}.
+     * Parses and verifies bytes written by {@link #encode()}. The whole header is checked before any tensor is
+     * allocated: tensors must follow each other in header order without gap or overlap, fill the data section
+     * exactly, and have distinct names and shapes that hold their counts, so nothing larger than the input is
+     * ever allocated.
      *
      * @throws CheckpointCorruptException naming what is wrong: magic, version, digest or layout
      */
@@ -178,40 +183,115 @@ public record CheckpointPayload(int epoch, long step, String runSpecJson, String
         if (headerLength < 2 || PREAMBLE + (long) headerLength > bytes.length - DIGEST) {
             throw new CheckpointCorruptException("checkpoint header length " + headerLength + " out of range");
         }
+        JsonNode header = header(bytes, headerLength);
+        int dataStart = PREAMBLE + headerLength;
+        List<Layout> layout = layout(header.get("tensors"), bytes.length - DIGEST - dataStart);
+        List<Tensor> tensors = new ArrayList<>(layout.size());
+        for (Layout l : layout) {
+            float[] data = new float[l.count()];
+            ByteBuffer.wrap(bytes, (int) (dataStart + l.offset()), 4 * l.count()).order(ByteOrder.LITTLE_ENDIAN)
+                    .asFloatBuffer().get(data);
+            tensors.add(new Tensor(l.name(), l.shape(), data));
+        }
+        return new CheckpointPayload(integer(header, "epoch", 0, Integer.MAX_VALUE).intValue(),
+                integer(header, "step", 0, Long.MAX_VALUE), text(header, "runSpec"), text(header, "runSpecHash"),
+                text(header, "configHash"), counters(header.get("counters")), tensors);
+    }
+
+    /** Where one tensor lies in the data section, checked against the section before anything is allocated. */
+    private record Layout(String name, long[] shape, long offset, int count) {
+    }
+
+    private static JsonNode header(byte[] bytes, int headerLength) {
         JsonNode header;
         try {
             header = JSON.readTree(new String(bytes, PREAMBLE, headerLength, StandardCharsets.UTF_8));
-        } catch (JsonProcessingException e) {
-            throw new CheckpointCorruptException("checkpoint header is not JSON: " + e.getOriginalMessage());
+        } catch (JsonProcessingException | StackOverflowError e) {
+            // Jackson 2.11 parses nested arrays recursively: a deep nest ends the stack, not the parser
+            throw new CheckpointCorruptException("checkpoint header is not JSON: " + (e instanceof JsonProcessingException j
+                    ? j.getOriginalMessage() : "nested too deeply"));
         }
-        int dataStart = PREAMBLE + headerLength;
-        long dataLength = bytes.length - DIGEST - dataStart;
-        Map<String, Long> counters = new TreeMap<>();
-        header.path("counters").fields().forEachRemaining(e -> counters.put(e.getKey(), e.getValue().asLong()));
-        List<Tensor> tensors = new ArrayList<>();
-        for (JsonNode t : header.path("tensors")) {
-            long offset = t.path("offset").asLong(-1);
-            int count = t.path("count").asInt(-1);
-            if (offset < 0 || count < 0 || offset + 4L * count > dataLength) {
-                throw new CheckpointCorruptException("checkpoint tensor " + t.path("name").asText()
-                        + " lies outside the data section");
+        if (header == null || !header.isObject() || !header.path("tensors").isArray()
+                || !header.path("counters").isObject()) {
+            throw new CheckpointCorruptException("checkpoint header is not an object with a tensors array and a "
+                    + "counters object");
+        }
+        return header;
+    }
+
+    private static List<Layout> layout(JsonNode tensors, long dataLength) {
+        List<Layout> out = new ArrayList<>(tensors.size());
+        Set<String> names = new HashSet<>();
+        long next = 0;
+        for (JsonNode t : tensors) {
+            String name = t.path("name").isTextual() ? t.path("name").asText() : "";
+            if (name.isEmpty() || !names.add(name)) {
+                throw new CheckpointCorruptException("checkpoint tensor " + out.size() + " has "
+                        + (name.isEmpty() ? "no name" : "the name " + name + " of an earlier tensor"));
             }
-            long[] shape = new long[t.path("shape").size()];
-            for (int i = 0; i < shape.length; i++) {
-                shape[i] = t.path("shape").get(i).asLong();
+            long offset = integer(t, "offset", 0, Long.MAX_VALUE);
+            long count = integer(t, "count", 0, Integer.MAX_VALUE);
+            if (offset != next || count > (dataLength - next) / 4) {
+                throw new CheckpointCorruptException("checkpoint tensor " + name + " at byte " + offset + " with "
+                        + count + " floats does not follow the previous tensor at byte " + next
+                        + " inside the data section of " + dataLength + " bytes");
             }
-            float[] data = new float[count];
-            ByteBuffer.wrap(bytes, (int) (dataStart + offset), 4 * count).order(ByteOrder.LITTLE_ENDIAN)
-                    .asFloatBuffer().get(data);
-            try {
-                tensors.add(new Tensor(t.path("name").asText(), shape, data));
-            } catch (IllegalArgumentException e) {
-                throw new CheckpointCorruptException("checkpoint " + e.getMessage());
+            out.add(new Layout(name, shape(t.path("shape"), name, count), offset, (int) count));
+            next += 4 * count;
+        }
+        if (next != dataLength) {
+            throw new CheckpointCorruptException("checkpoint tensors fill " + next + " bytes of a data section of "
+                    + dataLength);
+        }
+        return out;
+    }
+
+    private static long[] shape(JsonNode shape, String name, long count) {
+        if (!shape.isArray() || shape.size() > 16) {
+            throw new CheckpointCorruptException("checkpoint tensor " + name + " has no shape of at most 16 dimensions");
+        }
+        long[] dims = new long[shape.size()];
+        long n = 1;
+        for (int i = 0; i < dims.length; i++) {
+            JsonNode d = shape.get(i);
+            if (!d.canConvertToLong() || !d.isIntegralNumber() || d.asLong() < 0) {
+                throw new CheckpointCorruptException("checkpoint tensor " + name + " has dimension " + d + " in its shape");
+            }
+            dims[i] = d.asLong();
+            n = dims[i] == 0 || n <= count / dims[i] ? n * dims[i] : -1;
+            if (n < 0) {
+                break;
             }
         }
-        return new CheckpointPayload(header.path("epoch").asInt(), header.path("step").asLong(),
-                header.path("runSpec").asText(), header.path("runSpecHash").asText(),
-                header.path("configHash").asText(), counters, tensors);
+        if (n != count) {
+            throw new CheckpointCorruptException("checkpoint tensor " + name + ": shape " + shape + " does not hold "
+                    + count + " elements");
+        }
+        return dims;
+    }
+
+    private static Long integer(JsonNode o, String field, long min, long max) {
+        JsonNode v = o.path(field);
+        if (!v.isIntegralNumber() || !v.canConvertToLong() || v.asLong() < min || v.asLong() > max) {
+            throw new CheckpointCorruptException("checkpoint field " + field + " = " + v + " is not an integer in ["
+                    + min + ", " + max + "]");
+        }
+        return v.asLong();
+    }
+
+    private static String text(JsonNode o, String field) {
+        JsonNode v = o.path(field);
+        if (!v.isTextual()) {
+            throw new CheckpointCorruptException("checkpoint field " + field + " is not a string");
+        }
+        return v.asText();
+    }
+
+    private static Map<String, Long> counters(JsonNode counters) {
+        Map<String, Long> out = new TreeMap<>();
+        counters.fieldNames().forEachRemaining(name -> out.put(name, integer(counters, name, Long.MIN_VALUE,
+                Long.MAX_VALUE)));
+        return out;
     }
 
     /** SHA-256 (hex) of any bytes. */

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -106,7 +107,7 @@ public final class DirectoryCheckpointStore implements CheckpointStore {
             for (Path p : (Iterable<Path>) files::iterator) {
                 String name = p.getFileName().toString();
                 if (name.startsWith("step-") && name.endsWith(".json")) {
-                    records.add(fromJson(JSON.readTree(p.toFile()), p));
+                    records.add(fromJson(readRecord(p), p));
                 }
             }
         } catch (IOException e) {
@@ -143,15 +144,49 @@ public final class DirectoryCheckpointStore implements CheckpointStore {
         return o;
     }
 
-    private static CheckpointRecord fromJson(JsonNode o, Path recordFile) {
-        String file = o.path("file").asText();
-        if (file.isEmpty() || !o.has("sha256") || !o.has("sizeBytes")) {
-            throw new CheckpointCorruptException("checkpoint record " + recordFile + " is incomplete; delete it");
+    private static JsonNode readRecord(Path p) throws IOException {
+        byte[] bytes = Files.readAllBytes(p);
+        try {
+            return JSON.readTree(bytes);
+        } catch (IOException | StackOverflowError e) {
+            // a parse error, or bytes Jackson takes for another encoding (CharConversionException); Jackson 2.11
+            // parses nested arrays recursively, so a deep nest ends the stack, not the parser
+            throw new CheckpointCorruptException("checkpoint record " + p + " is not JSON; delete it");
         }
-        return new CheckpointRecord(o.path("runId").asText(), o.path("step").asLong(), o.path("epoch").asInt(),
-                o.path("generation").asLong(), o.path("sizeBytes").asLong(), o.path("sha256").asText(),
-                Instant.parse(o.path("createdAt").asText()), o.path("runSpecHash").asText(),
-                recordFile.resolveSibling(file).toString());
+    }
+
+    /**
+     * A record file's record. The checkpoint it names must be its own sibling {@code step-N.ckpt}: a record
+     * never points the store at another file.
+     */
+    private static CheckpointRecord fromJson(JsonNode o, Path recordFile) {
+        String ckpt = recordFile.getFileName().toString().replaceFirst("\\.json$", ".ckpt");
+        if (o == null || !ckpt.equals(o.path("file").asText()) || !o.path("sha256").isTextual()
+                || !o.path("createdAt").isTextual() || !o.path("runId").isTextual()
+                || !o.path("runSpecHash").isTextual()) {
+            throw new CheckpointCorruptException("checkpoint record " + recordFile + " is incomplete or names another"
+                    + " file than " + ckpt + "; delete it");
+        }
+        Instant createdAt;
+        try {
+            createdAt = Instant.parse(o.path("createdAt").asText());
+        } catch (DateTimeParseException e) {
+            throw new CheckpointCorruptException("checkpoint record " + recordFile + " has createdAt "
+                    + o.path("createdAt") + ", not an instant; delete it");
+        }
+        return new CheckpointRecord(o.path("runId").asText(), integer(o, "step", recordFile),
+                (int) Math.min(Integer.MAX_VALUE, integer(o, "epoch", recordFile)), integer(o, "generation", recordFile),
+                integer(o, "sizeBytes", recordFile), o.path("sha256").asText(), createdAt,
+                o.path("runSpecHash").asText(), recordFile.resolveSibling(ckpt).toString());
+    }
+
+    private static long integer(JsonNode o, String field, Path recordFile) {
+        JsonNode v = o.path(field);
+        if (!v.isIntegralNumber() || !v.canConvertToLong() || v.asLong() < 0) {
+            throw new CheckpointCorruptException("checkpoint record " + recordFile + " has " + field + " = " + v
+                    + ", not a count; delete it");
+        }
+        return v.asLong();
     }
 
     private static void writeAndForce(Path file, byte[] bytes) throws IOException {

@@ -58,6 +58,9 @@ public final class ClmrConfig {
         } catch (ConfigException e) {
             throw new SettingsException(ROOT, oneLine(e.getMessage()));
         }
+        if (resolved.getValue(ROOT).valueType() != ConfigValueType.OBJECT) {
+            throw new SettingsException(ROOT, render(resolved.getValue(ROOT)), "must be a section { ... }");
+        }
         checkKeysAndTypes(resolved.getConfig(ROOT), reference.getConfig(ROOT), ROOT);
         return resolved;
     }

@@ -48,11 +48,12 @@ import java.util.zip.CRC32C;
  *   <li>Run Id: the run's 64-bit id; frames of another run are dropped.</li>
  *   <li>Generation, Step, Op Sequence: the operation's {@code OpTag}; frames of an older generation or an
  *       earlier operation are dropped as stale and counted.</li>
- *   <li>Op Kind: {@link OpKind#code()}; Phase: 0 or 1 for two-phase operations.</li>
+ *   <li>Op Kind: {@link OpKind#code()}; Phase: 0, or 1 for the second phase of two-phase operations.</li>
  *   <li>Source Rank: the sender's rank in the generation (unsigned 16 bits).</li>
  *   <li>Chunk Index / Count: the chunk's position among the frames this sender sends this receiver in
  *       this phase.</li>
- *   <li>Payload Length: bytes after the header; CRC32C (Castagnoli) of exactly those bytes.</li>
+ *   <li>Payload Length: bytes after the header, a whole number of the op kind's elements; CRC32C
+ *       (Castagnoli) of exactly those bytes.</li>
  * </ul>
  *
  * Not thread safe; one instance per thread, re-wrapped for every frame (no allocation).
@@ -244,8 +245,16 @@ public final class FrameFlyweight {
             return "frame=bad-payload-length payloadLength=" + payload + " frameLength=" + length
                     + " expected=" + (length - HEADER_LENGTH);
         }
-        if (OpKind.fromCode(opKindCode()) == null) {
+        OpKind kind = OpKind.fromCode(opKindCode());
+        if (kind == null) {
             return "frame=bad-op-kind opKind=" + opKindCode();
+        }
+        if (payload % kind.elementBytes() != 0) {
+            return "frame=bad-payload-length payloadLength=" + payload + " opKind=" + kind.code()
+                    + " expected=multiple-of-" + kind.elementBytes();
+        }
+        if (phase() > 1) {
+            return "frame=bad-phase phase=" + phase() + " expected<=1";
         }
         int count = chunkCount();
         int index = chunkIndex();

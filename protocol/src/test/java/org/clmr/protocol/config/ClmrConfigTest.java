@@ -57,6 +57,18 @@ class ClmrConfigTest {
     }
 
     @Test
+    void shouldRejectAValueForTheRootItselfAndKeepKeysOnOneLine() {
+        // issue #23, found by AllSettingsFuzzTest: --set clmr=0m0ms ended in ConfigException$WrongType
+        SettingsException root = assertThrows(SettingsException.class, () -> ClmrConfig.load(null, List.of("clmr=1")));
+        assertEquals("clmr", root.key());
+        // found by ProtocolFuzzTest: control characters in a key came out raw, a carriage return among them
+        SettingsException key = assertThrows(SettingsException.class,
+                () -> ClmrConfig.load(null, List.of("run.every\u000e\r-steps=0")));
+        assertEquals(-1, key.getMessage().indexOf('\r'), key.getMessage());
+        assertEquals(-1, key.getMessage().indexOf('\n'), key.getMessage());
+    }
+
+    @Test
     void shouldRejectAnInvertedRange() {
         Config c = ClmrConfig.load(null, List.of("run.augment.gain.min-db=3", "run.augment.gain.max-db=1"));
         SettingsException e = assertThrows(SettingsException.class, () -> RunSpec.from(c));

@@ -96,6 +96,18 @@ class FrameFlyweightTest {
     }
 
     @Test
+    void shouldRefuseAPayloadOfPartElementsAndAThirdPhase() {
+        // issue #23: validate passed a float32 frame of 6 payload bytes and phase 7; receivers sum whole elements
+        UnsafeBuffer buffer = new UnsafeBuffer(new byte[128]);
+        FrameFlyweight f = sample(buffer, 0).payloadLength(6);
+        assertEquals("frame=bad-payload-length payloadLength=6 opKind=3 expected=multiple-of-4", f.validate(54));
+        f.opKind(OpKind.BROADCAST_BYTES);
+        assertNull(f.validate(54));
+        f.phase(7);
+        assertEquals("frame=bad-phase phase=7 expected<=1", f.validate(54));
+    }
+
+    @Test
     void shouldMapEveryOpKindCodeBackToItsKind() {
         for (OpKind k : OpKind.values()) {
             assertEquals(k, OpKind.fromCode(k.code()));
