@@ -27,8 +27,8 @@ public final class ShareCalculator {
      * Shares proportional to throughput.
      *
      * @param globalBatch B, at least {@code MIN_SHARE * throughput.length}
-     * @param throughput  samples/s per worker in rank order; non-finite or non-positive values count as
-     *                    the mean of the valid ones (or 1 if none is valid)
+     * @param throughput  samples/s per worker in rank order, any double; non-finite or non-positive values count
+     *                    as the mean of the valid ones (or 1 if none is valid)
      * @return integer shares, each >= {@link #MIN_SHARE}, summing to B
      */
     public static int[] split(int globalBatch, double[] throughput) {
@@ -86,14 +86,17 @@ public final class ShareCalculator {
         return shares;
     }
 
-    /** Predicted time of one step: the slowest worker's share over its throughput. */
+    /**
+     * Predicted time of one step in seconds: the slowest worker's share over its throughput (invalid reports
+     * count as the mean of the valid ones, as in {@link #split}).
+     */
     public static double stepTime(int[] shares, double[] throughput) {
         double[] w = sanitize(throughput);
         double worst = 0;
         for (int i = 0; i < shares.length; i++) {
             worst = Math.max(worst, shares[i] / w[i]);
         }
-        return worst;
+        return worst / fastest(throughput);
     }
 
     /**
@@ -106,21 +109,41 @@ public final class ShareCalculator {
         return now > 0 && (now - better) / now > threshold;
     }
 
+    /**
+     * Weights from the reports, in units of the fastest valid one (so that reports near {@code Double.MAX_VALUE}
+     * cannot overflow a sum): a valid report is a positive finite number; any other counts as the mean of the
+     * valid ones, or as the fastest when none is valid.
+     */
     private static double[] sanitize(double[] throughput) {
+        double fastest = fastest(throughput);
         double sum = 0;
         int valid = 0;
         for (double t : throughput) {
-            if (Double.isFinite(t) && t > 0) {
-                sum += t;
+            if (valid(t)) {
+                sum += t / fastest;
                 valid++;
             }
         }
         double fallback = valid == 0 ? 1.0 : sum / valid;
         double[] w = new double[throughput.length];
         for (int i = 0; i < w.length; i++) {
-            double t = throughput[i];
-            w[i] = Double.isFinite(t) && t > 0 ? t : fallback;
+            w[i] = valid(throughput[i]) ? throughput[i] / fastest : fallback;
         }
         return w;
+    }
+
+    /** The largest valid report, or 1 sample/s when none is valid. */
+    private static double fastest(double[] throughput) {
+        double fastest = 0;
+        for (double t : throughput) {
+            if (valid(t)) {
+                fastest = Math.max(fastest, t);
+            }
+        }
+        return fastest == 0 ? 1.0 : fastest;
+    }
+
+    private static boolean valid(double throughput) {
+        return Double.isFinite(throughput) && throughput > 0;
     }
 }
