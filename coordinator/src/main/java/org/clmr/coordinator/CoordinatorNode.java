@@ -92,7 +92,8 @@ public final class CoordinatorNode implements AutoCloseable {
      * Artery then runs on mutual TLS and the HTTP endpoint asks for the control token whenever they are configured.
      */
     public static CoordinatorNode start(Config config, CoordinatorSettings settings, Path runDir) {
-        NodeSecurity security = NodeSecurity.open(SecuritySettings.from(config), List.of(
+        SecuritySettings securitySettings = SecuritySettings.from(config);
+        NodeSecurity security = NodeSecurity.open(securitySettings, List.of(
                 new Binding("clmr.coordinator.cluster.host", settings.clusterHost()),
                 new Binding("clmr.coordinator.http.host", settings.httpHost())));
         security.warnings().forEach(LOG::warn);
@@ -130,7 +131,7 @@ public final class CoordinatorNode implements AutoCloseable {
         StatusHttpServer http;
         try {
             http = StatusHttpServer.start(settings.httpHost(), settings.httpPort(), system, proxy, metrics.registry(),
-                    spec, settings.askTimeout(), HttpGuard.of(security), https);
+                    spec, settings.askTimeout(), HttpGuard.of(security, securitySettings.controlToken()), https);
         } catch (RuntimeException e) {
             system.terminate();
             store.close();

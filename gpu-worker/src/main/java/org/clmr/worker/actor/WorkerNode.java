@@ -114,7 +114,8 @@ public final class WorkerNode implements AutoCloseable {
         if (seedNodes.isEmpty()) {
             throw new UserError("a worker needs --seed-nodes HOST:PORT (the coordinator node's cluster address)");
         }
-        NodeSecurity security = NodeSecurity.open(SecuritySettings.from(config), bindings(ws, as, ms));
+        SecuritySettings securitySettings = SecuritySettings.from(config);
+        NodeSecurity security = NodeSecurity.open(securitySettings, bindings(ws, as, ms));
         security.warnings().forEach(LOG::warn);
         Optional<SSLContext> https = HttpTls.serverContext(ms.tls(), security, MetricsSettings.TLS_KEY);
         String datasetHash;
@@ -142,7 +143,7 @@ public final class WorkerNode implements AutoCloseable {
                     DeviceMemory.of(ts.djlDevice()));
             node.loop.reportTo(node.workerMetrics);
             node.metrics = MetricsEndpoint.start(config, ws.host(), node.workerMetrics.registry(),
-                    HttpGuard.of(security), https);
+                    HttpGuard.of(security, securitySettings.controlToken()), https);
             synchronized (node.lock) {
                 node.system = node.startSystem();
             }

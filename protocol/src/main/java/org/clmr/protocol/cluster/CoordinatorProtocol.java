@@ -293,10 +293,18 @@ public final class CoordinatorProtocol {
 
     /** A part of the current transfer arrived and was appended; send the next one. */
     public record PartReceived(int index) implements HandoffReply {
+        @JsonCreator
+        public PartReceived(@JsonProperty("index") int index) {
+            this.index = index;
+        }
     }
 
     /** The whole checkpoint arrived, matched its size and SHA-256, and the coordinator's store wrote and verified it. */
     public record CheckpointStored(CheckpointRecord record) implements HandoffReply {
+        @JsonCreator
+        public CheckpointStored(@JsonProperty("record") CheckpointRecord record) {
+            this.record = record;
+        }
     }
 
     /**
@@ -305,6 +313,10 @@ public final class CoordinatorProtocol {
      * @param message one line: what was wrong, never any stored bytes
      */
     public record HandoffRefused(String message) implements HandoffReply {
+        @JsonCreator
+        public HandoffRefused(@JsonProperty("message") String message) {
+            this.message = message;
+        }
     }
 
     /** A worker asks for part {@code index} of a stored checkpoint's payload (to resume a generation from it). */

@@ -4,6 +4,7 @@ import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.receptionist.Receptionist;
+import com.typesafe.config.ConfigFactory;
 import org.clmr.protocol.Sha256;
 import org.clmr.protocol.cluster.CoordinatorProtocol;
 import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointHandoff;
@@ -47,7 +48,9 @@ class CheckpointHandoffTest {
 
     @BeforeAll
     static void start() {
-        kit = ActorTestKit.create("handoff");
+        // every message is serialized as it would be between nodes (jackson-cbor), though the test runs in one JVM
+        kit = ActorTestKit.create("handoff", ConfigFactory.parseString("akka.actor.serialize-messages = on")
+                .withFallback(ConfigFactory.load()));
     }
 
     @AfterAll

@@ -121,7 +121,7 @@ class HttpGuardTest {
         SecuritySettings settings = SecuritySettings.from(ClmrConfig.load(null, keys.settingOverrides()));
         NodeSecurity security = NodeSecurity.open(settings, List.of(new Binding("clmr.coordinator.http.host", "127.0.0.1")));
         AtomicInteger reached = new AtomicInteger();
-        HttpServer server = serve(HttpGuard.of(security), HttpTls.serverContext(true, security, "clmr.coordinator.http.tls"),
+        HttpServer server = serve(HttpGuard.of(security, settings.controlToken()), HttpTls.serverContext(true, security, "clmr.coordinator.http.tls"),
                 reached);
         try {
             String url = "https://127.0.0.1:" + server.getAddress().getPort() + "/control/start";
@@ -134,6 +134,36 @@ class HttpGuardTest {
                     ClmrConfig.load(null, other.settingOverrides())).tls()).orElseThrow()).build();
             assertThrows(SSLHandshakeException.class, () -> send(foreign, url, keys.token().authorization()));
             assertEquals(1, reached.get());
+        } finally {
+            server.stop(0);
+        }
+    }
+
+    @Test
+    void shouldTakeUpARotatedTokenFileWithoutARestart() throws Exception {
+        ThrowawayKeys keys = ThrowawayKeys.inRunDir(dir.resolve("run"));
+        SecuritySettings settings = SecuritySettings.from(ClmrConfig.load(null, keys.settingOverrides()));
+        NodeSecurity security = NodeSecurity.open(settings, List.of(new Binding("clmr.coordinator.http.host", "127.0.0.1")));
+        ControlToken old = keys.token();
+        AtomicInteger reached = new AtomicInteger();
+        HttpServer server = serve(HttpGuard.of(security, settings.controlToken()), Optional.empty(), reached);
+        try {
+            HttpClient client = HttpClient.newHttpClient();
+            String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/control/stop";
+            assertEquals(200, send(client, url, old.authorization()).statusCode());
+            ControlToken rotated = ControlToken.generate();
+            rotated.write(keys.tokenFile(), true);
+            java.nio.file.Files.setLastModifiedTime(keys.tokenFile(), java.nio.file.attribute.FileTime.fromMillis(
+                    System.currentTimeMillis() + 5000));
+            Thread.sleep(1100);
+            assertEquals(401, send(client, url, old.authorization()).statusCode(), "the old token after the rotation");
+            assertEquals(200, send(client, url, rotated.authorization()).statusCode(), "the new token");
+            java.nio.file.Files.writeString(keys.tokenFile(), "too short\n");
+            java.nio.file.Files.setLastModifiedTime(keys.tokenFile(), java.nio.file.attribute.FileTime.fromMillis(
+                    System.currentTimeMillis() + 10000));
+            Thread.sleep(1100);
+            assertEquals(200, send(client, url, rotated.authorization()).statusCode(),
+                    "a file without a valid token leaves the token before it in force");
         } finally {
             server.stop(0);
         }
