@@ -171,6 +171,10 @@ class SecureClusterTest {
         }
         assertTrue(members(observer).contains(address(observer)), "a node with the run's certificate is a member");
         assertTrue(coordinator.isAlive() && worker.isAlive(), "the rogues ended no process");
+        // the rogues knocked every 2 s, and the coordinator said so once (later refusals: once a minute, counted)
+        List<String> refusals = Files.readAllLines(dir.resolve("coordinator.log")).stream()
+                .filter(l -> l.contains("TLS connection(s) to this node's cluster port")).toList();
+        assertEquals(1, refusals.size(), "the coordinator's lines on refused TLS connections: " + refusals);
         plain.terminate();
         foreign.terminate();
     }
