@@ -46,7 +46,7 @@ final class RunFiles {
             return;
         }
         try (DirectoryStream<Path> files = Files.newDirectoryStream(runDir, CoordinatorSettings.DatabaseSettings.H2_FILE
-                + ".*")) {
+                + ".{mv,trace,lock}.db")) {
             for (Path f : files) {
                 if (Files.isRegularFile(f)) {
                     Files.setPosixFilePermissions(f, PrivateFiles.PRIVATE);
