@@ -74,7 +74,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * coordinator JVM (H2 with a password from the environment) and a worker JVM training the tiny preset, watched from
  * this JVM by a node that holds the run's certificate. Nobody without a certificate of the run CA gets in: a node on
  * plain TCP and a node with another CA's certificate never become members. The control plane answers 401 without the
- * token and changes nothing. A node with the run's certificate that registers under the live worker's id is refused,
+ * token and changes nothing; with {@code protect-reads} on, so do the coordinator's and the worker's reads. A run id
+ * or worker id that would forge a log line, and an absurd track count, get 400 with one line. A node with the run's certificate that registers under the live worker's id is refused,
  * and the worker trains on. Checkpoints reach the coordinator over the cluster; the run directory, the database, the
  * keys and the Aeron directory are private; and no log line of any process carries the token or the password.
  */
@@ -90,7 +91,9 @@ class SecureClusterTest {
     private static final List<String> COMMON = List.of("--set", "run.model.preset=tiny",
             "--set", "run.model.projection-dim=16", "--set", "run.global-batch=4", "--set", "run.epochs=200",
             "--set", "run.checkpoint.every-steps=2", "--set", "worker.threads=1",
-            "--set", "coordinator.plan-steps=4", "--set", "coordinator.formation-delay=0s");
+            "--set", "coordinator.plan-steps=4", "--set", "coordinator.formation-delay=0s",
+            "--set", "security.protect-reads=on");
+    private static final Pattern WORKER_METRICS = Pattern.compile("metrics: (http://[\\d.]+:\\d+/metrics)");
 
     private static Path dir;
     private static Path runDir;
@@ -100,6 +103,7 @@ class SecureClusterTest {
     private static Process worker;
     private static String seed;
     private static String http;
+    private static String workerMetrics;
     private static final List<Process> ALL = new ArrayList<>();
     private static final List<ActorSystem<?>> SYSTEMS = new ArrayList<>();
     private static ActorSystem<Void> observer;
@@ -135,6 +139,7 @@ class SecureClusterTest {
         worker = JavaProcess.of(Clmr.class).args(w).maxHeap("768m").output(dir.resolve("worker.log")).start();
         ALL.add(worker);
         ClusterLogs.awaitValue(dir.resolve("worker.log"), Pattern.compile("worker \\S+ up: aeron"), worker, WAIT);
+        workerMetrics = ClusterLogs.awaitValue(dir.resolve("worker.log"), WORKER_METRICS, worker, WAIT);
         assertEquals(200, post("/control/start?run-id=secure&dataset-hash=" + datasetHash + "&tracks=" + items,
                 keys.keys().token()).statusCode());
         awaitStatus("the worker training", s -> s.get("members").size() == 1 && s.get("step").asLong() > 0);
@@ -191,6 +196,12 @@ class SecureClusterTest {
                 assertEquals(1, r.body().strip().lines().count(), r.body());
             }
         }
+        // protect-reads = on: the coordinator's and the worker's reads need the token too
+        for (String read : List.of("http://" + http + "/status", "http://" + http + "/metrics", workerMetrics)) {
+            assertEquals(401, get(read, null).statusCode(), read);
+            assertEquals(401, get(read, ControlToken.generate()).statusCode(), read);
+            assertEquals(200, get(read, keys.keys().token()).statusCode(), read);
+        }
         StringWriter err = new StringWriter();
         int code = Clmr.commandLine().setErr(new PrintWriter(err)).setOut(new PrintWriter(new StringWriter()))
                 .execute("control", "stop", "--coordinator", http);
@@ -208,6 +219,25 @@ class SecureClusterTest {
 
     @Test
     @Order(3)
+    void shouldRefuseUntrustedValuesWithOneLineAndNeverLogThem() throws Exception {
+        long generation = status().get("generation").asLong();
+        for (String bad : List.of("/control/start?run-id=r1%0A00:00:00.000%20INFO%20forged-line&dataset-hash="
+                        + datasetHash + "&tracks=10", "/control/start?run-id=r1&dataset-hash=" + datasetHash
+                        + "&tracks=9223372036854775807", "/control/start?run-id=" + "r".repeat(65) + "&dataset-hash="
+                        + datasetHash + "&tracks=10", "/control/drain?worker=w%0Aforged-line")) {
+            HttpResponse<String> r = post(bad, keys.keys().token());
+            assertEquals(400, r.statusCode(), bad + ": " + r.body());
+            assertEquals(1, r.body().strip().lines().count(), r.body());
+            assertFalse(r.body().contains("forged-line"), "the answer repeats the value: " + r.body());
+        }
+        JsonNode s = awaitStatus("the run unchanged", x -> x.get("phase").asText().equals("RUNNING"));
+        assertEquals("secure", s.get("runId").asText(), s.toString());
+        assertEquals(generation, s.get("generation").asLong(), "no worker was drained: " + s);
+        assertFalse(Files.readString(dir.resolve("coordinator.log")).contains("forged-line"), "a forged log line");
+    }
+
+    @Test
+    @Order(4)
     void shouldRefuseARegistrationUnderALiveWorkersIdFromAnotherNodeAndKeepTheWorkerTraining() throws Exception {
         JsonNode s = awaitStatus("a member", x -> x.get("members").size() == 1);
         String workerId = s.get("members").get(0).get("workerId").asText();
@@ -232,7 +262,7 @@ class SecureClusterTest {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void shouldHandCheckpointsOverTheClusterAndKeepRunFilesPrivate() throws Exception {
         JsonNode s = awaitStatus("a committed checkpoint", x -> !x.get("lastCheckpoint").isNull());
         assertTrue(s.get("lastCheckpoint").get("location").asText().startsWith("jdbc:clmr_checkpoint#secure/"),
@@ -253,7 +283,7 @@ class SecureClusterTest {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void shouldNeverLogTheTokenOrTheDatabasePassword() throws Exception {
         assertEquals(200, post("/control/stop", keys.keys().token()).statusCode());
         assertTrue(worker.waitFor(120, TimeUnit.SECONDS), "the worker stops with the run");
@@ -316,9 +346,16 @@ class SecureClusterTest {
         return CLIENT.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    private static HttpResponse<String> get(String url, ControlToken token) throws IOException, InterruptedException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(java.net.URI.create(url)).timeout(Duration.ofSeconds(30)).GET();
+        if (token != null) {
+            b.header("Authorization", token.authorization());
+        }
+        return CLIENT.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
     private static JsonNode status() throws IOException, InterruptedException {
-        return JSON.readTree(CLIENT.send(HttpRequest.newBuilder(java.net.URI.create("http://" + http + "/status"))
-                .timeout(Duration.ofSeconds(30)).GET().build(), HttpResponse.BodyHandlers.ofString()).body());
+        return JSON.readTree(get("http://" + http + "/status", keys.keys().token()).body());
     }
 
     private static JsonNode awaitStatus(String what, java.util.function.Predicate<JsonNode> done) throws Exception {
