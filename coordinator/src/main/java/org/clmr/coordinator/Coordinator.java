@@ -46,6 +46,7 @@ import org.clmr.coordinator.plan.ProgressTracker;
 import org.clmr.coordinator.plan.RunPlanner;
 import org.clmr.protocol.checkpoint.CheckpointRecord;
 import org.clmr.protocol.checkpoint.CheckpointStore;
+import org.clmr.protocol.cluster.ControlInput;
 import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointFailed;
 import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointWritten;
 import org.clmr.protocol.cluster.CoordinatorProtocol.DrainWorker;
@@ -141,7 +142,8 @@ public final class Coordinator
                 context.getSystem().dispatchers().lookup(DispatcherSelector.blocking()));
         this.progress = new ProgressTracker(settings.throughputEmaAlpha());
         RunPlanner planner = new RunPlanner(settings.planSteps(), settings.rebalanceThreshold(), progress);
-        this.admission = new Admission(planner, settings.formationDelay().isZero());
+        this.admission = new Admission(planner, settings.formationDelay().isZero(),
+                ref -> WorkerNodes.inCluster(context.getSystem(), ref));
         this.jury = new PeerTimeoutJury(admission, settings.tolerance());
         this.draining = new Draining(planner);
         this.boundaries = new Boundaries(planner, progress);
@@ -303,8 +305,8 @@ public final class Coordinator
             return refuse(c.replyTo(), "the dataset has " + c.tracks() + " tracks, fewer than clmr.run.global-batch = "
                     + c.spec().globalBatch() + ": use a larger dataset or a smaller batch");
         }
-        if (c.runId().isBlank()) {
-            return refuse(c.replyTo(), "a run needs a non-empty id");
+        if (ControlInput.runIdProblem(c.runId()).isPresent()) {
+            return refuse(c.replyTo(), ControlInput.runIdProblem(c.runId()).get());
         }
         long spe = c.tracks() / c.spec().globalBatch();
         return persist(state, List.of(new RunStarted(c.runId(), c.spec(), c.datasetHash(), c.tracks(), spe, now())))

@@ -4,6 +4,7 @@ import akka.actor.Address;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.Behavior;
+import akka.actor.typed.Props;
 import akka.actor.typed.SupervisorStrategy;
 import akka.actor.typed.javadsl.AskPattern;
 import akka.actor.typed.javadsl.Behaviors;
@@ -18,21 +19,30 @@ import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
 import org.clmr.coordinator.http.StatusHttpServer;
 import org.clmr.protocol.UserError;
+import org.clmr.protocol.checkpoint.CheckpointReceiver;
 import org.clmr.protocol.checkpoint.CheckpointStore;
 import org.clmr.protocol.checkpoint.JdbcCheckpointStore;
 import org.clmr.protocol.cluster.ClusterDowning;
 import org.clmr.protocol.cluster.CoordinatorProtocol;
 import org.clmr.protocol.cluster.CoordinatorProtocol.ToCoordinator;
+import org.clmr.protocol.http.HttpGuard;
+import org.clmr.protocol.http.HttpTls;
 import org.clmr.protocol.run.RunSpec;
+import org.clmr.protocol.security.Binding;
+import org.clmr.protocol.security.NodeSecurity;
+import org.clmr.protocol.security.SecuritySettings;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
-import java.nio.file.Files;
+import javax.net.ssl.SSLContext;
+
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -42,9 +52,13 @@ import java.util.function.Function;
 /**
  * One coordinator node: an Akka Cluster member of role {@code coordinator} that hosts the
  * {@link Coordinator} as a Cluster Singleton (it runs on the oldest coordinator node and moves when that
- * node leaves), the checkpoint store, and the HTTP endpoint with status, metrics and operator commands.
+ * node leaves), the checkpoint store with the receiver of the checkpoints workers hand over
+ * ({@link CheckpointReceiver}), and the HTTP endpoint with status, metrics and operator commands. Only this process
+ * opens its database.
  */
 public final class CoordinatorNode implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(CoordinatorNode.class);
+
     private final ActorSystem<Void> system;
     private final ActorRef<ToCoordinator> coordinator;
     private final CheckpointStore store;
@@ -72,21 +86,29 @@ public final class CoordinatorNode implements AutoCloseable {
         return start(config, CoordinatorSettings.from(config), runDir);
     }
 
-    /** Starts a node with explicit settings (tests vary ports and database). */
+    /**
+     * Starts a node with explicit settings (tests vary ports and database). Before it binds anything it runs the
+     * secure-by-default check ({@link NodeSecurity#open}) on its cluster and HTTP addresses and logs its warnings;
+     * Artery then runs on mutual TLS and the HTTP endpoint asks for the control token whenever they are configured.
+     */
     public static CoordinatorNode start(Config config, CoordinatorSettings settings, Path runDir) {
-        try {
-            Files.createDirectories(runDir);
-        } catch (IOException e) {
-            throw new UserError("cannot create the run directory " + runDir + ": " + e.getMessage());
-        }
+        SecuritySettings securitySettings = SecuritySettings.from(config);
+        NodeSecurity security = NodeSecurity.open(securitySettings, List.of(
+                new Binding("clmr.coordinator.cluster.host", settings.clusterHost()),
+                new Binding("clmr.coordinator.http.host", settings.httpHost())));
+        security.warnings().forEach(LOG::warn);
+        Optional<SSLContext> https = HttpTls.serverContext(settings.httpTls(), security, CoordinatorSettings.HTTP_TLS_KEY);
+        RunFiles.privateRunDirectory(runDir);
         RunSpec spec = RunSpec.from(config);
         String url = settings.database().jdbcUrl(runDir);
         JournalSchema.ensure(settings.database(), url);
+        RunFiles.privateDatabase(runDir, settings.database());
         JdbcCheckpointStore store = JdbcCheckpointStore.open(url, settings.database().user(),
                 settings.database().password(), settings.database().poolSize());
         ActorSystem<Void> system;
         try {
-            system = ActorSystem.create(Behaviors.empty(), "clmr", akkaConfig(settings, url).withFallback(config));
+            system = ActorSystem.create(Behaviors.empty(), "clmr",
+                    akkaConfig(settings, url, security.akkaSettings()).withFallback(config));
         } catch (RuntimeException e) {
             store.close();
             throw bindFailure(e, settings);
@@ -95,6 +117,9 @@ public final class CoordinatorNode implements AutoCloseable {
         if (settings.seedNodes().isEmpty()) {
             cluster.manager().tell(Join.create(cluster.selfMember().address()));
         }
+        CoordinatorSettings.HandoffSettings h = settings.handoff();
+        system.systemActorOf(CheckpointReceiver.create(store, h.maxBytes(), h.maxTransfers(), h.idleTimeout()),
+                "checkpoint-handoff", Props.empty());
         CoordinatorMetrics metrics = new CoordinatorMetrics(Clock.systemUTC());
         Behavior<ToCoordinator> behavior = Behaviors.<ToCoordinator>supervise(Behaviors.setup(ctx -> {
             system.receptionist().tell(Receptionist.register(CoordinatorProtocol.SERVICE_KEY, ctx.getSelf()));
@@ -106,7 +131,7 @@ public final class CoordinatorNode implements AutoCloseable {
         StatusHttpServer http;
         try {
             http = StatusHttpServer.start(settings.httpHost(), settings.httpPort(), system, proxy, metrics.registry(),
-                    spec, settings.askTimeout());
+                    spec, settings.askTimeout(), HttpGuard.of(security, securitySettings.controlToken()), https);
         } catch (RuntimeException e) {
             system.terminate();
             store.close();
@@ -119,10 +144,14 @@ public final class CoordinatorNode implements AutoCloseable {
         return new CoordinatorNode(system, proxy, store, http, settings, spec);
     }
 
-    /** Akka's settings for a coordinator node: cluster, Artery, SBR, and akka-persistence-jdbc on this database. */
-    static Config akkaConfig(CoordinatorSettings s, String url) {
+    /**
+     * Akka's settings for a coordinator node: cluster, Artery (on mutual TLS when {@code tls} has entries, see
+     * {@link NodeSecurity#akkaSettings}), SBR, and akka-persistence-jdbc on this database.
+     */
+    static Config akkaConfig(CoordinatorSettings s, String url, Map<String, Object> tls) {
         CoordinatorSettings.DatabaseSettings db = s.database();
         Map<String, Object> values = new HashMap<>(ClusterDowning.settings(s.downUnreachableAfter()));
+        values.putAll(tls);
         values.putAll(Map.ofEntries(
                 Map.entry("akka.actor.provider", "cluster"),
                 Map.entry("akka.remote.artery.canonical.hostname", s.clusterHost()),
@@ -181,6 +210,11 @@ public final class CoordinatorNode implements AutoCloseable {
     /** The port of the HTTP endpoint. */
     public int httpPort() {
         return http.port();
+    }
+
+    /** The HTTP endpoint's base URL, {@code http://HOST:PORT} or {@code https://HOST:PORT}. */
+    public String httpUrl() {
+        return HttpTls.scheme(settings.httpTls()) + "://" + settings.httpHost() + ":" + http.port();
     }
 
     /** The checkpoint store in the coordinator's database. */

@@ -30,12 +30,17 @@ import java.util.List;
  * @param downUnreachableAfter the Split Brain Resolver's stable-after
  * @param peerTimeoutWindow   how long peer-timeout reports of one generation are gathered before deciding
  *                            whom to evict (0: act on each report at once)
+ * @param httpTls             whether the HTTP endpoint serves HTTPS with the node's key material
+ * @param handoff             what the node takes of checkpoints that workers hand over
  */
 public record CoordinatorSettings(DatabaseSettings database, String clusterHost, int clusterPort, List<String> seedNodes,
                                   String httpHost, int httpPort, String persistenceId, int snapshotEveryEvents,
                                   int planSteps, double rebalanceThreshold, double throughputEmaAlpha,
                                   Duration formationDelay, TolerancePolicy tolerance, Duration askTimeout,
-                                  Duration downUnreachableAfter, Duration peerTimeoutWindow) {
+                                  Duration downUnreachableAfter, Duration peerTimeoutWindow, boolean httpTls,
+                                  HandoffSettings handoff) {
+    /** The setting that turns HTTPS on. */
+    public static final String HTTP_TLS_KEY = "clmr.coordinator.http.tls";
 
     /** Reads and validates {@code clmr.coordinator}. */
     public static CoordinatorSettings from(Config resolved) {
@@ -58,7 +63,9 @@ public record CoordinatorSettings(DatabaseSettings database, String clusterHost,
                 new TolerancePolicy(r.getInt("max-checkpoint-failures", 1, 1000)),
                 r.getDuration("ask-timeout", Duration.ofMillis(100), Duration.ofMinutes(10)),
                 c.getDuration("down-unreachable-after", Duration.ofSeconds(1), Duration.ofMinutes(10)),
-                r.getDuration("peer-timeout-window", Duration.ZERO, Duration.ofMinutes(1)));
+                r.getDuration("peer-timeout-window", Duration.ZERO, Duration.ofMinutes(1)),
+                h.getBoolean("tls"),
+                HandoffSettings.from(r.at("checkpoint-handoff")));
     }
 
     private static List<String> stringList(ConfigReader r, String path) {
@@ -79,7 +86,31 @@ public record CoordinatorSettings(DatabaseSettings database, String clusterHost,
     public CoordinatorSettings withPorts(int cluster, int http) {
         return new CoordinatorSettings(database, clusterHost, cluster, seedNodes, httpHost, http, persistenceId,
                 snapshotEveryEvents, planSteps, rebalanceThreshold, throughputEmaAlpha, formationDelay, tolerance,
-                askTimeout, downUnreachableAfter, peerTimeoutWindow);
+                askTimeout, downUnreachableAfter, peerTimeoutWindow, httpTls, handoff);
+    }
+
+    /**
+     * What a coordinator node takes of the checkpoints workers hand over ({@code clmr.coordinator.checkpoint-handoff}):
+     * bounds on what an authenticated but faulty node can make it hold in memory.
+     *
+     * @param maxBytes     the largest checkpoint payload taken
+     * @param maxTransfers how many workers may hand one over at the same time
+     * @param idleTimeout  how long a transfer may stay silent before it is dropped
+     */
+    public record HandoffSettings(long maxBytes, int maxTransfers, Duration idleTimeout) {
+        static HandoffSettings from(ConfigReader r) {
+            long max;
+            try {
+                max = r.config().getBytes("max-bytes");
+            } catch (ConfigException e) {
+                throw new SettingsException(r.key("max-bytes"), "must be a size such as 256m");
+            }
+            if (max < 1 << 20 || max > Integer.MAX_VALUE - 8) {
+                throw new SettingsException(r.key("max-bytes"), max, "from 1m to 2047m");
+            }
+            return new HandoffSettings(max, r.getInt("max-transfers", 1, 64),
+                    r.getDuration("idle-timeout", Duration.ofSeconds(1), Duration.ofHours(1)));
+        }
     }
 
     /**
@@ -94,10 +125,17 @@ public record CoordinatorSettings(DatabaseSettings database, String clusterHost,
     public record DatabaseSettings(String kind, String url, String user, String password, int poolSize) {
         /** The supported kinds. */
         public static final List<String> KINDS = List.of("h2", "postgresql");
+        /** The name of the default H2 database in the run directory (H2 adds {@code .mv.db}). */
+        public static final String H2_FILE = "coordinator";
 
         static DatabaseSettings from(ConfigReader r) {
             String kind = r.getEnum("kind", KINDS);
             String url = r.getString("url");
+            if (url.toUpperCase(java.util.Locale.ROOT).contains("AUTO_SERVER")) {
+                throw new SettingsException(r.key("url"), "turns on H2's AUTO_SERVER, which lets any process that opens"
+                        + " the file become a database server on the network; remove it: only the coordinator opens its"
+                        + " H2 file, and workers hand checkpoints over the cluster (use PostgreSQL to share a database)");
+            }
             if (!url.isEmpty() && !url.startsWith("jdbc:" + kind + ":")) {
                 throw new SettingsException(r.key("url"), url, "must start with jdbc:" + kind + ": to match "
                         + r.key("kind") + " = " + kind);
@@ -109,12 +147,20 @@ public record CoordinatorSettings(DatabaseSettings database, String clusterHost,
                     r.getInt("pool-size", 1, 256));
         }
 
-        /** The JDBC URL, the default H2 file resolved against the run directory. */
+        /**
+         * The JDBC URL, the default H2 file resolved against the run directory. That file is opened by this process
+         * only: no AUTO_SERVER, no H2 TCP server.
+         */
         public String jdbcUrl(Path runDir) {
             if (!url.isEmpty()) {
                 return url;
             }
-            return "jdbc:h2:file:" + runDir.toAbsolutePath().resolve("coordinator") + ";AUTO_SERVER=TRUE";
+            return defaultH2Url(runDir);
+        }
+
+        /** The default H2 database of a run directory: the file {@code coordinator} in it. */
+        public static String defaultH2Url(Path runDir) {
+            return "jdbc:h2:file:" + runDir.toAbsolutePath().resolve(H2_FILE);
         }
 
         /** The JDBC driver class. */

@@ -1,6 +1,7 @@
 package org.clmr.coordinator;
 
 import org.clmr.protocol.UserError;
+import org.clmr.protocol.security.Redaction;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -32,7 +33,9 @@ public final class JournalSchema {
                 }
             }
         } catch (SQLException e) {
-            throw new UserError("cannot prepare the coordinator's database " + url + ": " + e.getMessage()
+            // a URL may carry a password (user:pass@host, password=...), and a driver's message may quote the URL
+            throw new UserError("cannot prepare the coordinator's database " + Redaction.redactUrl(url) + ": "
+                    + Redaction.redactUrl(String.valueOf(e.getMessage()))
                     + "; check clmr.coordinator.database (url, user, password) and that the database is reachable");
         }
     }

@@ -211,7 +211,9 @@ class CoordinatorTest {
         assertTrue(r.hasNoEvents());
         RegisterRefused dataset = w.next(RegisterRefused.class);
         assertEquals(RefusalReason.DATASET_MISMATCH, dataset.reason());
-        assertTrue(dataset.message().contains("eeee") && dataset.message().contains("dddd"), dataset.message());
+        // the worker hears that its own dataset differs, never the run's hash (issue #17: a refusal leaked it)
+        assertTrue(dataset.message().contains("eeee") && dataset.message().contains("differs"), dataset.message());
+        assertFalse(dataset.message().contains("dddd"), dataset.message());
         assertEquals(RunPhase.WAITING_FOR_WORKERS, kit.getState().phase());
     }
 

@@ -79,6 +79,36 @@ final class CommandCheck {
     }
 
     /**
+     * {@link #resolvedConfig(String, Map, String)} of the file {@code name} among {@code files} (name -> HOCON, the
+     * files of one directory, as a ConfigMap mounts them), whose {@code include "OTHER"} lines read the others.
+     */
+    static Path resolvedConfig(Map<String, String> files, String name, Map<String, String> env, String where)
+            throws IOException {
+        Path dir = Files.createTempDirectory("clmr-deploy-");
+        dir.toFile().deleteOnExit();
+        StringBuilder involved = new StringBuilder(files.get(name));
+        for (Map.Entry<String, String> f : files.entrySet()) {
+            Path file = dir.resolve(f.getKey());
+            Files.writeString(file, f.getValue());
+            file.toFile().deleteOnExit();
+            if (files.get(name).contains("include \"" + f.getKey() + "\"")) {
+                involved.append('\n').append(f.getValue());
+            }
+        }
+        for (String variable : variables(involved.toString())) {
+            if (!env.containsKey(variable)) {
+                throw new AssertionError(where + " (" + name + ") uses ${" + variable + "}, which the process's environment"
+                        + " lacks");
+            }
+        }
+        Config resolved = ConfigFactory.parseFile(dir.resolve(name).toFile()).resolveWith(ConfigFactory.parseMap(env));
+        Path file = Files.createTempFile("clmr-deploy-", ".conf");
+        Files.writeString(file, resolved.root().render(ConfigRenderOptions.concise()));
+        file.toFile().deleteOnExit();
+        return file;
+    }
+
+    /**
      * Parses {@code args} (after {@code clmr}) and loads their configuration.
      *
      * @param configFiles a {@code --config} path as written (e.g. /etc/clmr/clmr.conf) -> the file to read instead

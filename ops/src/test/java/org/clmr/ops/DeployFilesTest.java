@@ -50,9 +50,12 @@ class DeployFilesTest {
                 docs.add(d);
             }
         }
-        String conf = docs.stream().filter(d -> d.get("kind").equals("ConfigMap")).findFirst()
-                .map(d -> (String) map(d.get("data"), "ConfigMap data").get("clmr.conf"))
-                .orElseThrow(() -> new AssertionError("no ConfigMap with clmr.conf in " + K8S));
+        Map<String, String> confs = new HashMap<>();
+        docs.stream().filter(d -> d.get("kind").equals("ConfigMap")).findFirst()
+                .map(d -> map(d.get("data"), "ConfigMap data"))
+                .orElseThrow(() -> new AssertionError("no ConfigMap in " + K8S))
+                .forEach((name, text) -> confs.put(name, (String) text));
+        assertTrue(confs.containsKey("clmr.conf"), "no clmr.conf in the ConfigMap of " + K8S);
         Map<String, Set<String>> gpuPools = new HashMap<>();
         List<String> commands = new ArrayList<>();
         boolean headless = false;
@@ -81,8 +84,12 @@ class DeployFilesTest {
                 for (Object a : (List<?>) container.get("args")) {
                     args.add(CommandCheck.substitute(a.toString(), env, where));
                 }
-                Path config = CommandCheck.resolvedConfig(conf, env, where + " (ConfigMap clmr.conf)");
-                List<String> chain = CommandCheck.check(args, Map.of(CONFIG_PATH, config), jvm, where);
+                String file = args.get(args.indexOf("--config") + 1);
+                String name = file.substring(file.lastIndexOf('/') + 1);
+                assertTrue(file.equals("/etc/clmr/" + name) && confs.containsKey(name), where + ": --config " + file
+                        + " is not a file of the ConfigMap mounted at /etc/clmr");
+                Path config = CommandCheck.resolvedConfig(confs, name, env, where + " (ConfigMap " + name + ")");
+                List<String> chain = CommandCheck.check(args, Map.of(file, config), jvm, where);
                 commands.add(String.join(" ", chain));
                 if (chain.equals(List.of("worker"))) {
                     Map<String, Object> limits = map(map(container.get("resources"), where).get("limits"), where);
@@ -98,6 +105,75 @@ class DeployFilesTest {
         assertTrue(headless, "a headless Service gives the coordinator a stable DNS name for seed nodes");
         assertTrue(gpuPools.size() >= 2 && gpuPools.values().stream().allMatch(s -> s.size() == 1),
                 "one worker pool per GPU type: " + gpuPools);
+    }
+
+    @Test
+    void shouldSecureEveryPodWithTheSharedNodeCertificateTheTokenAndANetworkPolicy() throws IOException {
+        List<Map<String, Object>> docs = new ArrayList<>();
+        for (Path f : files(K8S, ".yaml")) {
+            for (Object doc : yaml().loadAll(Files.readString(f))) {
+                docs.add(map(doc, f.toString()));
+            }
+        }
+        Map<String, Object> node = docs.stream().filter(d -> d.get("kind").equals("Certificate")
+                && "clmr-node".equals(map(d.get("spec"), "Certificate").get("commonName"))).findFirst()
+                .orElseThrow(() -> new AssertionError("no cert-manager Certificate with commonName clmr-node in " + K8S));
+        Map<String, Object> nodeSpec = map(node.get("spec"), "Certificate clmr-node");
+        assertEquals("RSA", map(nodeSpec.get("privateKey"), "privateKey").get("algorithm"), "Akka 2.6 reads RSA keys");
+        String tlsSecret = (String) nodeSpec.get("secretName");
+        Set<String> tokenSecrets = new HashSet<>();
+        docs.stream().filter(d -> d.get("kind").equals("Secret"))
+                .forEach(d -> tokenSecrets.add((String) map(d.get("metadata"), "Secret").get("name")));
+        String conf = docs.stream().filter(d -> d.get("kind").equals("ConfigMap")).findFirst()
+                .map(d -> (String) map(d.get("data"), "ConfigMap data").get("clmr.conf")).orElseThrow();
+        com.typesafe.config.Config c = com.typesafe.config.ConfigFactory.parseString(conf);
+        String keyDir = c.getString("clmr.security.tls.key-dir");
+        String tokenDir = Path.of(c.getString("clmr.security.control-token.file")).getParent().toString();
+        int pods = 0;
+        for (Map<String, Object> d : docs) {
+            if (!List.of("StatefulSet", "Deployment").contains(d.get("kind"))) {
+                continue;
+            }
+            String where = d.get("kind") + " " + map(d.get("metadata"), "").get("name");
+            Map<String, Object> pod = map(map(map(d.get("spec"), where).get("template"), where).get("spec"), where);
+            Map<String, String> secretOfVolume = new HashMap<>();
+            for (Object v : (List<?>) pod.get("volumes")) {
+                Map<String, Object> volume = map(v, where);
+                if (volume.containsKey("secret")) {
+                    secretOfVolume.put((String) volume.get("name"), (String) map(volume.get("secret"), where).get("secretName"));
+                }
+            }
+            for (Object ct : (List<?>) pod.get("containers")) {
+                Map<String, String> mounted = new HashMap<>();
+                for (Object m : (List<?>) map(ct, where).get("volumeMounts")) {
+                    Map<String, Object> mount = map(m, where);
+                    mounted.put((String) mount.get("mountPath"), secretOfVolume.get((String) mount.get("name")));
+                }
+                assertEquals(tlsSecret, mounted.get(keyDir), where + ": the node certificate's Secret at " + keyDir);
+                assertTrue(tokenSecrets.contains(mounted.get(tokenDir)), where + ": the token's Secret at " + tokenDir);
+                pods++;
+            }
+        }
+        assertTrue(pods >= 3, "pods checked: " + pods);
+        Map<String, Object> policy = docs.stream().filter(d -> d.get("kind").equals("NetworkPolicy")).findFirst()
+                .map(d -> map(d.get("spec"), "NetworkPolicy")).orElseThrow(() -> new AssertionError("no NetworkPolicy"));
+        Object selected = policy.get("podSelector");
+        List<?> ingress = (List<?>) policy.get("ingress");
+        assertEquals(1, ingress.size(), "one ingress rule: from the cluster's own pods");
+        List<?> from = (List<?>) map(ingress.get(0), "ingress").get("from");
+        assertEquals(List.of(Map.of("podSelector", selected)), from, "the pods admitted are the pods it protects");
+    }
+
+    @Test
+    void shouldGiveEverySystemdNodeItsKeyMaterialAndToken() throws IOException {
+        com.typesafe.config.Config c = com.typesafe.config.ConfigFactory.parseString(
+                Files.readString(SYSTEMD.resolve("clmr.conf")).replace("${?CLMR_DB_PASSWORD}", "\"\""));
+        assertTrue(c.getString("clmr.security.tls.key-dir").startsWith("/etc/clmr/"), "key-dir");
+        assertTrue(c.getString("clmr.security.control-token.file").startsWith("/etc/clmr/"), "control-token.file");
+        assertTrue(c.getBoolean("clmr.coordinator.http.tls") && c.getBoolean("clmr.worker.metrics.tls"), "HTTPS");
+        for (Path unit : files(SYSTEMD, ".service")) {
+            assertEquals("0077", section(unit, "Service").get("UMask"), unit + ": files private to the service");
+        }
     }
 
     @Test

@@ -13,6 +13,7 @@ import com.sun.net.httpserver.HttpServer;
 import io.prometheus.metrics.exporter.httpserver.MetricsHandler;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import org.clmr.protocol.UserError;
+import org.clmr.protocol.cluster.ControlInput;
 import org.clmr.protocol.cluster.CoordinatorProtocol.DrainWorker;
 import org.clmr.protocol.cluster.CoordinatorProtocol.GetStatus;
 import org.clmr.protocol.cluster.CoordinatorProtocol.OperatorReply;
@@ -21,7 +22,12 @@ import org.clmr.protocol.cluster.CoordinatorProtocol.ResumeRun;
 import org.clmr.protocol.cluster.CoordinatorProtocol.StartRun;
 import org.clmr.protocol.cluster.CoordinatorProtocol.StopRun;
 import org.clmr.protocol.cluster.CoordinatorProtocol.ToCoordinator;
+import org.clmr.protocol.http.HttpGuard;
+import org.clmr.protocol.http.HttpGuard.Access;
+import org.clmr.protocol.http.HttpTls;
 import org.clmr.protocol.run.RunSpec;
+
+import javax.net.ssl.SSLContext;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -32,6 +38,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -49,6 +56,12 @@ import java.util.function.Function;
  * </ul>
  * HTTP was chosen over joining the cluster as a client so that {@code clmr status} is instant, needs no
  * cluster port, and works from any machine that reaches the coordinator (curl works too).
+ *
+ * <p>Every {@code /control/*} request needs the node's control token, and {@code /status} and {@code /metrics} too
+ * when {@code clmr.security.protect-reads} is on ({@link HttpGuard}: 401 and one line of JSON otherwise, nothing
+ * changed). The values a request carries come from outside the cluster: each is checked ({@link ControlInput})
+ * before the coordinator is asked, and a bad one is answered 400 with one line. HTTPS when the node was given a TLS
+ * context.
  */
 public final class StatusHttpServer implements AutoCloseable {
     /** Status/operator JSON: record fields, ISO-8601 times. */
@@ -74,13 +87,15 @@ public final class StatusHttpServer implements AutoCloseable {
      * @param metrics     what {@code /metrics} exposes
      * @param spec        the RunSpec {@code /control/start} starts
      * @param timeout     how long an ask waits for the coordinator
+     * @param guard       who may read and who may control
+     * @param tls         HTTPS with this context, or plain HTTP when empty
      */
     public static StatusHttpServer start(String host, int port, ActorSystem<?> system,
                                          ActorRef<ToCoordinator> coordinator, PrometheusRegistry metrics, RunSpec spec,
-                                         Duration timeout) {
+                                         Duration timeout, HttpGuard guard, Optional<SSLContext> tls) {
         HttpServer server;
         try {
-            server = HttpServer.create(new InetSocketAddress(host, port), 16);
+            server = HttpTls.server(new InetSocketAddress(host, port), tls);
         } catch (BindException e) {
             throw new UserError("cannot listen on " + host + ":" + port + " for status and metrics (" + e.getMessage()
                     + "): set clmr.coordinator.http.port to a free port");
@@ -93,56 +108,84 @@ public final class StatusHttpServer implements AutoCloseable {
             return t;
         });
         server.setExecutor(executor);
-        server.createContext("/metrics", new MetricsHandler(metrics));
-        server.createContext("/status", ex -> {
+        server.createContext("/metrics", guard.guard(Access.READ, new MetricsHandler(metrics)));
+        server.createContext("/status", guard.guard(Access.READ, ex -> {
             if (!ex.getRequestMethod().equals("GET")) {
                 send(ex, 405, Map.of("error", "use GET /status"));
                 return;
             }
             answer(ex, () -> ask(system, coordinator, GetStatus::new, timeout), s -> 200);
-        });
-        server.createContext("/control/", ex -> {
-            if (!ex.getRequestMethod().equals("POST")) {
-                send(ex, 405, Map.of("error", "use POST /control/{start,pause,resume,stop,drain}"));
-                return;
-            }
-            String action = ex.getRequestURI().getPath().substring("/control/".length());
-            Map<String, String> q = query(ex.getRequestURI().getRawQuery());
-            Function<ActorRef<OperatorReply>, ToCoordinator> message;
-            switch (action) {
-                case "pause" -> message = PauseRun::new;
-                case "resume" -> message = ResumeRun::new;
-                case "stop" -> message = StopRun::new;
-                case "start" -> {
-                    String runId = q.getOrDefault("run-id", "");
-                    String hash = q.getOrDefault("dataset-hash", "");
-                    long tracks;
-                    try {
-                        tracks = Long.parseLong(q.getOrDefault("tracks", ""));
-                    } catch (NumberFormatException e) {
-                        send(ex, 400, new OperatorReply(false, "start needs run-id, dataset-hash and tracks (an integer)"));
-                        return;
-                    }
-                    message = r -> new StartRun(runId, spec, hash, tracks, r);
-                }
-                case "drain" -> {
-                    String worker = q.getOrDefault("worker", "");
-                    if (worker.isBlank()) {
-                        send(ex, 400, new OperatorReply(false, "drain needs worker=ID (an id from GET /status)"));
-                        return;
-                    }
-                    message = r -> new DrainWorker(worker, r);
-                }
-                default -> {
-                    send(ex, 404, Map.of("error", "unknown command " + action
-                            + "; use start, pause, resume, stop or drain"));
-                    return;
-                }
-            }
-            answer(ex, () -> ask(system, coordinator, message, timeout), r -> ((OperatorReply) r).accepted() ? 200 : 409);
-        });
+        }));
+        server.createContext("/control/", guard.guard(Access.CONTROL, ex -> control(ex, system, coordinator, spec,
+                timeout)));
         server.start();
         return new StatusHttpServer(server, executor);
+    }
+
+    /** {@code POST /control/ACTION?...}: checked, then asked of the coordinator; a bad request is answered at once. */
+    private static void control(HttpExchange ex, ActorSystem<?> system, ActorRef<ToCoordinator> coordinator, RunSpec spec,
+                                Duration timeout) throws IOException {
+        if (!ex.getRequestMethod().equals("POST")) {
+            send(ex, 405, Map.of("error", "use POST /control/{start,pause,resume,stop,drain}"));
+            return;
+        }
+        Parsed p;
+        try {
+            p = parse(ex.getRequestURI().getPath().substring("/control/".length()),
+                    query(ex.getRequestURI().getRawQuery()), spec);
+        } catch (IllegalArgumentException e) {
+            p = Parsed.refuse(400, new OperatorReply(false, "the query string is not percent-encoded UTF-8"));
+        }
+        if (p.message() == null) {
+            send(ex, p.code(), p.refusal());
+            return;
+        }
+        Function<ActorRef<OperatorReply>, ToCoordinator> message = p.message();
+        answer(ex, () -> ask(system, coordinator, message, timeout), r -> ((OperatorReply) r).accepted() ? 200 : 409);
+    }
+
+    /** What a control request asks: a message for the coordinator, or (without one) the answer to give at once. */
+    private record Parsed(Function<ActorRef<OperatorReply>, ToCoordinator> message, int code, Object refusal) {
+        static Parsed ask(Function<ActorRef<OperatorReply>, ToCoordinator> message) {
+            return new Parsed(message, 0, null);
+        }
+
+        static Parsed refuse(int code, Object body) {
+            return new Parsed(null, code, body);
+        }
+    }
+
+    private static Parsed parse(String action, Map<String, String> q, RunSpec spec) {
+        return switch (action) {
+            case "pause" -> Parsed.ask(PauseRun::new);
+            case "resume" -> Parsed.ask(ResumeRun::new);
+            case "stop" -> Parsed.ask(StopRun::new);
+            case "start" -> start(q, spec);
+            case "drain" -> {
+                String worker = q.getOrDefault("worker", "");
+                yield ControlInput.workerIdProblem(worker)
+                        .map(why -> Parsed.refuse(400, new OperatorReply(false, "drain needs worker=ID: " + why)))
+                        .orElseGet(() -> Parsed.ask(r -> new DrainWorker(worker, r)));
+            }
+            default -> Parsed.refuse(404, Map.of("error", "unknown command; use POST /control/ with start, pause,"
+                    + " resume, stop or drain"));
+        };
+    }
+
+    /** {@code start?run-id=ID&dataset-hash=HASH&tracks=N}, every value checked ({@link ControlInput}). */
+    private static Parsed start(Map<String, String> q, RunSpec spec) {
+        String runId = q.getOrDefault("run-id", "");
+        String hash = q.getOrDefault("dataset-hash", "");
+        long tracks;
+        try {
+            tracks = ControlInput.tracks(q.get("tracks"));
+        } catch (IllegalArgumentException e) {
+            return Parsed.refuse(400, new OperatorReply(false, "start needs run-id, dataset-hash and tracks: "
+                    + e.getMessage()));
+        }
+        Optional<String> bad = ControlInput.runIdProblem(runId).or(() -> ControlInput.datasetHashProblem(hash));
+        return bad.map(why -> Parsed.refuse(400, new OperatorReply(false, why)))
+                .orElseGet(() -> Parsed.ask(r -> new StartRun(runId, spec, hash, tracks, r)));
     }
 
     private static <R> R ask(ActorSystem<?> system, ActorRef<ToCoordinator> coordinator,

@@ -38,6 +38,12 @@ import java.util.function.Predicate;
  * removed; and the next generation is formed from the survivors and joiners. The peer-timeout jury and draining
  * remove workers through it too.
  *
+ * <p>A worker id belongs to the cluster node that registered it: a registration of a known id from another node is
+ * refused ({@link RefusalReason#WORKER_ID_TAKEN}) while that node is still a member, and leaves the registered worker
+ * as it is; once the node has left, the id is free again. (Akka lets one node hold an address at a time: a new
+ * incarnation on the same host and port replaces the old one, so the address stands for the node.) A refusal never
+ * carries what the run keeps to itself: the run's dataset hash is not in it.
+ *
  * <p>In memory only, owned by the coordinator's shell: whether registrations are open. From recovery until the
  * members recorded by an earlier incarnation were checked against the cluster they wait (the shell stashes
  * them), so that a returning worker is not matched with its stale entry. Runs on the coordinator actor's thread.
@@ -45,16 +51,19 @@ import java.util.function.Predicate;
 public final class Admission {
     private final RunPlanner planner;
     private final boolean formsAtOnce;
+    private final Predicate<ActorRef<?>> nodeIsMember;
     private boolean open;
 
     /**
-     * @param planner     forms new generations
-     * @param formsAtOnce whether a waiting run's first generation forms at the first registration (no formation
-     *                    delay); otherwise the shell forms it when the delay is over
+     * @param planner      forms new generations
+     * @param formsAtOnce  whether a waiting run's first generation forms at the first registration (no formation
+     *                     delay); otherwise the shell forms it when the delay is over
+     * @param nodeIsMember whether the cluster node of an actor is still a member of the cluster
      */
-    public Admission(RunPlanner planner, boolean formsAtOnce) {
+    public Admission(RunPlanner planner, boolean formsAtOnce, Predicate<ActorRef<?>> nodeIsMember) {
         this.planner = planner;
         this.formsAtOnce = formsAtOnce;
+        this.nodeIsMember = nodeIsMember;
     }
 
     /**
@@ -88,6 +97,11 @@ public final class Admission {
         }
         RunData run = state.run().orElseThrow();
         Optional<WorkerInfo> known = run.memberOrJoiner(c.workerId());
+        if (known.isPresent() && heldByAnotherNode(known.get(), c)) {
+            return refuse(c, RefusalReason.WORKER_ID_TAKEN, "worker id " + c.workerId() + " is registered from"
+                    + " another cluster node, which is still a member; a worker restarted under the same id is"
+                    + " admitted once its old node has left the cluster");
+        }
         if (known.isPresent() && known.get().ref().equals(c.replyTo())) {
             Decision d = Decision.none().classified("register", Classification.DUPLICATE);
             if (state instanceof Running && run.member(c.workerId()).isPresent()) {
@@ -113,6 +127,11 @@ public final class Admission {
                 d.generationAfter(run.generation())));
     }
 
+    /** Whether {@code c} comes from another node than {@code known}'s, and that node is still a member. */
+    private boolean heldByAnotherNode(WorkerInfo known, Register c) {
+        return !known.ref().path().address().equals(c.replyTo().path().address()) && nodeIsMember.test(known.ref());
+    }
+
     private static Optional<Decision> refusal(CoordinatorState state, Register c) {
         if (c.protocolVersion() != BuildInfo.protocolVersion()) {
             return Optional.of(refuse(c, RefusalReason.PROTOCOL_VERSION, "worker " + c.workerId() + " speaks protocol "
@@ -130,15 +149,20 @@ public final class Admission {
         }
         if (!c.datasetHash().equals(run.datasetHash())) {
             return Optional.of(refuse(c, RefusalReason.DATASET_MISMATCH, "worker " + c.workerId() + " reads dataset "
-                    + c.datasetHash() + " but run " + run.runId() + " trains on " + run.datasetHash()
-                    + ": give the worker the run's packed dataset"));
+                    + c.datasetHash() + ", which differs from the dataset of run " + run.runId() + ": give the worker"
+                    + " the run's packed dataset", " (the run's is " + run.datasetHash() + ")"));
         }
         return Optional.empty();
     }
 
     private static Decision refuse(Register c, RefusalReason reason, String message) {
+        return refuse(c, reason, message, "");
+    }
+
+    /** A refusal whose {@code message} goes to the worker, and whose log line adds {@code coordinatorOnly}. */
+    private static Decision refuse(Register c, RefusalReason reason, String message, String coordinatorOnly) {
         return Decision.none().count(new Decision.Refused(reason))
-                .warn("registration refused (" + reason + "): " + message)
+                .warn("registration refused (" + reason + "): " + message + coordinatorOnly)
                 .reply(c.replyTo(), new RegisterRefused(c.workerId(), reason, message));
     }
 

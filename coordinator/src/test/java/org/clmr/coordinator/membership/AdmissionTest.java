@@ -23,6 +23,9 @@ import org.clmr.protocol.cluster.CoordinatorProtocol.Registered;
 import org.clmr.protocol.cluster.CoordinatorProtocol.ResumePoint;
 import org.clmr.protocol.cluster.CoordinatorProtocol.Stop;
 import org.clmr.protocol.cluster.CoordinatorProtocol.StopReason;
+import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import akka.actor.testkit.typed.javadsl.TestProbe;
+import org.clmr.protocol.cluster.CoordinatorProtocol.ToWorker;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -53,7 +56,8 @@ class AdmissionTest {
     }
 
     private static Admission admission(boolean formsAtOnce) {
-        return new Admission(new RunPlanner(DeskFixture.PLAN_STEPS, 0.1, new ProgressTracker(0.2)), formsAtOnce);
+        return new Admission(new RunPlanner(DeskFixture.PLAN_STEPS, 0.1, new ProgressTracker(0.2)), formsAtOnce,
+                ref -> true);
     }
 
     private static RegisterRefused refusal(Decision d) {
@@ -77,7 +81,9 @@ class AdmissionTest {
                 100, w.ref());
         RegisterRefused dataset = refusal(admission.register(fixture.waiting(), otherData, NOW));
         assertEquals(RefusalReason.DATASET_MISMATCH, dataset.reason());
-        assertTrue(dataset.message().contains("eeee") && dataset.message().contains("dddd"), dataset.message());
+        // the worker hears that its own dataset differs, never the run's hash (issue #17: a refusal leaked it)
+        assertTrue(dataset.message().contains("eeee") && dataset.message().contains("differs"), dataset.message());
+        assertFalse(dataset.message().contains("dddd"), dataset.message());
         CoordinatorState over = then(fixture.waiting(), new RunCompleted(StopReason.STOPPED, NOW));
         assertEquals(RefusalReason.RUN_COMPLETED, refusal(admission.register(over, register(w), NOW)).reason());
     }
@@ -132,6 +138,34 @@ class AdmissionTest {
         Decision told = Admission.removed(run(fixture.running(a, b)), events(d, WorkerRemoved.class).get(0));
         assertEquals(b.ref(), told.tells().get(0).to());
         assertEquals(new Stop("run-1", StopReason.REMOVED), told.tells().get(0).message());
+    }
+
+    @Test
+    void shouldRefuseAWorkerIdRegisteredFromAnotherNodeThatIsStillAMemberAndLeaveTheRegisteredWorkerAlone() {
+        ActorTestKit otherNode = ActorTestKit.create("other-node");
+        try {
+            WorkerInfo a = fixture.worker("a", 100);
+            WorkerInfo b = fixture.worker("b", 100);
+            TestProbe<ToWorker> impostor = otherNode.createTestProbe("b");
+            Register claim = new Register(BuildInfo.protocolVersion(), "b", "h", "cpu", "udp://h:1", DeskFixture.DATASET,
+                    100, impostor.ref());
+            CoordinatorState running = fixture.running(a, b);
+            Decision d = new Admission(new RunPlanner(DeskFixture.PLAN_STEPS, 0.1, new ProgressTracker(0.2)), true,
+                    ref -> ref.equals(b.ref())).register(running, claim, NOW);
+            RegisterRefused refused = refusal(d);
+            assertEquals(RefusalReason.WORKER_ID_TAKEN, refused.reason());
+            assertEquals(impostor.ref(), d.reply().to(), "the refusal goes to the node that asked");
+            assertTrue(d.tells().isEmpty(), "nothing is told to the registered worker: " + d.tells());
+            assertFalse(refused.message().contains(DeskFixture.DATASET), refused.message());
+            assertEquals(List.of(new Decision.Refused(RefusalReason.WORKER_ID_TAKEN)), d.counts());
+
+            Decision gone = new Admission(new RunPlanner(DeskFixture.PLAN_STEPS, 0.1, new ProgressTracker(0.2)), true,
+                    ref -> false).register(running, claim, NOW);
+            assertEquals(List.of(new WorkerRemoved("b", FailureReason.RESTARTED, NOW)), events(gone, WorkerRemoved.class),
+                    "once the old node has left, the id is free: the new registration replaces the old one");
+        } finally {
+            otherNode.shutdownTestKit();
+        }
     }
 
     @Test

@@ -46,7 +46,7 @@ class PeerTimeoutJuryTest {
     @BeforeEach
     void newJury() {
         RunPlanner planner = new RunPlanner(DeskFixture.PLAN_STEPS, 0.1, new ProgressTracker(0.2));
-        admission = new Admission(planner, true);
+        admission = new Admission(planner, true, ref -> true);
         jury = new PeerTimeoutJury(admission, new TolerancePolicy(3));
         a = fixture.worker("a", 100);
         b = fixture.worker("b", 100);

@@ -181,6 +181,8 @@ public final class PackedDatasetWriter implements AutoCloseable {
                 Files.delete(old);
                 Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
             }
+            // a dataset is no secret and other users' services read it: not the 0700 of a temporary directory
+            Files.setPosixFilePermissions(temp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
             try {
                 Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
             } catch (AtomicMoveNotSupportedException e) {

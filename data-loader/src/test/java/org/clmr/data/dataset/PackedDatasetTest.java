@@ -63,6 +63,13 @@ class PackedDatasetTest {
     }
 
     @Test
+    void shouldLeaveADatasetReadableByOtherUsersServices(@TempDir Path dir) throws IOException {
+        Path ds = write(dir.resolve("ds"), 16000, ramp(100, 0));
+        assertEquals("rwxr-xr-x", java.nio.file.attribute.PosixFilePermissions.toString(
+                java.nio.file.Files.getPosixFilePermissions(ds)), "a clmr service user reads what an operator prepared");
+    }
+
+    @Test
     void shouldZeroPadACropPastTheEndOfAShortTrack(@TempDir Path dir) {
         Path ds = write(dir.resolve("ds"), 8000, ramp(100, 0), ramp(50, 1), ramp(100, 2));
         PackedDataset p = PackedDataset.open(ds);

@@ -105,14 +105,14 @@ public final class StepLoop implements AutoCloseable {
      * Starts the training thread.
      *
      * @param workerId the id this worker registers with (its reports carry it)
-     * @param store    where checkpoints are written and read, or null when none is configured
+     * @param store    where checkpoints are written and read (the coordinator's, handed over the cluster)
      * @param out      receives every outcome (on the training thread; it must only enqueue, e.g. tell an actor)
      */
     public StepLoop(String workerId, AeronTransport transport, CheckpointStore store, Path datasetDir,
                     DataSettings dataSettings, TrainSettings trainSettings, Consumer<Outcome> out) {
         this.workerId = workerId;
         this.transport = transport;
-        this.store = store;
+        this.store = java.util.Objects.requireNonNull(store, "store");
         this.datasetDir = datasetDir;
         this.dataSettings = dataSettings;
         this.trainSettings = trainSettings;
@@ -298,10 +298,6 @@ public final class StepLoop implements AutoCloseable {
     }
 
     private void load(CheckpointRecord record) {
-        if (store == null) {
-            throw new IllegalStateException("generation resumes from " + record.location()
-                    + " but no checkpoint store is configured: set clmr.worker.cluster.checkpoint.url");
-        }
         freshState();
         restoring(() -> training.resume(store, record));
         LOG.info("loaded checkpoint of step {} from {}", training.completed(), record.location());
@@ -363,11 +359,6 @@ public final class StepLoop implements AutoCloseable {
     // ------------------------------------------------------------------ checkpoints
 
     private void writeCheckpoint(CheckpointRequest w) {
-        if (store == null) {
-            checkpointFailed(w, "no checkpoint store is configured on this worker: set clmr.worker.cluster.checkpoint.url"
-                    + " to the coordinator's database");
-            return;
-        }
         if (training == null || training.completed() != w.step()) {
             checkpointFailed(w, "this worker holds step " + (training == null ? 0 : training.completed())
                     + ", not " + w.step());

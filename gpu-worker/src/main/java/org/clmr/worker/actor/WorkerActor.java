@@ -100,6 +100,7 @@ public final class WorkerActor extends AbstractBehavior<ToWorker> {
     private int rank = -1;
     private long plannedTo = -1;
     private Progress lastProgress;
+    private boolean idTakenSaid;
 
     private WorkerActor(ActorContext<ToWorker> ctx, TimerScheduler<ToWorker> timers,
                         ActorRef<ToCoordinator> coordinator, Identity id, StepLoop loop, WorkerMetrics metrics,
@@ -262,6 +263,15 @@ public final class WorkerActor extends AbstractBehavior<ToWorker> {
             if (phase == WorkerPhase.REGISTERING) {
                 to(WorkerPhase.WAITING_FOR_RUN, "coordinator has no run in progress (" + r.reason()
                         + "); registering again every tick until one starts");
+            }
+            return this;
+        }
+        if (r.reason() == RefusalReason.WORKER_ID_TAKEN) {
+            // this worker's id is still bound to its own earlier cluster node, which is on its way out
+            if (!idTakenSaid) {
+                getContext().getLog().warn("registration refused ({}): {}; registering again every tick", r.reason(),
+                        r.message());
+                idTakenSaid = true;
             }
             return this;
         }

@@ -13,36 +13,49 @@ import org.clmr.data.DataSettings;
 import org.clmr.data.dataset.PackedDataset;
 import org.clmr.protocol.UserError;
 import org.clmr.protocol.checkpoint.CheckpointStore;
+import org.clmr.protocol.checkpoint.ClusterCheckpointStore;
 import org.clmr.protocol.checkpoint.JdbcCheckpointStore;
 import org.clmr.protocol.cluster.ClusterDowning;
 import org.clmr.protocol.cluster.CoordinatorProtocol;
 import org.clmr.protocol.cluster.CoordinatorProtocol.ToCoordinator;
 import org.clmr.protocol.cluster.CoordinatorProtocol.ToWorker;
+import org.clmr.protocol.http.HttpGuard;
+import org.clmr.protocol.http.HttpTls;
+import org.clmr.protocol.security.Binding;
+import org.clmr.protocol.security.NodeSecurity;
+import org.clmr.protocol.security.SecuritySettings;
 import org.clmr.worker.collective.AeronSettings;
 import org.clmr.worker.collective.AeronTransport;
 import org.clmr.worker.metrics.DeviceMemory;
 import org.clmr.worker.metrics.MetricsEndpoint;
+import org.clmr.worker.metrics.MetricsSettings;
 import org.clmr.worker.metrics.WorkerMetrics;
 import org.clmr.worker.train.TrainSettings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import javax.net.ssl.SSLContext;
 import java.io.IOException;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 
 /**
  * One worker process's parts: the Aeron transport (embedded media driver by default), the training
- * thread ({@link StepLoop}), the checkpoint store (the coordinator's database, when configured), and an
- * Akka Cluster node of role {@code worker} running the {@link WorkerActor}, which reaches the
- * coordinator through a Cluster Singleton proxy. {@link #finished()} completes when the run ends for
+ * thread ({@link StepLoop}), the checkpoint store (by default a {@link ClusterCheckpointStore}, which hands
+ * checkpoints to the coordinator over the cluster; a networked database when configured), and an Akka Cluster
+ * node of role {@code worker} running the {@link WorkerActor}, which reaches the coordinator through a Cluster
+ * Singleton proxy. Before it binds anything the worker runs the secure-by-default check
+ * ({@link NodeSecurity#open}) on its cluster, metrics and Aeron addresses; every cluster node it starts runs
+ * Artery on mutual TLS when key material is configured. {@link #finished()} completes when the run ends for
  * this worker; {@link #close()} then releases everything.
  *
  * <p>The cluster node is replaceable, the rest is not: when no coordinator node has been reachable for
@@ -60,11 +73,12 @@ public final class WorkerNode implements AutoCloseable {
     private final WorkerSettings settings;
     private final List<String> seedNodes;
     private final AeronTransport transport;
-    private final CheckpointStore store;
+    private final NodeSecurity security;
     private final CompletableFuture<String> finished = new CompletableFuture<>();
     private final WorkerActor.Identity identity;
     private final Consumer<WorkerActor.StepLine> steps;
     private final Object lock = new Object();
+    private CheckpointStore store;
     private StepLoop loop;
     private WorkerMetrics workerMetrics;
     private MetricsEndpoint metrics;
@@ -73,14 +87,14 @@ public final class WorkerNode implements AutoCloseable {
     private int incarnations;
 
     private WorkerNode(Config config, WorkerSettings settings, List<String> seedNodes, AeronTransport transport,
-                       CheckpointStore store, WorkerActor.Identity identity, Consumer<WorkerActor.StepLine> steps) {
+                       WorkerActor.Identity identity, Consumer<WorkerActor.StepLine> steps, NodeSecurity security) {
         this.config = config;
         this.settings = settings;
         this.seedNodes = List.copyOf(seedNodes);
         this.transport = transport;
-        this.store = store;
         this.identity = identity;
         this.steps = steps;
+        this.security = security;
     }
 
     /**
@@ -96,9 +110,14 @@ public final class WorkerNode implements AutoCloseable {
         TrainSettings ts = TrainSettings.from(config);
         DataSettings ds = DataSettings.from(config);
         AeronSettings as = AeronSettings.from(config);
+        MetricsSettings ms = MetricsSettings.from(config);
         if (seedNodes.isEmpty()) {
             throw new UserError("a worker needs --seed-nodes HOST:PORT (the coordinator node's cluster address)");
         }
+        SecuritySettings securitySettings = SecuritySettings.from(config);
+        NodeSecurity security = NodeSecurity.open(securitySettings, bindings(ws, as, ms));
+        security.warnings().forEach(LOG::warn);
+        Optional<SSLContext> https = HttpTls.serverContext(ms.tls(), security, MetricsSettings.TLS_KEY);
         String datasetHash;
         try (PackedDataset d = PackedDataset.open(datasetDir)) {
             datasetHash = d.contentHash();
@@ -108,23 +127,23 @@ public final class WorkerNode implements AutoCloseable {
             as = as.with(as.embeddedDriver(), as.driverDir(), as.ipc(), host + ":" + freeUdpPort(host));
         }
         AeronTransport transport = AeronTransport.start(as);
-        CheckpointStore store = null;
         WorkerNode node = null;
         try {
-            if (!ws.checkpointUrl().isEmpty()) {
-                store = JdbcCheckpointStore.open(ws.checkpointUrl(), ws.checkpointUser(), ws.checkpointPassword(), 2);
-            }
             String workerId = ws.host() + "/" + ts.device() + "/" + ProcessHandle.current().pid();
             WorkerActor.Identity id = new WorkerActor.Identity(workerId, ws.host(), describe(ts), as.endpoint(),
                     datasetHash, ws.samplesPerSecond());
-            node = new WorkerNode(config, ws, seedNodes, transport, store, id, steps);
+            node = new WorkerNode(config, ws, seedNodes, transport, id, steps, security);
             WorkerNode self = node;
-            node.loop = new StepLoop(workerId, transport, store, datasetDir, ds, ts,
+            node.store = ws.checkpointUrl().isEmpty()
+                    ? new ClusterCheckpointStore(() -> self.system, workerId, ws.checkpointTimeout())
+                    : JdbcCheckpointStore.open(ws.checkpointUrl(), ws.checkpointUser(), ws.checkpointPassword(), 2);
+            node.loop = new StepLoop(workerId, transport, node.store, datasetDir, ds, ts,
                     o -> self.system.tell(WorkerActor.outcome(o)));
             node.workerMetrics = new WorkerMetrics(workerId, ts.device(), ws.host(), transport.metrics(),
                     DeviceMemory.of(ts.djlDevice()));
             node.loop.reportTo(node.workerMetrics);
-            node.metrics = MetricsEndpoint.start(config, ws.host(), node.workerMetrics.registry());
+            node.metrics = MetricsEndpoint.start(config, ws.host(), node.workerMetrics.registry(),
+                    HttpGuard.of(security, securitySettings.controlToken()), https);
             synchronized (node.lock) {
                 node.system = node.startSystem();
             }
@@ -136,12 +155,23 @@ public final class WorkerNode implements AutoCloseable {
             if (node != null && node.loop != null) {
                 node.loop.close();
             }
-            if (store != null) {
-                store.close();
+            if (node != null && node.store != null) {
+                node.store.close();
             }
             transport.close();
             throw e;
         }
+    }
+
+    /** Every address this worker binds, for the secure-by-default check: cluster, metrics and (over UDP) Aeron. */
+    private static List<Binding> bindings(WorkerSettings ws, AeronSettings as, MetricsSettings ms) {
+        List<Binding> b = new ArrayList<>(List.of(new Binding("clmr.worker.cluster.host", ws.host()),
+                new Binding(ms.host().isEmpty() ? "clmr.worker.cluster.host" : MetricsSettings.HOST_KEY,
+                        ms.hostOr(ws.host()))));
+        if (!as.ipc()) {
+            b.add(Binding.endpoint("clmr.worker.aeron.endpoint", as.endpoint()));
+        }
+        return b;
     }
 
     /** A new cluster node with a new worker actor (registering afresh) and a coordinator watch. */
@@ -157,7 +187,7 @@ public final class WorkerNode implements AutoCloseable {
                     () -> replaceLater(mine, "no coordinator node reachable for "
                             + settings.coordinatorLostAfter().toSeconds() + " s")), "coordinator-watch");
             return WorkerActor.create(proxy, identity, loop, workerMetrics, settings.repeatInterval(), steps, finished);
-        }), "clmr", akkaConfig(settings, seedNodes).withFallback(config));
+        }), "clmr", akkaConfig(settings, seedNodes, security.akkaSettings()).withFallback(config));
         created.getWhenTerminated().whenComplete((done, err) ->
                 replaceLater(created, "its cluster node stopped (downed, or removed from the cluster)"));
         return created;
@@ -196,12 +226,14 @@ public final class WorkerNode implements AutoCloseable {
     }
 
     /**
-     * Akka's settings for a worker node: cluster provider, Artery, role {@code worker}, seeds, and the
-     * cluster's downing ({@link ClusterDowning}).
+     * Akka's settings for a worker node: cluster provider, Artery (on mutual TLS when {@code tls} has entries, see
+     * {@link NodeSecurity#akkaSettings}), role {@code worker}, seeds, and the cluster's downing
+     * ({@link ClusterDowning}).
      */
-    static Config akkaConfig(WorkerSettings s, List<String> seedNodes) {
+    static Config akkaConfig(WorkerSettings s, List<String> seedNodes, Map<String, Object> tls) {
         List<String> seeds = seedNodes.stream().map(n -> n.startsWith("akka://") ? n : "akka://clmr@" + n).toList();
         Map<String, Object> values = new HashMap<>(ClusterDowning.settings(s.downUnreachableAfter()));
+        values.putAll(tls);
         values.putAll(Map.ofEntries(
                 Map.entry("akka.actor.provider", "cluster"),
                 Map.entry("akka.remote.artery.canonical.hostname", s.host()),
@@ -259,9 +291,7 @@ public final class WorkerNode implements AutoCloseable {
         }
         loop.close();
         metrics.close();
-        if (store != null) {
-            store.close();
-        }
+        store.close();
         transport.close();
     }
 }

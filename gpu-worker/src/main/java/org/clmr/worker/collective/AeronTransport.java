@@ -142,7 +142,9 @@ public final class AeronTransport implements AutoCloseable {
                 .mtuLength(settings.mtu())
                 .ipcMtuLength(settings.mtu());
         try {
-            return MediaDriver.launch(ctx);
+            MediaDriver driver = MediaDriver.launch(ctx);
+            org.clmr.protocol.security.PrivateFiles.restrictDirectory(Path.of(dir));  // #17: the umask made it 0755
+            return driver;
         } catch (io.aeron.driver.exceptions.ActiveDriverException e) {
             ctx.close();
             throw new UserError("an Aeron media driver is already active in " + dir

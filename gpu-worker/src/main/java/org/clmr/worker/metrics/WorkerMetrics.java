@@ -44,7 +44,8 @@ public final class WorkerMetrics {
     private final Gauge rank;
     private final Gauge worldSize;
     private final Gauge generation;
-    private final Gauge phase;
+    /** The worker actor's phase, read whole at scrape time; null before the first. */
+    private volatile Enum<?> phase;
 
     /**
      * @param workerId    the id the worker registers with (label {@code worker})
@@ -87,8 +88,16 @@ public final class WorkerMetrics {
         rank = gauge("clmr_worker_rank", "This worker's rank in its generation (-1 before the first)", id);
         worldSize = gauge("clmr_worker_world_size", "Members of this worker's generation", id);
         generation = gauge("clmr_worker_generation", "Membership generation this worker trains in (-1 before the first)", id);
-        phase = Gauge.builder().name("clmr_worker_phase").help("1 for the worker actor's current phase")
-                .constLabels(id).labelNames("phase").register(registry);
+        // a callback over one reference: a scrape sees exactly one phase at 1, never one between two label updates
+        GaugeWithCallback.builder().name("clmr_worker_phase").help("1 for the worker actor's current phase")
+                .constLabels(id).labelNames("phase").callback(cb -> {
+                    Enum<?> current = phase;
+                    if (current != null) {
+                        for (Enum<?> p : current.getDeclaringClass().getEnumConstants()) {
+                            cb.call(p == current ? 1 : 0, p.name().toLowerCase(java.util.Locale.ROOT));
+                        }
+                    }
+                }).register(registry);
         rank.set(-1);
         generation.set(-1);
         if (collectives != null) {
@@ -207,9 +216,7 @@ public final class WorkerMetrics {
      * Called by the worker actor at its one phase transition point.
      */
     public <E extends Enum<E>> void phase(E current) {
-        for (E p : current.getDeclaringClass().getEnumConstants()) {
-            phase.labelValues(p.name().toLowerCase(java.util.Locale.ROOT)).set(p == current ? 1 : 0);
-        }
+        phase = current;
     }
 
     /** A batch could not be read or augmented. */

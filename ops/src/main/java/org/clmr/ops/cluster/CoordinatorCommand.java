@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import org.clmr.coordinator.CoordinatorNode;
 import org.clmr.ops.ConfigOptions;
 import org.clmr.protocol.UserError;
+import org.clmr.protocol.security.Redaction;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -22,7 +23,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 @Command(name = "coordinator", mixinStandardHelpOptions = true,
         description = {"Start a coordinator node: an Akka Cluster member of role coordinator hosting the run's",
                 "event-sourced coordinator (a Cluster Singleton), with GET /status, GET /metrics and",
-                "POST /control/{start,pause,resume,stop} on clmr.coordinator.http."})
+                "POST /control/{start,pause,resume,stop,drain} on clmr.coordinator.http. Off loopback it",
+                "needs TLS key material and a control token (clmr.security; `clmr keys`)."})
 public final class CoordinatorCommand implements Callable<Integer> {
     @Mixin
     ConfigOptions options;
@@ -44,11 +46,11 @@ public final class CoordinatorCommand implements Callable<Integer> {
             node.close();
         }, "clmr-coordinator-shutdown"));
         PrintWriter out = spec.commandLine().getOut();
-        out.println("coordinator node " + node.address() + " up (database " + node.settings().database()
-                .jdbcUrl(runDir) + ")");
-        out.println("status:  http://" + node.settings().httpHost() + ":" + node.httpPort() + "/status  (clmr status"
-                + " --coordinator " + node.settings().httpHost() + ":" + node.httpPort() + ")");
-        out.println("metrics: http://" + node.settings().httpHost() + ":" + node.httpPort() + "/metrics");
+        out.println("coordinator node " + node.address() + " up (database "
+                + Redaction.redactUrl(node.settings().database().jdbcUrl(runDir)) + ")");
+        String target = node.settings().httpTls() ? node.httpUrl() : node.settings().httpHost() + ":" + node.httpPort();
+        out.println("status:  " + node.httpUrl() + "/status  (clmr status --coordinator " + target + ")");
+        out.println("metrics: " + node.httpUrl() + "/metrics");
         out.flush();
         node.whenTerminated().toCompletableFuture().join();
         if (!asked.get()) {

@@ -2,12 +2,16 @@ package org.clmr.ops.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.clmr.coordinator.CoordinatorSettings;
 import org.clmr.data.DataSettings;
 import org.clmr.data.dataset.PackedDataset;
 import org.clmr.data.dataset.PretrainView;
 import org.clmr.ops.ClmrProcess;
 import org.clmr.ops.driver.DriverProcess;
 import org.clmr.protocol.UserError;
+import org.clmr.protocol.security.ControlToken;
+import org.clmr.protocol.security.PrivateFiles;
+import org.clmr.protocol.security.ThrowawayKeys;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -32,6 +36,11 @@ import java.util.regex.Pattern;
  * file in the run directory; the run is started over the coordinator's HTTP endpoint and followed there on
  * one progress line until it completes. Every process is stopped at the end, whatever happens. While it
  * runs, {@code RUN_DIR/prometheus/targets.json} lists the processes' metrics endpoints ({@link PrometheusTargets}).
+ *
+ * <p>It runs secure, as a real cluster does: throw-away keys in {@code RUN_DIR/keys} ({@link ThrowawayKeys}) give
+ * every process the same node certificate (Artery on mutual TLS) and the control token, which this launcher sends
+ * with its own requests. Rank 0 hands checkpoints to the coordinator over the cluster; only the coordinator opens
+ * its H2 file.
  */
 public final class LocalCluster {
     private static final Pattern NODE = Pattern.compile("coordinator node akka://clmr@([\\w.\\-]+:\\d+) up");
@@ -44,6 +53,7 @@ public final class LocalCluster {
     private final PrintWriter out;
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final List<Process> processes = new ArrayList<>();
+    private ControlToken token;
     private String runId;
 
     /**
@@ -64,24 +74,26 @@ public final class LocalCluster {
             hash = ds.contentHash();
             tracks = PretrainView.of(ds, data.concatSongs()).size();
         }
-        Files.createDirectories(runDir);
+        PrivateFiles.createDirectory(runDir);
+        ThrowawayKeys keys = ThrowawayKeys.inRunDir(runDir);
+        token = keys.token();
+        List<String> secure = new ArrayList<>(configArgs);
+        keys.settingOverrides().forEach(o -> secure.addAll(List.of("--set", o)));
         DriverProcess driver = null;
         try {
             List<String> c = new ArrayList<>(List.of("coordinator", "--run-dir", runDir.toString(),
                     "--set", "coordinator.cluster.port=0", "--set", "coordinator.http.port=0"));
-            c.addAll(configArgs);
+            c.addAll(secure);
             Path coordinatorLog = runDir.resolve("coordinator.log");
             Process coordinator = start(c, coordinatorLog);
             String seed = await(coordinatorLog, NODE, coordinator);
             String http = await(coordinatorLog, HTTP, coordinator);
             PrometheusTargets.write(runDir, http, List.of());
-            String url = databaseUrl();
             driver = DriverProcess.start(configArgs, runDir.resolve("driver.log"));
             List<Process> ws = new ArrayList<>();
             for (int i = 0; i < workers; i++) {
-                List<String> w = new ArrayList<>(List.of("worker", "--seed-nodes", seed, "--dataset", dataset.toString(),
-                        "--set", "worker.cluster.checkpoint.url=" + url));
-                w.addAll(configArgs);
+                List<String> w = new ArrayList<>(List.of("worker", "--seed-nodes", seed, "--dataset", dataset.toString()));
+                w.addAll(secure);
                 w.addAll(driver.clientArgs());
                 ws.add(start(w, runDir.resolve("worker-" + i + ".log")));
             }
@@ -121,9 +133,12 @@ public final class LocalCluster {
         return runId;
     }
 
-    /** The coordinator's H2 database in the run directory: journal and committed checkpoints. */
+    /**
+     * The coordinator's H2 database in the run directory: journal and committed checkpoints. Open it only once the
+     * cluster has stopped: the coordinator process is the only one that opens it while it runs.
+     */
     public String databaseUrl() {
-        return "jdbc:h2:file:" + runDir.resolve("coordinator") + ";AUTO_SERVER=TRUE";
+        return CoordinatorSettings.DatabaseSettings.defaultH2Url(runDir);
     }
 
     private Process start(List<String> args, Path log) {
@@ -137,8 +152,8 @@ public final class LocalCluster {
         ObjectMapper json = new ObjectMapper();
         boolean terminal = System.console() != null;
         while (true) {
-            JsonNode s = json.readTree(client.send(HttpRequest.newBuilder(URI.create("http://" + http + "/status"))
-                    .GET().build(), HttpResponse.BodyHandlers.ofString()).body());
+            JsonNode s = json.readTree(client.send(request(http, "/status").GET().build(),
+                    HttpResponse.BodyHandlers.ofString()).body());
             if (!s.has("phase")) {  // the coordinator did not answer in time (busy recovering): ask again
                 Thread.sleep(1000);
                 continue;
@@ -166,8 +181,8 @@ public final class LocalCluster {
     private void post(String http, String path) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
         while (true) {
-            HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://" + http + path))
-                    .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> r = client.send(request(http, path).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                    HttpResponse.BodyHandlers.ofString());
             if (r.statusCode() == 200) {
                 return;
             }
@@ -176,6 +191,11 @@ public final class LocalCluster {
             }
             Thread.sleep(500);
         }
+    }
+
+    /** A request to the coordinator's endpoint with the control token. */
+    private HttpRequest.Builder request(String http, String path) {
+        return HttpRequest.newBuilder(URI.create("http://" + http + path)).header("Authorization", token.authorization());
     }
 
     private String await(Path log, Pattern pattern, Process p) throws IOException, InterruptedException {

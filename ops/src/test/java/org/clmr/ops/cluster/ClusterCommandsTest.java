@@ -3,10 +3,12 @@ package org.clmr.ops.cluster;
 import org.clmr.coordinator.CoordinatorNode;
 import org.clmr.ops.Clmr;
 import org.clmr.protocol.config.ClmrConfig;
+import org.clmr.protocol.security.ControlToken;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 import java.io.PrintWriter;
@@ -30,6 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ClusterCommandsTest {
     private static CoordinatorNode node;
     private static String endpoint;
+    private static ClusterKeys keys;
 
     private record Result(int code, String out, String err) {
     }
@@ -37,8 +40,11 @@ class ClusterCommandsTest {
     @BeforeAll
     static void startNode() throws Exception {
         Path dir = Files.createTempDirectory("clmr-ops-coordinator-");
-        node = CoordinatorNode.start(ClmrConfig.load(null, List.of("run.model.preset=tiny", "run.global-batch=8",
-                "coordinator.cluster.port=0", "coordinator.http.port=0")), dir);
+        keys = ClusterKeys.in(dir);
+        List<String> sets = new java.util.ArrayList<>(List.of("run.model.preset=tiny", "run.global-batch=8",
+                "coordinator.cluster.port=0", "coordinator.http.port=0"));
+        sets.addAll(keys.keys().settingOverrides());
+        node = CoordinatorNode.start(ClmrConfig.load(null, sets), dir);
         endpoint = "127.0.0.1:" + node.httpPort();
     }
 
@@ -47,7 +53,14 @@ class ClusterCommandsTest {
         node.close();
     }
 
+    /** {@code clmr args...} with the node's control token (as an operator's configuration gives it). */
     private static Result run(String... args) {
+        List<String> all = new java.util.ArrayList<>(List.of(args));
+        all.addAll(keys.args());
+        return runAs(all.toArray(String[]::new));
+    }
+
+    private static Result runAs(String... args) {
         CommandLine cl = Clmr.commandLine();
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
@@ -90,6 +103,24 @@ class ClusterCommandsTest {
         assertTrue(metrics.contains("clmr_events_persisted_total 2.0"), metrics);
         assertTrue(metrics.contains("clmr_recovery_duration_seconds"), metrics);
         checkWithPromtool(metrics);
+    }
+
+    @Test
+    void shouldRefuseControlWithoutTheTokenInOneLineAndLeaveTheRunAsItWas(@TempDir Path other) {
+        Result before = run("status", "--coordinator", endpoint, "--json");
+        Result refused = runAs("control", "stop", "--coordinator", endpoint);
+        assertEquals(1, refused.code);
+        assertEquals(1, refused.err.strip().lines().count(), refused.err);
+        assertTrue(refused.err.contains("401") && refused.err.contains("clmr.security.control-token.file"), refused.err);
+        Path otherToken = other.resolve("control-token");
+        ControlToken.generate().write(otherToken, false);
+        Result wrong = runAs("control", "stop", "--coordinator", endpoint, "--set",
+                "security.control-token.file=" + otherToken);
+        assertEquals(1, wrong.code, wrong.err);
+        assertTrue(wrong.err.contains("401") && wrong.err.contains("not this run's control token"), wrong.err);
+        Result after = run("status", "--coordinator", endpoint, "--json");
+        assertEquals(0, after.code, after.err);
+        assertEquals(before.out, after.out, "a refused stop changes nothing");
     }
 
     @Test

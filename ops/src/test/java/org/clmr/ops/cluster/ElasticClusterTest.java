@@ -14,7 +14,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.io.IOException;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -58,7 +57,7 @@ class ElasticClusterTest {
     private static long steps;
     private static String seed;
     private static String http;
-    private static String checkpointUrl;
+    private static ClusterKeys keys;
     private static Process coordinator;
     private static final List<Process> ALL = new ArrayList<>();
     private static final List<String> COMMON = List.of("--set", "run.model.preset=tiny",
@@ -89,16 +88,17 @@ class ElasticClusterTest {
         steps = items / 4;
         assertTrue(steps >= 4, "the generated set has " + items + " training tracks");
         Path runDir = dir.resolve("run");
+        keys = ClusterKeys.in(runDir);
         List<String> args = new ArrayList<>(List.of("coordinator", "--run-dir", runDir.toString(),
                 "--set", "coordinator.cluster.port=0", "--set", "coordinator.http.port=0",
                 "--set", "coordinator.formation-delay=3s"));
         args.addAll(COMMON);
+        args.addAll(keys.args());
         Path log = dir.resolve("coordinator.log");
         coordinator = JavaProcess.of(Clmr.class).args(args).maxHeap("512m").output(log).start();
         ALL.add(coordinator);
         seed = ClusterLogs.awaitValue(log, NODE, coordinator, WAIT);
         http = ClusterLogs.awaitValue(log, ClusterLogs.HTTP, coordinator, WAIT);
-        checkpointUrl = "jdbc:h2:file:" + runDir.toAbsolutePath().resolve("coordinator") + ";AUTO_SERVER=TRUE";
         List<Process> one = startWorkers("one", 1);
         control("start?run-id=one&dataset-hash=" + hash + "&tracks=" + items);
         baseline = finish("one", one).get(0);
@@ -177,7 +177,7 @@ class ElasticClusterTest {
     }
 
     private static void control(String action) throws IOException, InterruptedException {
-        HttpResponse<String> r = CLIENT.send(HttpRequest.newBuilder(URI.create("http://" + http + "/control/" + action))
+        HttpResponse<String> r = CLIENT.send(keys.request("http://" + http + "/control/" + action)
                 .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(200, r.statusCode(), action + ": " + r.body());
     }
@@ -186,9 +186,9 @@ class ElasticClusterTest {
         List<Process> workers = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             List<String> args = new ArrayList<>(List.of("worker", "--seed-nodes", seed, "--dataset", dataset.toString(),
-                    "--set", "worker.cluster.checkpoint.url=" + checkpointUrl,
                     "--set", "worker.cluster.repeat-interval=500ms", "--set", "worker.aeron.connect-timeout=3s"));
             args.addAll(COMMON);
+            args.addAll(keys.args());
             Process p = JavaProcess.of(Clmr.class).args(args).maxHeap("768m")
                     .output(dir.resolve(name + "-worker-" + i + ".log")).start();
             ALL.add(p);
@@ -214,8 +214,8 @@ class ElasticClusterTest {
             }
             out.add(new ArrayList<>(byStep.values()));
         }
-        JsonNode status = new ObjectMapper().readTree(CLIENT.send(HttpRequest.newBuilder(
-                URI.create("http://" + http + "/status")).GET().build(), HttpResponse.BodyHandlers.ofString()).body());
+        JsonNode status = new ObjectMapper().readTree(CLIENT.send(keys.request("http://" + http + "/status").GET()
+                .build(), HttpResponse.BodyHandlers.ofString()).body());
         assertEquals("COMPLETED", status.get("phase").asText(), status.toString());
         JsonNode ck = status.get("lastCheckpoint");
         assertTrue(ck != null && !ck.isNull(), "a checkpoint was written by rank 0 and committed: " + status);

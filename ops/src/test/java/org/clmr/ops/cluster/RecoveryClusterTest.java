@@ -13,7 +13,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.io.IOException;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -68,7 +67,7 @@ class RecoveryClusterTest {
     private Path dir;
     private Path dataset;
     private Path runDir;
-    private String checkpointUrl;
+    private ClusterKeys keys;
     private String http;
     private String seed;
     private int workerCount;
@@ -91,7 +90,7 @@ class RecoveryClusterTest {
         }
         long total = (long) (items / BATCH) * 6;
         runDir = dir.resolve("run");
-        checkpointUrl = "jdbc:h2:file:" + runDir.resolve("coordinator") + ";AUTO_SERVER=TRUE";
+        keys = ClusterKeys.in(runDir);
         Process coordinator = startCoordinator("0", "coordinator-0.log");
         List<Process> workers = new ArrayList<>(List.of(startWorker(), startWorker(), startWorker()));
         for (int i = 0; i < 3; i++) {
@@ -187,6 +186,7 @@ class RecoveryClusterTest {
                 "--set", "coordinator.cluster.port=" + port, "--set", "coordinator.http.port=0",
                 "--set", "coordinator.formation-delay=2s"));
         args.addAll(COMMON);
+        args.addAll(keys.args());
         Path log = dir.resolve(logName);
         Process p = JavaProcess.of(Clmr.class).args(args).maxHeap("512m").output(log).start();
         all.add(p);
@@ -198,10 +198,10 @@ class RecoveryClusterTest {
 
     private Process startWorker() {
         List<String> args = new ArrayList<>(List.of("worker", "--seed-nodes", seed, "--dataset", dataset.toString(),
-                "--set", "worker.cluster.checkpoint.url=" + checkpointUrl,
                 "--set", "worker.cluster.repeat-interval=500ms", "--set", "worker.cluster.coordinator-lost-after=2s",
                 "--set", "worker.aeron.connect-timeout=5s", "--set", "worker.aeron.liveness-timeout=2s"));
         args.addAll(COMMON);
+        args.addAll(keys.args());
         Process p = JavaProcess.of(Clmr.class).args(args).maxHeap("768m").output(workerLog(workerCount++)).start();
         all.add(p);
         return p;
@@ -212,7 +212,7 @@ class RecoveryClusterTest {
     }
 
     private JsonNode status() throws IOException, InterruptedException {
-        return JSON.readTree(CLIENT.send(HttpRequest.newBuilder(URI.create("http://" + http + "/status"))
+        return JSON.readTree(CLIENT.send(keys.request("http://" + http + "/status")
                 .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString()).body());
     }
 
@@ -239,7 +239,7 @@ class RecoveryClusterTest {
     private void post(String path) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + DEADLINE.toNanos();
         while (true) {
-            HttpResponse<String> r = CLIENT.send(HttpRequest.newBuilder(URI.create("http://" + http + path))
+            HttpResponse<String> r = CLIENT.send(keys.request("http://" + http + path)
                     .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
             if (r.statusCode() != 503 || System.nanoTime() > deadline) {
                 assertEquals(200, r.statusCode(), path + ": " + r.body());

@@ -15,7 +15,6 @@ import org.junit.jupiter.api.Timeout;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -47,6 +46,7 @@ class WorkerDrainTest {
     private static final Pattern NODE = Pattern.compile("coordinator node akka://clmr@([\\d.]+:\\d+) up");
     private static final Duration WAIT = Duration.ofSeconds(90);
     private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static ClusterKeys keys;
     private static final List<String> COMMON = List.of("--set", "run.model.preset=tiny",
             "--set", "run.model.projection-dim=16", "--set", "run.global-batch=6",
             "--set", "run.checkpoint.every-steps=10", "--set", "worker.threads=1");
@@ -83,6 +83,8 @@ class WorkerDrainTest {
         common.addAll(List.of("--set", "run.epochs=" + epochs));
 
         Path runDir = dir.resolve("run");
+        keys = ClusterKeys.in(runDir);
+        common.addAll(keys.args());
         List<String> c = new ArrayList<>(List.of("coordinator", "--run-dir", runDir.toString(),
                 "--set", "coordinator.cluster.port=0", "--set", "coordinator.http.port=0",
                 "--set", "coordinator.formation-delay=10s", "--set", "coordinator.plan-steps=2",
@@ -93,9 +95,8 @@ class WorkerDrainTest {
         String seed = ClusterLogs.awaitValue(dir.resolve("coordinator.log"), NODE, coordinator, WAIT);
         String http = ClusterLogs.awaitValue(dir.resolve("coordinator.log"), ClusterLogs.HTTP, coordinator, WAIT);
 
-        String ckUrl = "jdbc:h2:file:" + runDir.resolve("coordinator") + ";AUTO_SERVER=TRUE";
         List<String> w = new ArrayList<>(List.of("--seed-nodes", seed, "--dataset", dataset.toString(),
-                "--set", "worker.cluster.checkpoint.url=" + ckUrl, "--set", "worker.cluster.repeat-interval=300ms",
+                "--set", "worker.cluster.repeat-interval=300ms",
                 "--set", "worker.aeron.connect-timeout=15s",
                 // on a machine loaded by other tests an Aeron client or driver can stall past the 5 s defaults
                 "--set", "worker.aeron.liveness-timeout=20s"));
@@ -117,8 +118,9 @@ class WorkerDrainTest {
 
         String drained = "127.0.0.1/cpu/" + byCommand.pid();
         StringWriter out = new StringWriter();
-        int code = Clmr.commandLine().setOut(new PrintWriter(out))
-                .execute("worker", "drain", "--worker", drained, "--coordinator", http);
+        List<String> drain = new ArrayList<>(List.of("worker", "drain", "--worker", drained, "--coordinator", http));
+        drain.addAll(keys.args());
+        int code = Clmr.commandLine().setOut(new PrintWriter(out)).execute(drain.toArray(String[]::new));
         assertEquals(0, code, out.toString());
         assertTrue(out.toString().contains("leaves at the next plan boundary"), out.toString());
         assertTrue(byCommand.waitFor(60, TimeUnit.SECONDS), "drained worker still running");
@@ -169,13 +171,13 @@ class WorkerDrainTest {
     }
 
     private static void control(String http, String action) throws IOException, InterruptedException {
-        HttpResponse<String> r = CLIENT.send(HttpRequest.newBuilder(URI.create("http://" + http + "/control/" + action))
+        HttpResponse<String> r = CLIENT.send(keys.request("http://" + http + "/control/" + action)
                 .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(200, r.statusCode(), action + ": " + r.body());
     }
 
     private static JsonNode status(String http) throws IOException, InterruptedException {
-        return new ObjectMapper().readTree(CLIENT.send(HttpRequest.newBuilder(URI.create("http://" + http + "/status"))
+        return new ObjectMapper().readTree(CLIENT.send(keys.request("http://" + http + "/status")
                 .GET().build(), HttpResponse.BodyHandlers.ofString()).body());
     }
 

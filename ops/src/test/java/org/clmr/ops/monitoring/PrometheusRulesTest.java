@@ -1,9 +1,11 @@
 package org.clmr.ops.monitoring;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.Timeout;
 
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.regex.Pattern;
 
@@ -26,9 +28,10 @@ class PrometheusRulesTest {
     }
 
     @Test
-    void shouldBeAValidConfigurationWithValidRules() throws Exception {
+    void shouldBeAValidConfigurationWithValidRules(@TempDir Path dir) throws Exception {
         String promtool = Tools.require("promtool").toString();
-        String config = Tools.run(Tools.PROMETHEUS_DIR, List.of(promtool, "check", "config", "prometheus.yml"));
+        Path withSecrets = Tools.configWithSecrets(dir, Files.readString(Tools.CONFIG), null);
+        String config = Tools.run(dir, List.of(promtool, "check", "config", withSecrets.toString()));
         assertTrue(config.contains("is valid prometheus config file"), config);
         String rules = Tools.run(Tools.PROMETHEUS_DIR, List.of(promtool, "check", "rules", "alerts.yml"));
         assertTrue(rules.contains("SUCCESS: " + Tools.alertNames().size() + " rules found"), rules);

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.clmr.data.generate.GeneratedSet;
 import org.clmr.ops.Clmr;
 import org.clmr.ops.cluster.PrometheusTargets;
+import org.clmr.protocol.security.ControlToken;
+import org.clmr.protocol.security.ThrowawayKeys;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import picocli.CommandLine;
@@ -65,11 +67,11 @@ class PrometheusScrapeTest {
                 .replace("evaluation_interval: 15s", "evaluation_interval: 1s");
         assertTrue(config.contains(targets.toString()) && config.contains("scrape_interval: 1s"),
                 "prometheus.yml no longer has the local file_sd path or the 15s interval this test rewrites");
-        Files.writeString(promDir.resolve("prometheus.yml"), config);
+        // the control token is the local cluster's (Prometheus reads the file at every scrape, once it exists)
+        Tools.configWithSecrets(promDir, config, runDir.resolve(ThrowawayKeys.DIR).resolve("control-token"));
         // the directories exist before the server starts, so it watches them (not only re-reads every 30 s)
         Files.createDirectories(targets.getParent());
         Files.createDirectories(promDir.resolve("targets"));
-        Files.copy(Tools.ALERTS, promDir.resolve("alerts.yml"));
         String api = "http://127.0.0.1:" + freePort();
         Process server = new ProcessBuilder(prometheus.toString(), "--config.file=" + promDir.resolve("prometheus.yml"),
                 "--storage.tsdb.path=" + promDir.resolve("data"), "--web.listen-address=" + api.substring(7),
@@ -119,7 +121,7 @@ class PrometheusScrapeTest {
                 assertEquals("success", r.path("status").asText(), "dashboard query " + expr + ": " + r);
             }
 
-            post("http://" + coordinator + "/control/stop");
+            post("http://" + coordinator + "/control/stop", ThrowawayKeys.inRunDir(runDir).token());
             run.get(120, TimeUnit.SECONDS);
             assertEquals(0, JSON.readTree(targets.toFile()).size(), "targets are emptied when the cluster stops");
         } finally {
@@ -232,9 +234,10 @@ class PrometheusScrapeTest {
                 HttpResponse.BodyHandlers.ofString()).body();
     }
 
-    private static void post(String url) throws IOException, InterruptedException {
+    private static void post(String url, ControlToken token) throws IOException, InterruptedException {
         HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10))
-                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+                .header("Authorization", token.authorization()).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                HttpResponse.BodyHandlers.ofString());
         assertEquals(200, r.statusCode(), url + ": " + r.body());
     }
 

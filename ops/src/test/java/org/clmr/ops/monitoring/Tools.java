@@ -1,10 +1,13 @@
 package org.clmr.ops.monitoring;
 
+import org.clmr.protocol.security.ThrowawayKeys;
+
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -28,6 +31,8 @@ final class Tools {
 
     /** Metric names: ours and the standard JVM/process ones; Prometheus's own {@code up} is not exposed by us. */
     private static final Pattern METRIC = Pattern.compile("\\b((?:clmr|jvm|process)_[A-Za-z0-9_]+)\\b");
+    private static final Pattern CREDENTIALS_FILE = Pattern.compile("(credentials_file: )\\S+");
+    private static final Pattern CA_FILE = Pattern.compile("(ca_file: )\\S+");
     private static final Pattern EXPR = Pattern.compile("\"(?:expr|query|definition)\"\\s*:\\s*\"((?:[^\"\\\\]|\\\\.)*)\"");
 
     private Tools() {
@@ -59,6 +64,27 @@ final class Tools {
         String text = new String(out, StandardCharsets.UTF_8);
         assertTrue(p.exitValue() == 0, command + " exited " + p.exitValue() + ":\n" + text);
         return text;
+    }
+
+    /**
+     * The shipped prometheus.yml with every secret file it names (the control token's {@code credentials_file},
+     * the run CA's {@code ca_file}) pointed at throw-away material made in {@code dir}, beside a copy of
+     * alerts.yml: what a deployment holds at those paths, so that {@code promtool check config}, which opens them,
+     * can check the rest.
+     *
+     * @param token the control token's file (the scrape test gives its local cluster's), or null for a throw-away one
+     * @return the configuration file in {@code dir}
+     */
+    static Path configWithSecrets(Path dir, String config, Path token) throws IOException {
+        ThrowawayKeys keys = ThrowawayKeys.inRunDir(dir.resolve("secrets"));
+        Path tokenFile = token != null ? token : keys.tokenFile();
+        String text = CREDENTIALS_FILE.matcher(config).replaceAll("$1" + Matcher.quoteReplacement(tokenFile.toString()));
+        text = CA_FILE.matcher(text).replaceAll("$1" + Matcher.quoteReplacement(keys.keyDir().resolve("ca.crt").toString()));
+        Files.createDirectories(dir);
+        Files.copy(ALERTS, dir.resolve("alerts.yml"), StandardCopyOption.REPLACE_EXISTING);
+        Path file = dir.resolve("prometheus.yml");
+        Files.writeString(file, text);
+        return file;
     }
 
     /** Every metric name the alert rules' expressions use (one-line and block-scalar {@code expr:}). */

@@ -3,6 +3,7 @@ package org.clmr.protocol.checkpoint;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.clmr.protocol.security.PrivateFiles;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -13,11 +14,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -25,7 +28,8 @@ import java.util.stream.Stream;
  * A {@link CheckpointStore} in a directory: {@code <root>/<runId>/step-<step>.ckpt} holds the payload and
  * {@code step-<step>.json} its record. A write goes to a temporary name, is forced to disk, read back and
  * checked for size and SHA-256, and only then renamed into place (the record last), so a crash leaves
- * either a complete checkpoint or none. Thread-safe: writes are serialised.
+ * either a complete checkpoint or none. Checkpoints hold the run's weights: the directories it creates are 0700
+ * and every file it writes 0600 from its creation ({@link PrivateFiles}). Thread-safe: writes are serialised.
  */
 public final class DirectoryCheckpointStore implements CheckpointStore {
     private static final Pattern RUN_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
@@ -53,7 +57,7 @@ public final class DirectoryCheckpointStore implements CheckpointStore {
         Path target = dir.resolve(base + ".ckpt");
         Path temp = dir.resolve("." + base + ".ckpt.tmp-" + ProcessHandle.current().pid());
         try {
-            Files.createDirectories(dir);
+            PrivateFiles.createDirectory(dir);
             writeAndForce(temp, payload);
             byte[] back = Files.readAllBytes(temp);
             String sha = CheckpointPayload.sha256Hex(payload);
@@ -190,8 +194,9 @@ public final class DirectoryCheckpointStore implements CheckpointStore {
     }
 
     private static void writeAndForce(Path file, byte[] bytes) throws IOException {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
+        Files.deleteIfExists(file);
+        try (FileChannel ch = FileChannel.open(file, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+                PosixFilePermissions.asFileAttribute(PrivateFiles.PRIVATE))) {
             ByteBuffer buf = ByteBuffer.wrap(bytes);
             while (buf.hasRemaining()) {
                 ch.write(buf);

@@ -109,7 +109,13 @@ public final class CoordinatorProtocol {
         /** No run has been started: a worker keeps registering until one starts. */
         NO_RUN,
         /** The run is over: a worker keeps registering until the next run starts. */
-        RUN_COMPLETED
+        RUN_COMPLETED,
+        /**
+         * The worker id is registered from another cluster node that is still a member: an id belongs to the node
+         * that registered it until that node leaves the cluster. A worker whose own earlier node is on its way out
+         * keeps registering; the registered worker is left as it is.
+         */
+        WORKER_ID_TAKEN
     }
 
     /**
@@ -236,6 +242,93 @@ public final class CoordinatorProtocol {
 
     /** The checkpoint was verified and committed: it may now be a resume point. */
     public record CheckpointCommitted(long generation, long checkpointId, CheckpointRecord record) implements ToWorker {
+    }
+
+    // ---------------------------------------------------------------- checkpoint handoff
+
+    /**
+     * Where coordinator nodes take checkpoints from workers and hand them back: each coordinator node registers its
+     * receiver under this key with the receptionist. Workers hand a checkpoint over in {@link CheckpointPart}s over
+     * the cluster's mutually authenticated channel, and the coordinator writes it into its own store, so that no
+     * worker ever opens the coordinator's database.
+     */
+    public static final ServiceKey<CheckpointHandoff> CHECKPOINT_HANDOFF_KEY =
+            ServiceKey.create(CheckpointHandoff.class, "clmr-checkpoint-handoff");
+
+    /** What a coordinator node's checkpoint receiver accepts. */
+    public interface CheckpointHandoff extends CborSerializable {
+    }
+
+    /** What a checkpoint receiver answers. */
+    public interface HandoffReply extends CborSerializable {
+    }
+
+    /**
+     * One part of a checkpoint payload a worker hands over, in order from 0; every part but the last holds exactly
+     * {@link #PART_BYTES} bytes. The receiver answers {@link PartReceived} to each part but the last, and
+     * {@link CheckpointStored} (or {@link HandoffRefused}) to the last, once the whole payload matched
+     * {@code sizeBytes} and {@code sha256} and its store wrote and verified it. Part 0 starts the transfer anew.
+     *
+     * @param workerId    the sending worker (one transfer per worker at a time)
+     * @param sizeBytes   the whole payload's size
+     * @param sha256      the whole payload's SHA-256 (hex)
+     * @param index       this part's index
+     * @param parts       how many parts the payload has
+     * @param bytes       this part's bytes
+     */
+    public record CheckpointPart(String workerId, String runId, long step, int epoch, long generation,
+                                 String runSpecHash, long sizeBytes, String sha256, int index, int parts, byte[] bytes,
+                                 ActorRef<HandoffReply> replyTo) implements CheckpointHandoff {
+        /**
+         * Bytes per part: well under Artery's largest frame (256 KiB by default), so that a part travels on the
+         * ordinary channel without holding back heartbeats for long.
+         */
+        public static final int PART_BYTES = 128 * 1024;
+
+        /** How many parts a payload of {@code sizeBytes} takes (at least one, even when empty). */
+        public static int partsOf(long sizeBytes) {
+            return (int) Math.max(1, (sizeBytes + PART_BYTES - 1) / PART_BYTES);
+        }
+    }
+
+    /** A part of the current transfer arrived and was appended; send the next one. */
+    public record PartReceived(int index) implements HandoffReply {
+        @JsonCreator
+        public PartReceived(@JsonProperty("index") int index) {
+            this.index = index;
+        }
+    }
+
+    /** The whole checkpoint arrived, matched its size and SHA-256, and the coordinator's store wrote and verified it. */
+    public record CheckpointStored(CheckpointRecord record) implements HandoffReply {
+        @JsonCreator
+        public CheckpointStored(@JsonProperty("record") CheckpointRecord record) {
+            this.record = record;
+        }
+    }
+
+    /**
+     * A part or a fetch was refused; the transfer (if any) is dropped.
+     *
+     * @param message one line: what was wrong, never any stored bytes
+     */
+    public record HandoffRefused(String message) implements HandoffReply {
+        @JsonCreator
+        public HandoffRefused(@JsonProperty("message") String message) {
+            this.message = message;
+        }
+    }
+
+    /** A worker asks for part {@code index} of a stored checkpoint's payload (to resume a generation from it). */
+    public record FetchCheckpoint(CheckpointRecord record, int index, ActorRef<HandoffReply> replyTo)
+            implements CheckpointHandoff {
+    }
+
+    /**
+     * Part {@code index} of a stored checkpoint's payload, of {@link CheckpointPart#partsOf}(record size) parts; the
+     * worker checks the whole against the record's size and SHA-256.
+     */
+    public record CheckpointBytes(int index, int parts, byte[] bytes) implements HandoffReply {
     }
 
     // ---------------------------------------------------------------- leaving and failures

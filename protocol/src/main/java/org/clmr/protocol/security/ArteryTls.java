@@ -19,6 +19,7 @@ import java.util.Map;
  *   certificates share a subject name ({@link NodeCertificate#COMMON_NAME}).</li>
  *   <li>Key stores: Akka's {@code ConfigSSLEngineProvider} with {@code require-mutual-authentication = on}.</li>
  * </ul>
+ * Akka's provider is wrapped by {@link RefusalLoggingSslEngineProvider}, which logs the connections a node refused.
  * Host names are not verified ({@code hostname-verification = off}; the rotating-keys engine has no such check):
  * nodes reach each other by IP address, which changes as pods and hosts come and go, and the run CA is private to
  * the run, so a certificate it issued is what makes a node a member; a member could claim any address anyway.
@@ -55,7 +56,8 @@ public final class ArteryTls {
         if (tls instanceof TlsSettings.PemDirectory) {
             TlsSettings.PemDirectory pem = (TlsSettings.PemDirectory) tls;
             v.put("akka.remote.artery.transport", TRANSPORT);
-            v.put(SSL + "ssl-engine-provider", "akka.remote.artery.tcp.ssl.RotatingKeysSSLEngineProvider");
+            v.put(SSL + "ssl-engine-provider", RefusalLoggingSslEngineProvider.class.getName());
+            v.put(RefusalLoggingSslEngineProvider.DELEGATE_KEY, "akka.remote.artery.tcp.ssl.RotatingKeysSSLEngineProvider");
             v.put(ROTATING + "key-file", pem.keyFile().toString());
             v.put(ROTATING + "cert-file", pem.certFile().toString());
             v.put(ROTATING + "ca-cert-file", pem.caFile().toString());
@@ -65,7 +67,8 @@ public final class ArteryTls {
         } else if (tls instanceof TlsSettings.KeyStores) {
             TlsSettings.KeyStores s = (TlsSettings.KeyStores) tls;
             v.put("akka.remote.artery.transport", TRANSPORT);
-            v.put(SSL + "ssl-engine-provider", "akka.remote.artery.tcp.ConfigSSLEngineProvider");
+            v.put(SSL + "ssl-engine-provider", RefusalLoggingSslEngineProvider.class.getName());
+            v.put(RefusalLoggingSslEngineProvider.DELEGATE_KEY, "akka.remote.artery.tcp.ConfigSSLEngineProvider");
             v.put(STORES + "key-store", s.keyStore().toString());
             v.put(STORES + "key-store-password", s.keyStorePassword().reveal());
             v.put(STORES + "key-password", s.keyPassword().reveal());

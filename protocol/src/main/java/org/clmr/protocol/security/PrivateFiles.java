@@ -53,6 +53,18 @@ public final class PrivateFiles {
         }
     }
 
+    /**
+     * Makes a directory that someone else created (Aeron's media driver, with the process's umask) 0700: only this
+     * user may list or open what is in it.
+     */
+    public static void restrictDirectory(Path dir) {
+        try {
+            Files.setPosixFilePermissions(dir, DIRECTORY);
+        } catch (IOException e) {
+            throw new UserError("cannot make " + dir + " private (mode 0700): " + e + "; this process must own it");
+        }
+    }
+
     /** Writes a private key or a token: mode 0600. */
     public static void writePrivate(Path file, byte[] content) {
         write(file, content, PRIVATE);
