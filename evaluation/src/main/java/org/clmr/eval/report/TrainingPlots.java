@@ -259,6 +259,7 @@ public final class TrainingPlots {
         chart.getStyler().setPlotGridLinesColor(new Color(0xe5e5e5));
         chart.getStyler().setXAxisDecimalPattern("#,##0.##");
         chart.getStyler().setXAxisTickMarkSpacingHint(90);
+        chart.getStyler().setYAxisTickMarkSpacingHint(45);
         chart.getStyler().setYAxisDecimalPattern("#,##0.###");
         chart.getStyler().setAnnotationLineColor(GENERATION);
         chart.getStyler().setAnnotationLineStroke(DOTTED);

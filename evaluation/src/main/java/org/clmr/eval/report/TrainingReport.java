@@ -65,8 +65,9 @@ public final class TrainingReport {
         TrainingPlots.loss(series, run.events(), "Loss per step, run " + run.runId(), out.resolve(LOSS));
         TrainingPlots.throughput(series, "Throughput, run " + run.runId(), out.resolve(THROUGHPUT));
         TrainingPlots.phases(series, "Where a step's time goes, run " + run.runId(), out.resolve(STEP_TIME));
-        TrainingPlots.timeline(series, run.events(), start, "Steps, members and generations over time, run "
-                + run.runId(), out.resolve(TIMELINE));
+        boolean cluster = run.events().stream().anyMatch(e -> e.kind() == RunEvent.Kind.GENERATION);
+        TrainingPlots.timeline(series, run.events(), start, (cluster ? "Steps, members and generations" : "Steps")
+                + " over time, run " + run.runId(), out.resolve(TIMELINE));
         Path md = out.resolve(MARKDOWN);
         Files.writeString(md, markdown(run, series, start), StandardCharsets.UTF_8);
         return List.of(md, out.resolve(LOSS), out.resolve(THROUGHPUT), out.resolve(STEP_TIME), out.resolve(TIMELINE));
