@@ -137,8 +137,8 @@ public final class TrainingPlots {
     }
 
     /**
-     * The run over time: steps completed (left axis), members (right axis, a step line), each generation's start as
-     * a line labelled with its number and reason, removals (crosses) and committed checkpoints (diamonds).
+     * Steps completed over time (flat where the run did not train), committed checkpoints (diamonds) and the
+     * generations' starts (dotted lines).
      *
      * @param start the run's start: time 0 on the x axis
      */
@@ -151,24 +151,32 @@ public final class TrainingPlots {
                     values(points, p -> p.step()));
             line(steps, PALETTE[0], new BasicStroke(2f));
         }
-        membersLine(chart, events, start, points);
         List<RunEvent> checkpoints = events.stream().filter(e -> e.kind() == RunEvent.Kind.CHECKPOINT && e.step() >= 0)
                 .toList();
         if (!checkpoints.isEmpty()) {
             scatter(chart.addSeries("checkpoint committed", checkpoints.stream().mapToDouble(e -> minutes(start, e.at()))
                     .toArray(), checkpoints.stream().mapToDouble(RunEvent::step).toArray()), CHECKPOINT, SeriesMarkers.DIAMOND);
         }
-        double end = Math.max(points.isEmpty() ? 0 : minutes(start, points.get(points.size() - 1).time()),
-                events.stream().mapToDouble(e -> minutes(start, e.at())).max().orElse(0));
-        labelGenerations(chart, events, start, end, points.isEmpty() ? 1 : points.get(points.size() - 1).step());
-        if (points.isEmpty() && events.isEmpty()) {
+        events.stream().filter(e -> e.kind() == RunEvent.Kind.GENERATION)
+                .forEach(g -> chart.addAnnotation(new AnnotationLine(minutes(start, g.at()), true, false)));
+        if (points.isEmpty() && checkpoints.isEmpty()) {
             empty(chart, "nothing to show");
         }
-        chart.getStyler().setYAxisMin(0, 0.0);
+        chart.getStyler().setXAxisMin(0.0);
+        chart.getStyler().setYAxisMin(0.0);
         save(chart, png);
     }
 
-    private static void membersLine(XYChart chart, List<RunEvent> events, Instant start, List<Point> points) {
+    /**
+     * Members over time (a step line), each generation's start as a line labelled with its number and reason (the
+     * first {@link #MAX_LABELS}), workers removed (crosses at the members left).
+     *
+     * @param start the run's start: time 0 on the x axis
+     */
+    public static void members(StepSeries series, List<RunEvent> events, Instant start, String title, Path png)
+            throws IOException {
+        XYChart chart = chart(title, "minutes since the run started", "members");
+        List<Point> points = series.points();
         List<double[]> xy = new ArrayList<>();
         int current = 0;
         for (RunEvent e : events) {
@@ -179,27 +187,29 @@ public final class TrainingPlots {
                 xy.add(new double[] {t, current});
             }
         }
+        double end = Math.max(points.isEmpty() ? 0 : minutes(start, points.get(points.size() - 1).time()),
+                events.stream().mapToDouble(e -> minutes(start, e.at())).max().orElse(0));
         if (xy.isEmpty()) {
+            empty(chart, "no generation in the run's history");
+            save(chart, png);
             return;
         }
-        double end = points.isEmpty() ? xy.get(xy.size() - 1)[0] : minutes(start, points.get(points.size() - 1).time());
         xy.add(new double[] {Math.max(end, xy.get(xy.size() - 1)[0]), current});
-        XYSeries members = chart.addSeries("members", xy.stream().mapToDouble(v -> v[0]).toArray(),
-                xy.stream().mapToDouble(v -> v[1]).toArray());
-        line(members, new Color(0xff7f0e), new BasicStroke(2f));
-        members.setYAxisGroup(1);
-        chart.setYAxisGroupTitle(1, "members");
-        chart.getStyler().setYAxisGroupPosition(1, Styler.YAxisPosition.Right);
-        chart.getStyler().setYAxisMin(1, 0.0);
-        chart.getStyler().setYAxisMax(1, xy.stream().mapToDouble(v -> v[1]).max().orElse(1) + 1);
-        chart.getStyler().setYAxisDecimalPattern("#,##0");
+        line(chart.addSeries("members", xy.stream().mapToDouble(v -> v[0]).toArray(),
+                xy.stream().mapToDouble(v -> v[1]).toArray()), new Color(0xff7f0e), new BasicStroke(2.2f));
         List<RunEvent> removals = events.stream().filter(e -> e.kind() == RunEvent.Kind.REMOVAL && e.members() >= 0).toList();
         if (!removals.isEmpty()) {
-            XYSeries r = chart.addSeries("worker removed", removals.stream().mapToDouble(e -> minutes(start, e.at())).toArray(),
-                    removals.stream().mapToDouble(RunEvent::members).toArray());
-            scatter(r, REMOVAL, SeriesMarkers.CROSS);
-            r.setYAxisGroup(1);
+            scatter(chart.addSeries("worker removed", removals.stream().mapToDouble(e -> minutes(start, e.at())).toArray(),
+                    removals.stream().mapToDouble(RunEvent::members).toArray()), REMOVAL, SeriesMarkers.CROSS);
         }
+        int top = (int) xy.stream().mapToDouble(v -> v[1]).max().orElse(1) + 1;
+        labelGenerations(chart, events, start, end, top);
+        chart.getStyler().setXAxisMin(0.0);
+        chart.getStyler().setYAxisMin(0.0);
+        chart.getStyler().setYAxisMax((double) top);
+        chart.getStyler().setYAxisDecimalPattern("#,##0");
+        chart.getStyler().setYAxisTickMarkSpacingHint(Math.max(30, 400 / top));  // one tick per member
+        save(chart, png);
     }
 
     /**
@@ -207,8 +217,9 @@ public final class TrainingPlots {
      * on the right of the line, or on its left where the text would run past the end of the plot.
      *
      * @param end the x axis's last minute
+     * @param top the y axis's top
      */
-    private static void labelGenerations(XYChart chart, List<RunEvent> events, Instant start, double end, long topStep) {
+    private static void labelGenerations(XYChart chart, List<RunEvent> events, Instant start, double end, double top) {
         List<RunEvent> generations = events.stream().filter(e -> e.kind() == RunEvent.Kind.GENERATION).toList();
         double minutesPerPixel = Math.max(end, 1e-3) / PLOT_WIDTH;
         for (int i = 0; i < generations.size(); i++) {
@@ -216,10 +227,10 @@ public final class TrainingPlots {
             double t = minutes(start, g.at());
             chart.addAnnotation(new AnnotationLine(t, true, false));
             if (i < MAX_LABELS) {
-                String text = g.label().length() > 60 ? g.label().substring(0, 57) + "..." : g.label();
+                String text = g.label().length() > 70 ? g.label().substring(0, 67) + "..." : g.label();
                 double half = (text.length() * CHAR_WIDTH / 2 + 6) * minutesPerPixel;  // AnnotationText centres its text
-                double x = t + half + 2 * half <= end * 1.02 || t - 2 * half < 0 ? t + half : t - half;
-                double y = topStep * (0.95 - 0.07 * (i % 10));
+                double x = t + 2 * half <= end * 1.02 || t - 2 * half < 0 ? t + half : t - half;
+                double y = top * (0.96 - 0.06 * (i % 12));
                 chart.addAnnotation(new AnnotationText(text, x, y, false));
             }
         }

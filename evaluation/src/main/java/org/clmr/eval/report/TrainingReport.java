@@ -16,9 +16,10 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * A training run's report ({@code clmr report}): {@code report.md} with the run's figures, its history and four
- * plots ({@link TrainingPlots}): {@code loss.png}, {@code throughput.png}, {@code step-time.png} and
- * {@code timeline.png}, drawn from the run's per-step log and the events of its history. Caller's thread.
+ * A training run's report ({@code clmr report}): {@code report.md} with the run's figures, its history and the
+ * plots ({@link TrainingPlots}) {@code loss.png}, {@code throughput.png}, {@code step-time.png},
+ * {@code timeline.png} and, for a cluster run, {@code members.png}, drawn from the run's per-step log and the events
+ * of its history. Caller's thread.
  */
 public final class TrainingReport {
     /** File names inside the report directory. */
@@ -27,6 +28,7 @@ public final class TrainingReport {
     public static final String THROUGHPUT = "throughput.png";
     public static final String STEP_TIME = "step-time.png";
     public static final String TIMELINE = "timeline.png";
+    public static final String MEMBERS = "members.png";
     /** Points a plot shows at most (about; longer logs are averaged over consecutive steps). */
     static final int MAX_POINTS = 2000;
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss")
@@ -65,15 +67,22 @@ public final class TrainingReport {
         TrainingPlots.loss(series, run.events(), "Loss per step, run " + run.runId(), out.resolve(LOSS));
         TrainingPlots.throughput(series, "Throughput, run " + run.runId(), out.resolve(THROUGHPUT));
         TrainingPlots.phases(series, "Where a step's time goes, run " + run.runId(), out.resolve(STEP_TIME));
+        TrainingPlots.timeline(series, run.events(), start, "Steps over time, run " + run.runId(), out.resolve(TIMELINE));
+        List<Path> files = new ArrayList<>(List.of(out.resolve(MARKDOWN), out.resolve(LOSS), out.resolve(THROUGHPUT),
+                out.resolve(STEP_TIME), out.resolve(TIMELINE)));
         boolean cluster = run.events().stream().anyMatch(e -> e.kind() == RunEvent.Kind.GENERATION);
-        TrainingPlots.timeline(series, run.events(), start, (cluster ? "Steps, members and generations" : "Steps")
-                + " over time, run " + run.runId(), out.resolve(TIMELINE));
-        Path md = out.resolve(MARKDOWN);
-        Files.writeString(md, markdown(run, series, start), StandardCharsets.UTF_8);
-        return List.of(md, out.resolve(LOSS), out.resolve(THROUGHPUT), out.resolve(STEP_TIME), out.resolve(TIMELINE));
+        if (cluster) {
+            TrainingPlots.members(series, run.events(), start, "Members and generations over time, run " + run.runId(),
+                    out.resolve(MEMBERS));
+            files.add(out.resolve(MEMBERS));
+        } else {
+            Files.deleteIfExists(out.resolve(MEMBERS));  // an earlier report's, of another run
+        }
+        Files.writeString(out.resolve(MARKDOWN), markdown(run, series, start, cluster), StandardCharsets.UTF_8);
+        return List.copyOf(files);
     }
 
-    static String markdown(Run run, StepSeries series, Instant start) {
+    static String markdown(Run run, StepSeries series, Instant start, boolean cluster) {
         StringBuilder md = new StringBuilder();
         List<Point> points = series.points();
         md.append("# Training report: run ").append(run.runId()).append("\n\n");
@@ -97,8 +106,13 @@ public final class TrainingReport {
                         + " and the whole run's (the batch over the slowest member's step time).\n\n");
         md.append("## Where a step's time goes\n\n![step time by phase](").append(STEP_TIME).append(")\n\n");
         md.append(phaseTable(points)).append("\n");
-        md.append("## Over time\n\n![steps, members and generations](").append(TIMELINE).append(")\n\n");
-        md.append(changes(run.events(), start));
+        md.append("## Over time\n\n![steps over time](").append(TIMELINE).append(")\n\n")
+                .append("Steps completed against time (flat stretches: the run was not training); diamonds: committed"
+                        + " checkpoints").append(cluster ? "; dotted lines: generations.\n\n" : ".\n\n");
+        if (cluster) {
+            md.append("![members and generations](").append(MEMBERS).append(")\n\n");
+            md.append(changes(run.events(), start));
+        }
         if (!run.history().isEmpty()) {
             md.append("## History\n\nFrom the coordinator's journal (`clmr history`).\n\n| time (UTC) | kind | what |\n"
                     + "| --- | --- | --- |\n");
@@ -171,13 +185,8 @@ public final class TrainingReport {
                 lines.add(String.format(Locale.ROOT, "- %.1f min: %s%n", TrainingPlots.minutes(start, e.at()), e.label()));
             }
         }
-        if (lines.isEmpty()) {
-            return "Steps completed against time (flat stretches: the run was not training), committed checkpoints"
-                    + " marked.\n\n";
-        }
-        return "Steps completed (left axis) and members (right axis) against time; dotted lines: generations, labelled"
-                + " with their reasons; crosses: workers removed; diamonds: committed checkpoints. Every change:\n\n"
-                + String.join("", lines) + "\n";
+        return "Members against time; dotted lines: generations, labelled with their reasons; crosses: workers"
+                + " removed. Every change:\n\n" + String.join("", lines) + "\n";
     }
 
     private static String gaps(StepSeries series) {

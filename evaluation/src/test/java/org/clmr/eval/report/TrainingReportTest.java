@@ -75,9 +75,9 @@ class TrainingReportTest {
     }
 
     @Test
-    void shouldWriteAMarkdownPageAndFourReadablePlots() throws IOException {
+    void shouldWriteAMarkdownPageAndFiveReadablePlots() throws IOException {
         List<Path> files = TrainingReport.write(dir.resolve("report"), clusterRun(dir));
-        assertEquals(5, files.size());
+        assertEquals(6, files.size());
         for (Path png : files.subList(1, files.size())) {
             BufferedImage img = ImageIO.read(png.toFile());
             assertEquals(1680, img.getWidth(), png + ": 1100 x 520 points at 110 dpi");
@@ -93,7 +93,7 @@ class TrainingReportTest {
         assertTrue(md.contains("min: g2: [a] timed out on [b] at step 700"), md);
         assertTrue(md.contains("| backward | 550.0 | 41.5% |"), md);
         assertTrue(md.contains("b removed: peer timeout \\| odd"), "a | in history text is escaped: " + md);
-        for (String png : List.of("loss.png", "throughput.png", "step-time.png", "timeline.png")) {
+        for (String png : List.of("loss.png", "throughput.png", "step-time.png", "timeline.png", "members.png")) {
             assertTrue(md.contains("](" + png + ")"), png);
         }
     }

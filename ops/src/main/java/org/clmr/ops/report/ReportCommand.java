@@ -16,7 +16,8 @@ import java.util.concurrent.Callable;
 @Command(name = "report", mixinStandardHelpOptions = true,
         description = {"Write a training run's report: report.md with the run's figures and history, and loss.png (per step,"
                 + " raw and smoothed, checkpoints marked), throughput.png (per worker and in total), step-time.png (by"
-                + " phase) and timeline.png (steps, members and generations over time, each change with its reason).",
+                + " phase), timeline.png (steps over time, checkpoints marked) and, for a cluster run, members.png"
+                + " (members and generations over time, each change with its reason).",
                 "Reads the run directory's per-step log (steps-RUN_ID.csv) and, for a cluster run, its coordinator's"
                         + " journal (clmr.coordinator.database for PostgreSQL)."})
 public final class ReportCommand implements Callable<Integer> {
@@ -44,7 +45,8 @@ public final class ReportCommand implements Callable<Integer> {
             pw.println(w.note());
         }
         pw.println("report of run " + w.runId() + ": " + w.markdown() + " (with " + TrainingReport.LOSS + ", "
-                + TrainingReport.THROUGHPUT + ", " + TrainingReport.STEP_TIME + ", " + TrainingReport.TIMELINE + ")");
+                + TrainingReport.THROUGHPUT + ", " + TrainingReport.STEP_TIME + ", " + TrainingReport.TIMELINE
+                + (w.cluster() ? ", " + TrainingReport.MEMBERS : "") + ")");
         pw.flush();
         return 0;
     }

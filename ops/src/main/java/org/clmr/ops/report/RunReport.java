@@ -40,8 +40,9 @@ public final class RunReport {
      * @param markdown the report's page
      * @param runId    the run it is about
      * @param note     one line on the choice of run when the directory holds several, else empty
+     * @param cluster  whether it is a cluster run (its report has the members plot)
      */
-    public record Written(Path markdown, String runId, String note) {
+    public record Written(Path markdown, String runId, String note, boolean cluster) {
     }
 
     /**
@@ -71,9 +72,10 @@ public final class RunReport {
             }
         }
         String id = runIdOf(log);
-        TrainingReport.Run run = isCluster(config, runDir) ? clusterRun(config, runDir, id, log) : singleRun(runDir, id, log);
+        boolean cluster = isCluster(config, runDir);
+        TrainingReport.Run run = cluster ? clusterRun(config, runDir, id, log) : singleRun(runDir, id, log);
         List<Path> files = TrainingReport.write(out, run);
-        return new Written(files.get(0), id, note);
+        return new Written(files.get(0), id, note, cluster);
     }
 
     private static boolean isCluster(Config config, Path runDir) {
