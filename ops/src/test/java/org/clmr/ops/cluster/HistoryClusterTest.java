@@ -139,6 +139,11 @@ class HistoryClusterTest {
         String offline = clmr("history", "--run-dir", runDir.toString());
         assertTrue(offline.startsWith(table), "offline:\n" + offline + "\nover HTTP:\n" + table);
 
+        String embedded = clmr("embed", "--checkpoint", runDir.toString(), "--input", dataset.toString(), "--out",
+                dir.resolve("emb.npy").toString(), "--set", "run.model.preset=tiny");
+        assertTrue(embedded.contains("wrote 64 embeddings of 64 values (checkpoint step-"
+                + String.format("%012d", total) + ".ckpt (epoch " + (EPOCHS - 1) + ", step " + total + ", tiny))"), embedded);
+
         String reported = clmr("report", "--run-dir", runDir.toString(), "--out", dir.resolve("report").toString());
         assertTrue(reported.contains("report of run night: "), reported);
         String md = Files.readString(dir.resolve("report/report.md"));
