@@ -29,9 +29,10 @@ import java.util.TreeMap;
  * <p>What it hears, and what it leaves out: only reports of the current generation's members that computed their
  * step (a report without step times repeats a state adopted from a broadcast); a report of a step already written
  * in this generation (members repeat their newest report while they wait at a plan boundary). A step that some
- * members never reported (their reports were lost with a coordinator incarnation) is written with the reports
- * there are when a newer step is complete or the generation ends. Steps reported to nobody (while no coordinator
- * ran) are missing from the log; {@code clmr report} lists such gaps.
+ * members never reported (their reports were lost with a coordinator incarnation, or the member died after it)
+ * is written with the reports there are when a newer step is complete, the generation ends, another run starts or
+ * the node stops. A completed run still hears its last step's late reports. Steps reported to nobody (while no
+ * coordinator ran) are missing from the log; {@code clmr report} lists such gaps.
  *
  * <p>One instance per coordinator node, shared by the coordinator's incarnations on that node, used from the
  * coordinator actor's thread only. A row that cannot be written is counted ({@code clmr_step_log_errors_total})
@@ -51,6 +52,8 @@ public final class ProgressLog implements AutoCloseable {
     private int globalBatch;
     private long written;
     private long failures;
+    /** The time of the newest report heard: the time of rows written when the node stops. */
+    private Instant lastHeard = Instant.EPOCH;
 
     private ProgressLog(Path runDir, Counter errors) {
         this.runDir = runDir;
@@ -80,15 +83,16 @@ public final class ProgressLog implements AutoCloseable {
      * @param now   the coordinator's clock: the row's time
      */
     public void hear(CoordinatorState state, Progress p, Instant now) {
-        if (runDir == null || p.times() == null || !(state instanceof CoordinatorState.Running
-                || state instanceof CoordinatorState.Paused)) {
+        // a completed run still hears the last step's reports of the members that finished it after the first
+        if (runDir == null || p.times() == null || state.run().isEmpty()) {
             return;
         }
         RunData run = state.run().orElseThrow();
         if (p.generation() != run.generation() || run.member(p.workerId()).isEmpty()) {
             return;
         }
-        if (!run.runId().equals(runId) && !openFor(run.runId())) {
+        lastHeard = now;
+        if (!run.runId().equals(runId) && !openFor(run.runId(), now)) {
             return;
         }
         if (p.generation() != generation) {
@@ -143,8 +147,11 @@ public final class ProgressLog implements AutoCloseable {
         }
     }
 
-    private boolean openFor(String newRunId) {
-        close();
+    private boolean openFor(String newRunId, Instant now) {
+        if (log != null) {
+            writeUpTo(Long.MAX_VALUE, now);
+        }
+        closeFile();
         pending.clear();
         generation = -1;
         runId = newRunId;
@@ -166,9 +173,19 @@ public final class ProgressLog implements AutoCloseable {
         }
     }
 
-    /** Closes the file (pending steps, never complete, are dropped); a failure to close it is logged. */
+    /**
+     * Writes the steps some members reported and others never will (the node stops), then closes the file; a
+     * failure to close it is logged.
+     */
     @Override
     public void close() {
+        if (log != null) {
+            writeUpTo(Long.MAX_VALUE, lastHeard);
+        }
+        closeFile();
+    }
+
+    private void closeFile() {
         if (log == null) {
             return;
         }

@@ -3,6 +3,7 @@ package org.clmr.coordinator.steplog;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import org.clmr.coordinator.desk.DeskFixture;
 import org.clmr.coordinator.journal.CoordinatorEvent.GenerationStarted;
+import org.clmr.coordinator.journal.CoordinatorEvent.RunCompleted;
 import org.clmr.coordinator.journal.CoordinatorEvent.WorkerRemoved;
 import org.clmr.coordinator.journal.CoordinatorState;
 import org.clmr.coordinator.journal.FailureReason;
@@ -11,6 +12,7 @@ import org.clmr.protocol.checkpoint.CheckpointRecord;
 import org.clmr.protocol.cluster.CoordinatorProtocol.Progress;
 import org.clmr.protocol.cluster.CoordinatorProtocol.ResumePoint;
 import org.clmr.protocol.cluster.CoordinatorProtocol.StepTimes;
+import org.clmr.protocol.cluster.CoordinatorProtocol.StopReason;
 import org.clmr.protocol.steplog.StepLog;
 import org.clmr.protocol.steplog.StepRow;
 import org.junit.jupiter.api.AfterAll;
@@ -132,6 +134,38 @@ class ProgressLogTest {
             assertEquals(0, next.failures());
         }
         assertEquals(List.of(1L, 2L, 3L, 4L), steps());
+    }
+
+    @Test
+    void shouldHearTheLastStepsLateReportsOfACompletedRun() {
+        CoordinatorState s = fx.running(a, b);
+        try (ProgressLog log = ProgressLog.in(runDir, new PrometheusRegistry())) {
+            for (long step = 1; step <= 19; step++) {
+                log.hear(s, computed(a, 1, step, 1.0), NOW);
+                log.hear(s, computed(b, 1, step, 1.0), NOW);
+            }
+            log.hear(s, computed(a, 1, 20, 1.0), NOW);  // a's report of the last step completes the run
+            log.hear(DeskFixture.then(s, new RunCompleted(StopReason.FINISHED, NOW)), computed(b, 1, 20, 1.0), NOW);
+            List<StepRow> rows = StepLog.read(file());
+            assertEquals(LongStream.rangeClosed(1, 20).boxed().toList(), rows.stream().map(StepRow::step).toList());
+            assertEquals(List.of("a", "b"), List.copyOf(rows.get(19).workers().keySet()));
+        }
+    }
+
+    @Test
+    void shouldWriteAStepSomeMembersReportedWhenTheNodeStops() {
+        CoordinatorState s = fx.running(a, b);
+        try (ProgressLog log = ProgressLog.in(runDir, new PrometheusRegistry())) {
+            for (long step = 1; step <= 3; step++) {
+                log.hear(s, computed(a, 1, step, 1.0), NOW);
+                log.hear(s, computed(b, 1, step, 1.0), NOW);
+            }
+            log.hear(s, computed(a, 1, 4, 1.0), NOW);  // b died before its report of step 4
+            assertEquals(3, StepLog.read(file()).size());
+        }
+        List<StepRow> rows = StepLog.read(file());
+        assertEquals(List.of(1L, 2L, 3L, 4L), rows.stream().map(StepRow::step).toList());
+        assertEquals(List.of("a"), List.copyOf(rows.get(3).workers().keySet()), "step 4 as a computed it");
     }
 
     @Test
