@@ -47,7 +47,9 @@ public final class ProbeProgress implements ProbeEvaluation.Listener {
         epochsOfCandidate = 0;
         if (terminal) {
             int perPoint = spec.usesLbfgs() ? 1 : spec.maxEpochs();
-            bar = new ProgressBarBuilder().setTaskName(head).setInitialMax((long) perPoint * spec.weightDecays().size())
+            // a short name and message leave the bar room on an 80-column terminal; the head's line says the rest
+            bar = new ProgressBarBuilder().setTaskName(String.format(Locale.ROOT, "head %d/%d", index + 1, total))
+                    .setInitialMax((long) perPoint * spec.weightDecays().size())
                     .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(200).build();
         }
     }
@@ -69,7 +71,7 @@ public final class ProbeProgress implements ProbeEvaluation.Listener {
         if (bar != null) {
             // early stopping ends a grid point before its last epoch: the bar moves on to the next point's share
             bar.stepBy(spec.usesLbfgs() ? 1 : spec.maxEpochs() - epochsOfCandidate);
-            bar.setExtraMessage(String.format(Locale.ROOT, " wd %s: valid ROC-AUC %.3f", ProbeSpec.plain(c.weightDecay()),
+            bar.setExtraMessage(String.format(Locale.ROOT, "wd %s: ROC %.3f", ProbeSpec.plain(c.weightDecay()),
                     c.validTagRocAuc()));
         }
         epochsOfCandidate = 0;

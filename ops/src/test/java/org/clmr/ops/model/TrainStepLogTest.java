@@ -13,6 +13,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.LongStream;
@@ -57,7 +58,7 @@ class TrainStepLogTest {
         StringWriter err = new StringWriter();
         cl.setOut(new PrintWriter(out, true));
         cl.setErr(new PrintWriter(err, true));
-        List<String> again = new java.util.ArrayList<>(ARGS);
+        List<String> again = new ArrayList<>(ARGS);
         again.addAll(List.of("--run-dir", runDir.toString()));
         assertEquals(0, cl.execute(again.toArray(String[]::new)), err + "\n" + out);
         assertTrue(out.toString().contains("resuming from step "), out.toString());
