@@ -64,6 +64,7 @@ public final class TrainingPlots {
                     PALETTE[0], new BasicStroke(2.2f));
             markCheckpoints(chart, events, x, smooth);
             markGenerations(chart, events, x[0]);
+            roundTicks(chart, x[x.length - 1], true);
         }
         save(chart, png);
     }
@@ -96,6 +97,7 @@ public final class TrainingPlots {
         line(chart.addSeries(workers.isEmpty() ? "this process" : "all workers",
                 x, ema(values(points, Point::samplesPerSecond), window)), Color.BLACK, new BasicStroke(2.4f));
         chart.getStyler().setYAxisMin(0.0);
+        roundTicks(chart, x[x.length - 1], true);
         save(chart, png);
     }
 
@@ -133,6 +135,7 @@ public final class TrainingPlots {
         line(chart.addSeries("whole step", x, ema(values(points, p -> p.phases().stepMs()), window)), Color.BLACK,
                 DOTTED);
         chart.getStyler().setYAxisMin(0.0);
+        roundTicks(chart, x[x.length - 1], true);
         save(chart, png);
     }
 
@@ -150,6 +153,7 @@ public final class TrainingPlots {
             XYSeries steps = chart.addSeries("steps completed", values(points, p -> minutes(start, p.time())),
                     values(points, p -> p.step()));
             line(steps, PALETTE[0], new BasicStroke(2f));
+            roundTicks(chart, points.get(points.size() - 1).step(), false);
         }
         List<RunEvent> checkpoints = events.stream().filter(e -> e.kind() == RunEvent.Kind.CHECKPOINT && e.step() >= 0)
                 .toList();
@@ -313,9 +317,23 @@ public final class TrainingPlots {
         return Duration.between(start, t).toMillis() / 60_000.0;
     }
 
-    /** Points a moving average spans: a fiftieth of the curve, at least 1. */
+    /** Points a moving average spans: a 25th of the curve, at least 5 (a quarter of a short one), at least 1. */
     static int smoothingWindow(int points) {
-        return Math.max(1, points / 50);
+        return Math.max(1, Math.max(Math.min(5, points / 4), points / 25));
+    }
+
+    /**
+     * Round-numbered ticks on a step axis: XChart gives data of whole numbers a tick per value (unreadable beyond a
+     * few dozen) unless the axis has a bound of its own, so the axis ends half a step past the last step.
+     *
+     * @param x whether the steps are on the x axis (else the y axis)
+     */
+    private static void roundTicks(XYChart chart, double lastStep, boolean x) {
+        if (x) {
+            chart.getStyler().setXAxisMax(lastStep + 0.5);
+        } else {
+            chart.getStyler().setYAxisMax(lastStep + 0.5);
+        }
     }
 
     /** Exponential moving average with the span of a {@code window}-point mean, bias-corrected at the start. */
