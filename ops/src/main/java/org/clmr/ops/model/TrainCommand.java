@@ -5,9 +5,11 @@ import com.typesafe.config.ConfigFactory;
 import org.clmr.data.DataSettings;
 import org.clmr.data.augment.AugmentationChain;
 import org.clmr.ops.ConfigOptions;
+import org.clmr.ops.cluster.LocalCluster;
 import org.clmr.protocol.checkpoint.CheckpointRecord;
 import org.clmr.protocol.checkpoint.DirectoryCheckpointStore;
 import org.clmr.protocol.run.RunSpec;
+import org.clmr.protocol.steplog.StepLog;
 import org.clmr.worker.train.PipelineViewSource;
 import org.clmr.worker.train.StepLogListener;
 import org.clmr.worker.train.StepReport;
@@ -153,9 +155,11 @@ public final class TrainCommand implements Callable<Integer> {
         });
         PrintWriter out = spec.commandLine().getOut();
         try {
-            String reason = new org.clmr.ops.cluster.LocalCluster(runDir, dataset, args, out)
-                    .run(workers, DataSettings.from(config));
+            LocalCluster cluster = new LocalCluster(runDir, dataset, args, out);
+            String reason = cluster.run(workers, DataSettings.from(config));
             out.println("done: " + reason);
+            out.printf("step log: %s (clmr history --run-dir %s tells the run's events, clmr report --run-dir %s plots"
+                    + " both)%n", StepLog.fileFor(runDir, cluster.runId()), runDir, runDir);
         } catch (IOException e) {
             throw new UserError("local cluster in " + runDir + ": " + e.getMessage());
         } catch (InterruptedException e) {
