@@ -44,6 +44,7 @@ import org.clmr.coordinator.membership.PeerTimeoutJury;
 import org.clmr.coordinator.plan.Boundaries;
 import org.clmr.coordinator.plan.ProgressTracker;
 import org.clmr.coordinator.plan.RunPlanner;
+import org.clmr.coordinator.steplog.ProgressLog;
 import org.clmr.protocol.checkpoint.CheckpointRecord;
 import org.clmr.protocol.checkpoint.CheckpointStore;
 import org.clmr.protocol.cluster.ControlInput;
@@ -128,9 +129,12 @@ public final class Coordinator
     private final Draining draining;
     private final Boundaries boundaries;
     private final Checkpoints checkpoints;
+    /** The per-step log: shared by this node's incarnations, not a desk (it decides nothing). */
+    private final ProgressLog stepLog;
 
     private Coordinator(ActorContext<ToCoordinator> context, TimerScheduler<ToCoordinator> timers,
-                        CoordinatorSettings settings, CheckpointStore store, CoordinatorMetrics metrics, Clock clock) {
+                        CoordinatorSettings settings, CheckpointStore store, CoordinatorMetrics metrics, Clock clock,
+                        ProgressLog stepLog) {
         super(PersistenceId.ofUniqueId(settings.persistenceId()));
         this.context = context;
         this.timers = timers;
@@ -148,6 +152,7 @@ public final class Coordinator
         this.draining = new Draining(planner);
         this.boundaries = new Boundaries(planner, progress);
         this.checkpoints = new Checkpoints(settings.tolerance());
+        this.stepLog = stepLog;
     }
 
     /**
@@ -159,8 +164,18 @@ public final class Coordinator
      */
     public static Behavior<ToCoordinator> create(CoordinatorSettings settings, CheckpointStore store,
                                                  CoordinatorMetrics metrics, Clock clock) {
+        return create(settings, store, metrics, clock, ProgressLog.none());
+    }
+
+    /**
+     * The coordinator's behavior, writing the members' progress to a per-step log.
+     *
+     * @param stepLog where every step's row goes (see {@link ProgressLog})
+     */
+    public static Behavior<ToCoordinator> create(CoordinatorSettings settings, CheckpointStore store,
+                                                 CoordinatorMetrics metrics, Clock clock, ProgressLog stepLog) {
         return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-                new Coordinator(ctx, timers, settings, store, metrics, clock)));
+                new Coordinator(ctx, timers, settings, store, metrics, clock, stepLog)));
     }
 
     @Override
@@ -209,7 +224,7 @@ public final class Coordinator
         b.forAnyState()
                 .onCommand(Register.class, (s, c) -> admission.isOpen()
                         ? decided(s, admission.register(s, c, now())) : Effect().stash())
-                .onCommand(Progress.class, (s, p) -> decided(s, boundaries.hear(s, p).decision()))
+                .onCommand(Progress.class, (s, p) -> decided(s, heard(s, p).decision()))
                 .onCommand(PeerTimeout.class, (s, c) -> decided(s, jury.hear(s, c)))
                 .onCommand(DecidePeerTimeouts.class, (s, c) -> decided(s, jury.close(s, c.generation(), now())))
                 .onCommand(Leave.class, (s, c) -> decided(s, admission.leave(s, c, now())))
@@ -241,8 +256,14 @@ public final class Coordinator
 
     // ------------------------------------------------------------------ commands a desk decides
 
+    /** A progress report goes to the per-step log (beside the journal, like the metrics) and to the plan desk. */
+    private Boundaries.Heard heard(CoordinatorState state, Progress p) {
+        stepLog.hear(state, p, now());
+        return boundaries.hear(state, p);
+    }
+
     private ReplyEffect<CoordinatorEvent, CoordinatorState> onProgress(Running state, Progress p) {
-        Boundaries.Heard heard = boundaries.hear(state, p);
+        Boundaries.Heard heard = heard(state, p);
         if (!heard.newBoundary()) {
             return decided(state, heard.decision());
         }

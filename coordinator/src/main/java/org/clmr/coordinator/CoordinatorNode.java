@@ -18,6 +18,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
 import org.clmr.coordinator.http.StatusHttpServer;
+import org.clmr.coordinator.steplog.ProgressLog;
 import org.clmr.protocol.UserError;
 import org.clmr.protocol.checkpoint.CheckpointReceiver;
 import org.clmr.protocol.checkpoint.CheckpointStore;
@@ -121,9 +122,10 @@ public final class CoordinatorNode implements AutoCloseable {
         system.systemActorOf(CheckpointReceiver.create(store, h.maxBytes(), h.maxTransfers(), h.idleTimeout()),
                 "checkpoint-handoff", Props.empty());
         CoordinatorMetrics metrics = new CoordinatorMetrics(Clock.systemUTC());
+        ProgressLog stepLog = ProgressLog.in(runDir, metrics.registry());
         Behavior<ToCoordinator> behavior = Behaviors.<ToCoordinator>supervise(Behaviors.setup(ctx -> {
             system.receptionist().tell(Receptionist.register(CoordinatorProtocol.SERVICE_KEY, ctx.getSelf()));
-            return Coordinator.create(settings, store, metrics, Clock.systemUTC());
+            return Coordinator.create(settings, store, metrics, Clock.systemUTC(), stepLog);
         })).onFailure(SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2));
         ActorRef<ToCoordinator> proxy = ClusterSingleton.get(system).init(
                 SingletonActor.of(behavior, CoordinatorProtocol.SINGLETON_NAME)
@@ -140,6 +142,7 @@ public final class CoordinatorNode implements AutoCloseable {
         system.getWhenTerminated().whenComplete((done, err) -> {
             http.close();
             store.close();
+            stepLog.close();
         });
         return new CoordinatorNode(system, proxy, store, http, settings, spec);
     }

@@ -10,9 +10,8 @@ import org.clmr.eval.features.FeatureCache;
 import org.clmr.eval.features.FeatureExtractor;
 import org.clmr.eval.features.FeatureSet;
 import org.clmr.eval.features.SampleCnnEncoder;
-import org.clmr.eval.probe.EpochRecord;
 import org.clmr.eval.probe.ProbeEvaluation;
-import org.clmr.eval.probe.ProbeSearch;
+import org.clmr.eval.probe.ProbeProgress;
 import org.clmr.eval.probe.ProbeSpec;
 import org.clmr.eval.report.ReportContext;
 import org.clmr.eval.report.ReportWriter;
@@ -26,7 +25,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -81,34 +79,9 @@ public final class EvaluationJob {
             sets.put(split, r.features());
         }
         ProbeEvaluation.Result result = ProbeEvaluation.run(sets.get(Split.TRAIN), sets.get(Split.VALID), sets.get(Split.TEST),
-                settings.probe(), settings.labelFraction(), settings.seeds(), settings.seed(), new ProbeEvaluation.Listener() {
-                    @Override
-                    public void onRunStart(int index, int total, long seed, int trainClips) {
-                        LOG.info("head {}/{} (seed {}) on {} training tracks", index + 1, total, seed, trainClips);
-                    }
-
-                    @Override
-                    public void onEpoch(EpochRecord r) {
-                        if (LOG.isDebugEnabled()) {
-                            LOG.debug(String.format(Locale.ROOT, "epoch %d: loss %.4f, valid tag ROC-AUC %.4f, PR-AUC %.4f",
-                                    r.epoch(), r.trainLoss(), r.validTagRocAuc(), r.validTagPrAuc()));
-                        }
-                    }
-
-                    @Override
-                    public void onCandidate(ProbeSearch.Candidate c) {
-                        String fit = c.epochs() > 0 ? "best epoch " + c.bestEpoch() + " of " + c.epochs()
-                                : c.iterations() + " L-BFGS iterations" + (c.unconvergedTags() > 0 ? ", " + c.unconvergedTags()
-                                + " tags NOT converged (raise clmr.eval.max-iterations)" : "");
-                        String line = String.format(Locale.ROOT, "weight decay %s: valid tag ROC-AUC %.4f, PR-AUC %.4f (%s)",
-                                ProbeSpec.plain(c.weightDecay()), c.validTagRocAuc(), c.validTagPrAuc(), fit);
-                        if (c.unconvergedTags() > 0) {
-                            LOG.warn(line);
-                        } else {
-                            LOG.info(line);
-                        }
-                    }
-                });
+                settings.probe(), settings.labelFraction(), settings.seeds(), settings.seed(),
+                ProbeProgress.forConsole(settings.probe(), encoder.description()
+                        + (settings.labelFraction() < 1 ? " at label fraction " + settings.labelFraction() : "")));
         for (ProbeEvaluation.Run run : result.runs()) {
             if (run.gridEdge() == 1) {
                 LOG.warn("seed {} chose the largest weight decay of the grid ({}); a larger one might score better on validation:"

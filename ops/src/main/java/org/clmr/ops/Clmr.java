@@ -20,6 +20,8 @@ import picocli.CommandLine.Command;
                 org.clmr.ops.eval.EmbedCommand.class,
                 org.clmr.ops.cluster.CoordinatorCommand.class,
                 org.clmr.ops.cluster.StatusCommand.class,
+                org.clmr.ops.cluster.HistoryCommand.class,
+                org.clmr.ops.report.ReportCommand.class,
                 org.clmr.ops.cluster.ControlCommand.class,
                 org.clmr.ops.cluster.WorkerCommand.class,
                 org.clmr.ops.driver.DriverCommand.class,

@@ -12,6 +12,9 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.prometheus.metrics.exporter.httpserver.MetricsHandler;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import org.clmr.coordinator.history.HistoryEntry;
+import org.clmr.coordinator.history.HistoryFilter;
+import org.clmr.coordinator.history.HistoryReader;
 import org.clmr.protocol.UserError;
 import org.clmr.protocol.cluster.ControlInput;
 import org.clmr.protocol.cluster.CoordinatorProtocol.DrainWorker;
@@ -52,7 +55,9 @@ import java.util.function.Function;
  *   <li>{@code POST /control/start?run-id=ID&dataset-hash=HASH&tracks=N}: start a run with this node's
  *       RunSpec; {@code POST /control/pause}, {@code /control/resume}, {@code /control/stop}: answer an
  *       {@code OperatorReply} as JSON, status 200 when accepted and 409 when refused;</li>
- *   <li>{@code POST /control/drain?worker=ID}: drain a worker ({@code DrainWorker}), answered the same way.</li>
+ *   <li>{@code POST /control/drain?worker=ID}: drain a worker ({@code DrainWorker}), answered the same way;</li>
+ *   <li>{@code GET /history?since=INSTANT&kind=K1,K2&run-id=ID}: the runs' history read from the journal
+ *       ({@link HistoryReader}), a JSON array of {@link HistoryEntry} (what {@code clmr history} prints).</li>
  * </ul>
  * HTTP was chosen over joining the cluster as a client so that {@code clmr status} is instant, needs no
  * cluster port, and works from any machine that reaches the coordinator (curl works too).
@@ -115,6 +120,21 @@ public final class StatusHttpServer implements AutoCloseable {
                 return;
             }
             answer(ex, () -> ask(system, coordinator, GetStatus::new, timeout), s -> 200);
+        }));
+        server.createContext("/history", guard.guard(Access.READ, ex -> {
+            if (!ex.getRequestMethod().equals("GET")) {
+                send(ex, 405, Map.of("error", "use GET /history"));
+                return;
+            }
+            HistoryFilter filter;
+            try {
+                filter = HistoryFilter.fromQuery(query(ex.getRequestURI().getRawQuery()));
+            } catch (IllegalArgumentException e) {
+                send(ex, 400, Map.of("error", e.getMessage()));
+                return;
+            }
+            answer(ex, () -> filter.apply(HistoryReader.read(system,
+                    system.settings().config().getString("clmr.coordinator.persistence-id"), timeout)), h -> 200);
         }));
         server.createContext("/control/", guard.guard(Access.CONTROL, ex -> control(ex, system, coordinator, spec,
                 timeout)));

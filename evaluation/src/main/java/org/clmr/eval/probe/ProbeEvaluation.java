@@ -29,6 +29,10 @@ public final class ProbeEvaluation {
         /** A grid point's head of the current seed was scored on the validation clips. */
         default void onCandidate(ProbeSearch.Candidate candidate) {
         }
+
+        /** The current seed's head was chosen and tested. */
+        default void onRunEnd(Run run) {
+        }
     }
 
     /**
@@ -156,8 +160,10 @@ public final class ProbeEvaluation {
             ProbeSearch.Outcome chosen = ProbeSearch.run(used, valid, spec, seed, listener::onEpoch, listener::onCandidate);
             double[][] scores = ProbeTrainer.clipScores(chosen.head(), test);
             TaggingMetrics metrics = TaggingMetrics.compute(test.labels(), scores, test.tags(), test.ids());
-            runs.add(new Run(seed, used.clips(), used.windows(), chosen.bestEpoch(), chosen.curve(), metrics, scores, chosen.head(),
-                    chosen.weightDecay(), chosen.candidates(), chosen.oneClass()));
+            Run run = new Run(seed, used.clips(), used.windows(), chosen.bestEpoch(), chosen.curve(), metrics, scores, chosen.head(),
+                    chosen.weightDecay(), chosen.candidates(), chosen.oneClass());
+            runs.add(run);
+            listener.onRunEnd(run);
         }
         return new Result(spec, labelFraction, List.copyOf(runs), trainStats, once && seeds > 1);
     }

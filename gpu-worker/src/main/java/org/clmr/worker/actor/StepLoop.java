@@ -347,7 +347,7 @@ public final class StepLoop implements AutoCloseable {
             String fingerprint = training.fingerprint();
             publishHeld(fingerprint);
             out.accept(new Report(new Progress(workerId, r.generation(), r.step(), r.epoch(), r.loss(),
-                    r.samplesPerSecond(), fingerprint)));
+                    r.samplesPerSecond(), fingerprint, r.times())));
         }
 
         @Override

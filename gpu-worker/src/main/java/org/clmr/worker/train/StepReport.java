@@ -1,5 +1,6 @@
 package org.clmr.worker.train;
 
+import org.clmr.protocol.cluster.CoordinatorProtocol.StepTimes;
 import org.clmr.worker.step.DistributedStep;
 
 /**
@@ -35,5 +36,12 @@ public record StepReport(long generation, long step, int epoch, int share, Distr
     /** This process's tracks per second in this step. */
     public double samplesPerSecond() {
         return share / Math.max(wallNs / 1e9, 1e-9);
+    }
+
+    /** Where the step's time went on this process, as a progress report and the per-step log carry it. */
+    public StepTimes times() {
+        DistributedStep.Phases p = result.phases();
+        return new StepTimes(p.dataNs(), p.forwardNs(), p.lossNs(), p.communicationNs(), p.backwardNs(), p.optimizerNs(),
+                wallNs);
     }
 }

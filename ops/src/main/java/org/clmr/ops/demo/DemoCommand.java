@@ -13,6 +13,7 @@ import org.clmr.eval.report.ReportWriter;
 import org.clmr.eval.report.SummaryLines;
 import org.clmr.ops.ConfigOptions;
 import org.clmr.ops.cluster.LocalCluster;
+import org.clmr.ops.report.RunReport;
 import org.clmr.protocol.UserError;
 import org.clmr.protocol.checkpoint.CheckpointRecord;
 import org.clmr.protocol.checkpoint.DirectoryCheckpointStore;
@@ -43,7 +44,8 @@ import java.util.stream.Stream;
  * multi-label music set ({@code clmr prepare --generate}), pre-trains the tiny preset on a local cluster of
  * two worker processes and a coordinator ({@code clmr train --workers 2}), takes the run's final committed
  * checkpoint out of the coordinator's database, and evaluates it and a random encoder of the same shape
- * with a linear probe ({@code clmr evaluate}), printing both rows and where the reports are. With the fair probe
+ * with a linear probe ({@code clmr evaluate}), printing both rows and where the reports are (the training run's
+ * own, {@code clmr report}, and the evaluations'). With the fair probe
  * (the default) it also runs the paper's unstandardised probe on the random encoder's cached features, to say in
  * one line what the fair probe changed in the random row.
  */
@@ -127,6 +129,9 @@ public final class DemoCommand implements Callable<Integer> {
         pw.println("training done: " + reason);
         Path checkpoint = exportCheckpoint(cluster, dir.resolve("checkpoints"));
         pw.println("final checkpoint: " + checkpoint);
+        Path trainingReport = RunReport.write(config, dir.resolve("run"), cluster.runId(),
+                dir.resolve("run").resolve("report")).markdown();
+        pw.println("training report (loss, throughput, members over time, history): " + trainingReport);
 
         stage(pw, 3, "linear evaluation of the pre-trained encoder and of a random one (" + evalSettings.seeds() + " seed; "
                 + evalSettings.protocol() + " probe: " + evalSettings.probe().describe() + ")");
@@ -148,7 +153,8 @@ public final class DemoCommand implements Callable<Integer> {
             }
         }
         printRows(pw, rows, randomPaper, (System.nanoTime() - e0) / 1e9);
-        pw.println("reports: " + dir.resolve("eval-trained").resolve(ReportWriter.MARKDOWN) + " and "
+        pw.println("training report: " + trainingReport);
+        pw.println("evaluation reports: " + dir.resolve("eval-trained").resolve(ReportWriter.MARKDOWN) + " and "
                 + dir.resolve("eval-random").resolve(ReportWriter.MARKDOWN)
                 + (randomPaper != null ? " (paper protocol: " + dir.resolve("eval-random").resolve(PAPER_REPORT).resolve(ReportWriter.MARKDOWN)
                 + ")" : ""));

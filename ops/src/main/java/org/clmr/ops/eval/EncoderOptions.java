@@ -11,7 +11,8 @@ import java.nio.file.Path;
 /** {@code --checkpoint C | --encoder random}: which frozen encoder a command uses (exactly one). */
 public final class EncoderOptions {
     @Option(names = "--checkpoint", paramLabel = "C", required = true,
-            description = "A checkpoint file (step-N.ckpt) or a run's checkpoint directory (its latest is used)")
+            description = "A checkpoint file (step-N.ckpt), a run's checkpoint directory (its latest is used), or a cluster"
+                    + " run's directory (its newest committed checkpoint is copied to RUN_DIR/checkpoints/RUN_ID/)")
     Path checkpoint;
 
     @Option(names = "--encoder", paramLabel = "random", required = true,
@@ -21,7 +22,7 @@ public final class EncoderOptions {
     /** Opens the chosen encoder; a random one takes its shape and seed from {@code clmr.run} and the dataset's rate. */
     SampleCnnEncoder open(Config config, int datasetSampleRate) {
         if (checkpoint != null) {
-            return SampleCnnEncoder.fromCheckpoint(checkpoint);
+            return SampleCnnEncoder.fromCheckpoint(ClusterCheckpoint.resolve(config, checkpoint));
         }
         if (!"random".equals(encoder)) {
             throw new SettingsException("--encoder", encoder, "must be `random` (or give --checkpoint instead)");

@@ -5,12 +5,15 @@ import com.typesafe.config.ConfigFactory;
 import org.clmr.data.dataset.PackedDataset;
 import org.clmr.eval.EvalSettings;
 import org.clmr.eval.EvaluationJob;
+import org.clmr.eval.LabelFractions;
 import org.clmr.eval.features.SampleCnnEncoder;
 import org.clmr.eval.probe.ProbeEvaluation;
+import org.clmr.eval.report.DataEfficiencyReport;
 import org.clmr.eval.report.ReportWriter;
 import org.clmr.eval.report.SummaryLines;
 import org.clmr.ops.ConfigOptions;
 import org.clmr.protocol.config.SettingsException;
+import org.clmr.protocol.run.RunSpec;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -20,6 +23,8 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -56,6 +61,12 @@ public final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--label-fraction", paramLabel = "F", description = "Train heads on a class-balanced fraction F in (0, 1] of the training tracks (default clmr.eval.label-fraction)")
     Double labelFraction;
 
+    @Option(names = "--label-fractions", split = ",", paramLabel = "F,F...",
+            description = "The data-efficiency study: the probe per fraction (e.g. 0.01,0.1,1) for this encoder and, given"
+                    + " --checkpoint, a random one of the same shape; writes label-fractions.png/.md/.json and a report per"
+                    + " point in OUT/ENCODER/fraction-F")
+    List<Double> labelFractions;
+
     @Option(names = "--seeds", paramLabel = "K", description = "Heads with seeds seed..seed+K-1; mean and std reported (default clmr.eval.seeds)")
     Integer seeds;
 
@@ -71,6 +82,9 @@ public final class EvaluateCommand implements Callable<Integer> {
                 throw new SettingsException("--protocol", protocol, "must be one of " + String.join(", ", EvalSettings.PROTOCOLS));
             }
             config = ConfigFactory.parseMap(Map.of("clmr.eval.protocol", protocol)).withFallback(config);
+        }
+        if (labelFractions != null) {
+            return fractions(config);
         }
         EvalSettings settings = EvalSettings.from(config).with(head, labelFraction, seeds);
         PrintWriter pw = spec.commandLine().getOut();
@@ -96,7 +110,43 @@ public final class EvaluateCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** {@code --label-fractions}: the probe per fraction for the encoder and, given a checkpoint, a random one. */
+    private int fractions(Config config) throws Exception {
+        if (labelFraction != null) {
+            throw new SettingsException("--label-fractions", labelFractions, "takes the place of --label-fraction: give one");
+        }
+        List<Double> fractions = labelFractions.stream().distinct().sorted().toList();
+        if (fractions.stream().anyMatch(f -> !(f > 0 && f <= 1))) {
+            throw new SettingsException("--label-fractions", labelFractions, "every fraction must be in (0, 1], e.g. 0.01,0.1,1");
+        }
+        EvalSettings settings = EvalSettings.from(config).with(head, null, seeds);
+        PrintWriter pw = spec.commandLine().getOut();
+        try (PackedDataset data = PackedDataset.open(dataset);
+             SampleCnnEncoder enc = encoder.open(config, data.sampleRate());
+             SampleCnnEncoder random = encoder.checkpoint == null ? null
+                     : SampleCnnEncoder.random(enc.spec(), enc.sampleRate(), RunSpec.from(config).seed())) {
+            Map<String, SampleCnnEncoder> encoders = new LinkedHashMap<>();
+            encoders.put(random == null ? "random" : "pre-trained", enc);
+            if (random != null) {
+                encoders.put("random", random);
+            }
+            pw.println("label fractions " + fractions + " for " + String.join(" and ", encoders.keySet()) + " ("
+                    + settings.protocol() + " probe: " + settings.probe().describe() + ", " + settings.seeds() + " seed(s))");
+            pw.flush();
+            LabelFractions.run(encoders, data, out, settings, fractions, p -> {
+                pw.printf(Locale.ROOT, "%-12s fraction %-6s tag_roc_auc %s  tag_pr_auc %s  (%s training tracks)%n",
+                        p.encoder(), LabelFractions.plain(p.fraction()), stat(p.result().tagRocAuc()),
+                        stat(p.result().tagPrAuc()), LabelFractions.trainTracks(p.result()));
+                pw.flush();
+            });
+            pw.println("figure: " + out.resolve(DataEfficiencyReport.PNG) + "; table: " + out.resolve(DataEfficiencyReport.MARKDOWN));
+        }
+        pw.flush();
+        return 0;
+    }
+
+    /** Mean ± standard deviation over seeds; the mean alone when they agree to the digits shown. */
     private static String stat(ProbeEvaluation.Stat s) {
-        return s.std() == 0 ? String.format(Locale.ROOT, "%.4f", s.mean()) : String.format(Locale.ROOT, "%.4f±%.4f", s.mean(), s.std());
+        return s.std() < 5e-5 ? String.format(Locale.ROOT, "%.4f", s.mean()) : String.format(Locale.ROOT, "%.4f±%.4f", s.mean(), s.std());
     }
 }

@@ -5,10 +5,13 @@ import com.typesafe.config.ConfigFactory;
 import org.clmr.data.DataSettings;
 import org.clmr.data.augment.AugmentationChain;
 import org.clmr.ops.ConfigOptions;
+import org.clmr.ops.cluster.LocalCluster;
 import org.clmr.protocol.checkpoint.CheckpointRecord;
 import org.clmr.protocol.checkpoint.DirectoryCheckpointStore;
 import org.clmr.protocol.run.RunSpec;
+import org.clmr.protocol.steplog.StepLog;
 import org.clmr.worker.train.PipelineViewSource;
+import org.clmr.worker.train.StepLogListener;
 import org.clmr.worker.train.StepReport;
 import org.clmr.worker.train.SyntheticViewSource;
 import org.clmr.worker.train.ViewPairSource;
@@ -22,12 +25,14 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import org.clmr.protocol.UserError;
 import java.util.List;
 import java.util.ArrayList;
 import org.clmr.protocol.config.SettingsException;
+import java.time.Clock;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -80,7 +85,7 @@ public final class TrainCommand implements Callable<Integer> {
     Integer workers;
 
     @Option(names = "--run-dir", paramLabel = "DIR", defaultValue = "clmr-run",
-            description = "where checkpoints go (default ${DEFAULT-VALUE})")
+            description = "where checkpoints and the per-step log (steps-RUN_ID.csv) go (default ${DEFAULT-VALUE})")
     Path runDir;
 
     @Override
@@ -114,15 +119,28 @@ public final class TrainCommand implements Callable<Integer> {
                 dataset != null ? "dataset " + dataset : settings.syntheticTracks() + " generated tracks",
                 source.stepsPerEpoch(), settings.device(), run.hash());
         DirectoryCheckpointStore store = new DirectoryCheckpointStore(runDir.resolve("checkpoints"));
-        try (source; Trainer trainer = new Trainer(run, settings, source, store, RUN_ID, new Printer(out))) {
+        try (source; StepLogListener steps = openStepLog();
+             Trainer trainer = new Trainer(run, settings, source, store, RUN_ID,
+                     TrainListener.all(new Printer(out), steps))) {
             long target = length != null && length.steps != null ? length.steps : trainer.stepsForEpochs();
             Trainer.Summary s = trainer.run(target);
             out.printf("done: %d steps (epoch %d), %d skipped, weights %s, last checkpoint %s%n", s.steps(), s.epoch(),
                     s.skipped(), s.fingerprint(), s.lastCheckpoint() == null ? "none" : s.lastCheckpoint().location());
+            out.printf("step log: %s%s (clmr report --run-dir %s plots it)%n", steps.file(),
+                    steps.failures() == 0 ? "" : ", " + steps.failures() + " row(s) could not be written", runDir);
         } finally {
             out.flush();
         }
         return 0;
+    }
+
+    private StepLogListener openStepLog() {
+        try {
+            return StepLogListener.open(runDir, RUN_ID, Clock.systemUTC());
+        } catch (IOException e) {
+            throw new UserError("cannot open the step log in " + runDir + ": " + e.getMessage()
+                    + "; check that the run directory is writable");
+        }
     }
 
     private int trainOnLocalCluster(Config config, Map<String, Object> overrides) {
@@ -137,10 +155,12 @@ public final class TrainCommand implements Callable<Integer> {
         });
         PrintWriter out = spec.commandLine().getOut();
         try {
-            String reason = new org.clmr.ops.cluster.LocalCluster(runDir, dataset, args, out)
-                    .run(workers, DataSettings.from(config));
+            LocalCluster cluster = new LocalCluster(runDir, dataset, args, out);
+            String reason = cluster.run(workers, DataSettings.from(config));
             out.println("done: " + reason);
-        } catch (java.io.IOException e) {
+            out.printf("step log: %s (clmr history --run-dir %s tells the run's events, clmr report --run-dir %s plots"
+                    + " both)%n", StepLog.fileFor(runDir, cluster.runId()), runDir, runDir);
+        } catch (IOException e) {
             throw new UserError("local cluster in " + runDir + ": " + e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -2,6 +2,8 @@ package org.clmr.ops.cluster;
 
 import org.clmr.data.generate.GeneratedSet;
 import org.clmr.ops.Clmr;
+import org.clmr.protocol.steplog.StepLog;
+import org.clmr.protocol.steplog.StepRow;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -12,6 +14,9 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.LongStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -46,5 +51,11 @@ class LocalClusterTest {
             assertTrue(Files.readString(runDir.resolve(w)).contains(", transport ipc"), w + " over IPC");
         }
         assertTrue(Files.readString(runDir.resolve("driver.log")).contains("aeron driver up in "), "one shared driver");
+        Matcher steps = Pattern.compile("finished 1 epochs \\((\\d+) steps\\)").matcher(out.toString());
+        assertTrue(steps.find(), out.toString());
+        Matcher log = Pattern.compile("step log: (\\S+) ").matcher(out.toString());
+        assertTrue(log.find(), out.toString());
+        assertEquals(LongStream.rangeClosed(1, Long.parseLong(steps.group(1))).boxed().toList(),
+                StepLog.read(Path.of(log.group(1))).stream().map(StepRow::step).toList(), "the coordinator's step log");
     }
 }

@@ -53,6 +53,8 @@ class DemoCommandTest {
         assertTrue(Files.exists(out.resolve("eval-random/paper-protocol/report.md")), text);
         assertTrue(Files.exists(out.resolve("eval-trained/report.md")), text);
         assertTrue(Files.exists(out.resolve("eval-random/report.md")), text);
+        assertTrue(stdout.toString().contains("training report: " + out.toAbsolutePath().resolve("run/report/report.md")), text);
+        assertTrue(Files.readString(out.resolve("run/report/report.md")).contains("## History"), "the run's history");
         Matcher done = Pattern.compile("finished 1 epochs \\((\\d+) steps\\)").matcher(text);
         assertTrue(done.find(), text);
         try (var files = Files.list(out.resolve("checkpoints"))) {

@@ -219,9 +219,45 @@ public final class CoordinatorProtocol {
      * @param loss               the global loss of the last step
      * @param samplesPerSecond   its measured throughput
      * @param weightsFingerprint checksum of its weights (equal on every member after a step)
+     * @param times              where the step's time went on this worker; null when it did not compute the step
+     *                           (it adopted a broadcast state of that step), and in reports of earlier builds
      */
     public record Progress(String workerId, long generation, long step, int epoch, double loss,
-                           double samplesPerSecond, String weightsFingerprint) implements ToCoordinator {
+                           double samplesPerSecond, String weightsFingerprint, StepTimes times)
+            implements ToCoordinator {
+
+        @JsonCreator
+        public Progress(@JsonProperty("workerId") String workerId, @JsonProperty("generation") long generation,
+                        @JsonProperty("step") long step, @JsonProperty("epoch") int epoch,
+                        @JsonProperty("loss") double loss, @JsonProperty("samplesPerSecond") double samplesPerSecond,
+                        @JsonProperty("weightsFingerprint") String weightsFingerprint,
+                        @JsonProperty("times") StepTimes times) {
+            this.workerId = workerId;
+            this.generation = generation;
+            this.step = step;
+            this.epoch = epoch;
+            this.loss = loss;
+            this.samplesPerSecond = samplesPerSecond;
+            this.weightsFingerprint = weightsFingerprint;
+            this.times = times;
+        }
+
+        /** A report without step times: the worker holds the step but did not compute it. */
+        public Progress(String workerId, long generation, long step, int epoch, double loss, double samplesPerSecond,
+                        String weightsFingerprint) {
+            this(workerId, generation, step, epoch, loss, samplesPerSecond, weightsFingerprint, null);
+        }
+    }
+
+    /**
+     * A computed step's time on one worker, by phase, in nanoseconds (the coordinator's per-step log averages
+     * them over the members).
+     *
+     * @param dataNs reading and augmenting its share of the batch
+     * @param wallNs the whole step, the data included
+     */
+    public record StepTimes(long dataNs, long forwardNs, long lossNs, long communicationNs, long backwardNs,
+                            long optimizerNs, long wallNs) implements CborSerializable {
     }
 
     // ---------------------------------------------------------------- checkpoints

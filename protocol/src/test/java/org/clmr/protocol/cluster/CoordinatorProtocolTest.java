@@ -6,6 +6,7 @@ import akka.actor.typed.ActorRef;
 import org.clmr.protocol.BuildInfo;
 import org.clmr.protocol.checkpoint.CheckpointRecord;
 import org.clmr.protocol.cluster.CoordinatorProtocol.HeldState;
+import org.clmr.protocol.cluster.CoordinatorProtocol.StepTimes;
 import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointCommitted;
 import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointFailed;
 import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointRequest;
@@ -82,6 +83,7 @@ class CoordinatorProtocolTest {
                 new Reconfigure("run-1", spec, 1, List.of(new Member(0, "w2", "udp://b:2", 96)), ResumePoint.fresh(), 200),
                 new Plan(4, 120, 170),
                 new Progress("w1", 4, 121, 0, 5.25, 790.0, "fp"),
+                new Progress("w1", 4, 122, 0, 5.2, 790.0, "fp", new StepTimes(1, 2, 3, 4, 5, 6, 21)),
                 new CheckpointRequest(4, 7, 500),
                 new CheckpointWritten("w1", 4, 7, record),
                 new CheckpointFailed("w1", 4, 7, 500, "disk full"),
