@@ -25,6 +25,7 @@ import org.clmr.protocol.cluster.CoordinatorProtocol.Registered;
 import org.clmr.protocol.cluster.CoordinatorProtocol.Stop;
 import org.clmr.protocol.cluster.CoordinatorProtocol.StopReason;
 import org.clmr.protocol.cluster.CoordinatorProtocol.ToWorker;
+import org.clmr.protocol.wire.FrameKey;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -243,13 +244,19 @@ public final class Admission {
         return d;
     }
 
+    /**
+     * The generation's one message to all its members, with the generation's frame key: fresh from SecureRandom,
+     * in memory only (never in an event: a key in the journal would be a secret at rest, and a restarted
+     * coordinator forms a new generation, hence a new key, anyway).
+     */
     private static Reconfigure reconfigure(RunData run) {
         List<Member> members = new ArrayList<>();
         for (int i = 0; i < run.members().size(); i++) {
             WorkerInfo w = run.members().get(i);
             members.add(new Member(i, w.workerId(), w.aeronEndpoint(), w.share()));
         }
-        return new Reconfigure(run.runId(), run.spec(), run.generation(), members, run.resume(), run.stepsPerEpoch());
+        return new Reconfigure(run.runId(), run.spec(), run.generation(), members, run.resume(), run.stepsPerEpoch(),
+                FrameKey.random());
     }
 
     /**
