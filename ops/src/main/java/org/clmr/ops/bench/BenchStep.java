@@ -125,8 +125,8 @@ public final class BenchStep implements Callable<Integer> {
         double[] whole = new double[2];
         Phases single = singleWorker(model, data, whole);
         int[] shares = shares();
-        List<List<Phases>> distributed = ranks == 1 ? List.of(List.of(single))
-                : modes.contains("none") ? List.of(segmented(model, data, shares))
+        StepOverAeron.Figures distributed = ranks == 1 ? new StepOverAeron.Figures(List.of(List.of(single)), null)
+                : modes.contains("none") ? new StepOverAeron.Figures(List.of(segmented(model, data, shares)), null)
                 : StepOverAeron.run(model, data, shares, modes, settledAfter, iterations, TAU, ADAM);
         print(model, shares, whole[0], whole[1], single, modes, distributed);
         return 0;
@@ -272,7 +272,8 @@ public final class BenchStep implements Callable<Integer> {
     }
 
     private void print(ModelSpec model, int[] shares, double whole, double segmentedMs, Phases single,
-                       List<String> modes, List<List<Phases>> byMode) throws IOException {
+                       List<String> modes, StepOverAeron.Figures figures) throws IOException {
+        List<List<Phases>> byMode = figures.fastest();
         List<Phases> distributed = byMode.get(0);
         PrintWriter out = spec.commandLine().getOut();
         String clockName = clock.label();
@@ -298,14 +299,18 @@ public final class BenchStep implements Callable<Integer> {
             o.put("exchange", modes.contains("none") ? "in-process" : "aeron-ipc");
             if (!modes.contains("none")) {
                 ObjectNode byAuth = o.putObject("rank_ms_by_auth");
+                ObjectNode cpuByAuth = o.putObject("rank_cpu_ms_by_auth");
                 for (int i = 0; i < modes.size(); i++) {
                     var rows = byAuth.putArray(modes.get(i));
                     for (Phases p : byMode.get(i)) {
                         phases(rows.addObject(), p);
                     }
+                    var cpu = cpuByAuth.putArray(modes.get(i));
+                    figures.cpuMs().get(i).forEach(cpu::add);
                 }
                 if (modes.size() == 2) {
                     o.put("mac_cost_percent", macCostPercent(modes, byMode));
+                    o.put("mac_cost_cpu_percent", macCostCpuPercent(modes, figures.cpuMs()));
                 }
             }
             out.println(m.writeValueAsString(o));
@@ -330,9 +335,16 @@ public final class BenchStep implements Callable<Integer> {
                 out.println("(ranks are threads of this JVM sharing its cores: communication includes waiting for each other"
                         + (modes.contains("none") ? "" : "; they exchange over Aeron IPC, steps alternating between MAC "
                         + String.join(" and ", modes)) + ")");
+                if (!modes.contains("none")) {
+                    for (int i = 0; i < modes.size(); i++) {
+                        out.printf("least CPU time of a step, mac %s: %s ms per rank thread%n", modes.get(i),
+                                figures.cpuMs().get(i).stream().map(c -> String.format("%.1f", c)).toList());
+                    }
+                }
                 if (modes.size() == 2) {
-                    out.printf("frame MAC cost: %+.1f%% of the step (rank 0's fastest step with it / without, less 1)%n",
-                            macCostPercent(modes, byMode));
+                    out.printf("frame MAC cost: %+.1f%% of the step's wall time (rank 0's fastest step with it / without,"
+                            + " less 1), %+.1f%% of its CPU time (rank 0's least)%n", macCostPercent(modes, byMode),
+                            macCostCpuPercent(modes, figures.cpuMs()));
                 }
             }
         }
@@ -344,6 +356,11 @@ public final class BenchStep implements Callable<Integer> {
         double on = byMode.get(modes.indexOf("on")).get(0).totalNs();
         double off = byMode.get(modes.indexOf("off")).get(0).totalNs();
         return 100 * (on / off - 1);
+    }
+
+    /** Rank 0's least CPU time of a step with MACs over without, less 1, in percent. */
+    private static double macCostCpuPercent(List<String> modes, List<List<Double>> cpuMs) {
+        return 100 * (cpuMs.get(modes.indexOf("on")).get(0) / cpuMs.get(modes.indexOf("off")).get(0) - 1);
     }
 
     private static void phases(ObjectNode o, Phases p) {

@@ -38,10 +38,20 @@ final class StepOverAeron {
     }
 
     /**
-     * Each mode's per-rank fastest step (by total) after {@code warmup} untimed steps per mode, of
-     * {@code iterations} timed steps per mode.
+     * What the ranks measured, index [mode][rank].
+     *
+     * @param fastest each rank's fastest step (by wall-clock total) in each mode
+     * @param cpuMs   each rank thread's least CPU time of a step in each mode: the MAC's work shows there, other
+     *                processes' load much less than on the wall clock
      */
-    static List<List<Phases>> run(ModelSpec model, ViewPairs data, int[] shares, List<String> modes, int warmup,
+    record Figures(List<List<Phases>> fastest, List<List<Double>> cpuMs) {
+    }
+
+    /**
+     * Each mode's per-rank figures after {@code warmup} untimed steps per mode, of {@code iterations} timed steps
+     * per mode.
+     */
+    static Figures run(ModelSpec model, ViewPairs data, int[] shares, List<String> modes, int warmup,
                                   int iterations, double temperature, OptimizerSpec optimizer) {
         String dir = AeronTransport.freshDirectory();
         AeronSettings s = AeronSettings.from(ClmrConfig.defaults()).with(false, dir, true, "ipc")
@@ -51,7 +61,7 @@ final class StepOverAeron {
         ExecutorService pool = Executors.newFixedThreadPool(shares.length);
         List<AeronTransport> transports = new ArrayList<>();
         try (MediaDriver driver = AeronTransport.launchDriver(s, dir)) {
-            List<Future<Phases[]>> futures = new ArrayList<>();
+            List<Future<RankFigures>> futures = new ArrayList<>();
             for (int r = 0; r < shares.length; r++) {
                 int rank = r;
                 AeronTransport t = AeronTransport.start(s);
@@ -70,16 +80,19 @@ final class StepOverAeron {
                 }));
             }
             List<List<Phases>> byMode = new ArrayList<>();
+            List<List<Double>> cpu = new ArrayList<>();
             for (int m = 0; m < modes.size(); m++) {
                 byMode.add(new ArrayList<>());
+                cpu.add(new ArrayList<>());
             }
-            for (Future<Phases[]> f : futures) {
-                Phases[] best = f.get();
+            for (Future<RankFigures> f : futures) {
+                RankFigures r = f.get();
                 for (int m = 0; m < modes.size(); m++) {
-                    byMode.get(m).add(best[m]);
+                    byMode.get(m).add(r.best[m]);
+                    cpu.get(m).add(r.cpuNs[m] / 1e6);
                 }
             }
-            return byMode;
+            return new Figures(byMode, cpu);
         } catch (ExecutionException e) {
             throw new IllegalStateException("a rank failed: " + e.getCause(), e.getCause());
         } catch (InterruptedException e) {
@@ -91,7 +104,11 @@ final class StepOverAeron {
         }
     }
 
-    private static Phases[] rank(ModelSpec model, ViewPairs data, int[] shares, List<AeronCollective> generations,
+    /** One rank's fastest step and least CPU time per mode. */
+    private record RankFigures(Phases[] best, long[] cpuNs) {
+    }
+
+    private static RankFigures rank(ModelSpec model, ViewPairs data, int[] shares, List<AeronCollective> generations,
                                  int warmup, int iterations, double temperature,
                                  OptimizerSpec optimizer) {
         int modes = generations.size();
@@ -103,17 +120,23 @@ final class StepOverAeron {
             }
             DistributedStep.ShareLoader loader = data::slice;
             Phases[] best = new Phases[modes];
+            long[] cpu = new long[modes];
+            java.util.Arrays.fill(cpu, Long.MAX_VALUE);
+            java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
             long k = 0;
             for (int i = 0; i < warmup + iterations; i++) {
                 for (int j = 0; j < modes; j++) {
                     int m = (i + j) % modes;
+                    long cpu0 = threads.getCurrentThreadCpuTime();
                     Phases p = steps[m].run(k++, shares, loader).phases();
-                    if (i >= warmup && (best[m] == null || p.totalNs() < best[m].totalNs())) {
-                        best[m] = p;
+                    long used = threads.getCurrentThreadCpuTime() - cpu0;
+                    if (i >= warmup) {
+                        best[m] = best[m] == null || p.totalNs() < best[m].totalNs() ? p : best[m];
+                        cpu[m] = Math.min(cpu[m], used);
                     }
                 }
             }
-            return best;
+            return new RankFigures(best, cpu);
         }
     }
 }

@@ -59,6 +59,8 @@ class BenchStepTest {
         }
         assertEquals(o.get("rank_ms"), o.get("rank_ms_by_auth").get("on"), "the first mode named is the main figure");
         assertTrue(Double.isFinite(o.get("mac_cost_percent").asDouble()), o.toString());
+        assertTrue(Double.isFinite(o.get("mac_cost_cpu_percent").asDouble()), o.toString());
+        assertTrue(o.get("rank_cpu_ms_by_auth").get("on").get(1).asDouble() > 0, o.toString());
 
         assertEquals(2, cl.execute("bench", "step", "--preset", "tiny", "--ranks", "1", "--batch", "2", "--auth", "on"));
         assertTrue(err.toString().contains("--auth") && err.toString().contains("needs --ranks >= 2"), err.toString());
