@@ -60,7 +60,8 @@ final class StepOverAeron {
         List<String> ipc = Collections.nCopies(shares.length, "ipc");
         ExecutorService pool = Executors.newFixedThreadPool(shares.length);
         List<AeronTransport> transports = new ArrayList<>();
-        try (MediaDriver driver = AeronTransport.launchDriver(s, dir)) {
+        MediaDriver driver = AeronTransport.launchDriver(s, dir);
+        try {
             List<Future<RankFigures>> futures = new ArrayList<>();
             for (int r = 0; r < shares.length; r++) {
                 int rank = r;
@@ -101,6 +102,7 @@ final class StepOverAeron {
         } finally {
             pool.shutdownNow();
             CloseHelper.closeAll(transports);
+            driver.close();  // after its clients: a client that outlives its driver reports it dead
         }
     }
 
