@@ -40,7 +40,7 @@ final class FrameTriage {
     }
 
     private FrameVerdict classify(FrameFlyweight f, int length, boolean whole, ChunkRegion due) {
-        if (!whole || !f.sound(length, mac.length())) {
+        if (!whole || !f.sound(length, mac.length()) || f.sourceRank() != peerRank) {
             return FrameVerdict.MALFORMED;
         }
         if (f.runId() != op.runId()) {
@@ -62,7 +62,7 @@ final class FrameTriage {
         if (cmp > 0) {
             return FrameVerdict.AHEAD;
         }
-        if (f.opKindCode() != op.kind().code() || f.sourceRank() != peerRank || f.chunkIndex() != due.index()
+        if (f.opKindCode() != op.kind().code() || f.chunkIndex() != due.index()
                 || f.chunkCount() != due.count() || f.payloadLength() != due.nextBytes()) {
             return FrameVerdict.MISMATCH;
         }

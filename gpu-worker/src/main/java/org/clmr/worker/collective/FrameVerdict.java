@@ -12,7 +12,10 @@ enum FrameVerdict {
     ACCEPTED(null, Legacy.NONE),
     /** Of the current or a later phase while this link awaits nothing now: left in the log for its phase. */
     NOT_DUE(null, Legacy.NONE),
-    /** Not one sound frame: fragmented, or fails {@code FrameFlyweight.validate} (lengths, op kind, phase, chunk, tag). */
+    /**
+     * Not one sound frame: fragmented, fails {@code FrameFlyweight.validate} (lengths, op kind, phase, chunk, tag),
+     * or names a sender other than the one whose stream it came on.
+     */
     MALFORMED("malformed", Legacy.MALFORMED),
     /** Claims another run. */
     OTHER_RUN("other_run", Legacy.STALE),
@@ -24,7 +27,7 @@ enum FrameVerdict {
     BAD_MAC("bad_mac", Legacy.NONE),
     /** Authenticated, of a later operation or phase while a chunk of the current one is due: the ranks disagree on the order. */
     AHEAD("ahead", Legacy.MALFORMED),
-    /** Authenticated, of the current phase but not the chunk due (kind, source, index, count or length differ). */
+    /** Authenticated, of the current phase but not the chunk due (kind, index, count or length differ). */
     MISMATCH("mismatch", Legacy.MALFORMED),
     /** Authenticated and the chunk due, but its payload fails its CRC32C (the sender's memory, not the network). */
     CORRUPT("crc", Legacy.CRC);

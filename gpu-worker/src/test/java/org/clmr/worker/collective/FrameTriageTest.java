@@ -93,6 +93,7 @@ class FrameTriageTest {
         assertEquals(FrameVerdict.MALFORMED, judge(valid(), 20, true), "shorter than a header");
         assertEquals(FrameVerdict.MALFORMED, judge(valid(), FrameFlyweight.HEADER_LENGTH + ROWS * 4, true), "no MAC trailer");
         assertEquals(FrameVerdict.MALFORMED, judge(valid(), valid().capacity(), false), "one fragment of a larger message");
+        assertEquals(FrameVerdict.MALFORMED, judge(signed(edited(valid(), f -> f.sourceRank(2)))), "another sender on rank 1's stream");
         assertEquals(FrameVerdict.OTHER_RUN, judge(frame(RUN + 1, GEN, 5, 2, key, 0)));
         assertEquals(FrameVerdict.OTHER_GENERATION, judge(frame(RUN, GEN - 1, 5, 2, key, 0)));
         assertEquals(FrameVerdict.FINISHED_OP, judge(frame(RUN, GEN, 5, 1, key, 0)));
@@ -106,12 +107,12 @@ class FrameTriageTest {
         CollectiveMetrics.Snapshot m = metrics.snapshot();
         assertEquals(java.util.List.of("malformed", "other_run", "other_generation", "stale_op", "bad_mac", "ahead",
                 "mismatch", "crc"), java.util.List.copyOf(m.rejected().keySet()));
-        assertEquals(5, m.rejected("malformed"));
+        assertEquals(6, m.rejected("malformed"));
         for (String reason : new String[] {"other_run", "other_generation", "stale_op", "bad_mac", "ahead", "mismatch", "crc"}) {
             assertEquals(1, m.rejected(reason), reason);
         }
         assertEquals(3, m.staleDropped());
-        assertEquals(7, m.malformed(), "malformed, ahead and mismatch, as the older counter had them");
+        assertEquals(8, m.malformed(), "malformed, ahead and mismatch, as the older counter had them");
         assertEquals(1, m.crcFailures());
         assertTrue(!op.failed(), "no frame fails the operation");
         assertEquals(FrameVerdict.ACCEPTED, judge(valid()), "and the chunk due still completes it");
