@@ -41,12 +41,18 @@ import java.util.function.Predicate;
  *
  * <p>In memory only, owned by the coordinator's shell: whether registrations are open. From recovery until the
  * members recorded by an earlier incarnation were checked against the cluster they wait (the shell stashes
- * them), so that a returning worker is not matched with its stale entry. Runs on the coordinator actor's thread.
+ * them), so that a returning worker is not matched with its stale entry. And the current generation's frame
+ * key, drawn when the generation is first announced and sent again unchanged with it (never journaled). Runs on
+ * the coordinator actor's thread.
  */
 public final class Admission {
     private final RunPlanner planner;
     private final boolean formsAtOnce;
     private boolean open;
+    /** The run and generation {@link #frameKey} belongs to. */
+    private String keyedRun;
+    private long keyedGeneration = -1;
+    private FrameKey frameKey;
 
     /**
      * @param planner     forms new generations
@@ -92,7 +98,7 @@ public final class Admission {
         if (known.isPresent() && known.get().ref().equals(c.replyTo())) {
             Decision d = Decision.none().classified("register", Classification.DUPLICATE);
             if (state instanceof Running && run.member(c.workerId()).isPresent()) {
-                d = d.tell(c.replyTo(), reconfigure(run));
+                d = d.tell(c.replyTo(), reconfigure(run));  // with the generation's key, as first sent
             }
             return d.reply(c.replyTo(), new Registered(c.workerId(), run.runId(), run.spec(), run.generation()));
         }
@@ -233,8 +239,8 @@ public final class Admission {
         return candidates.isEmpty() ? Decision.none() : planner.generation(run, candidates, why, now);
     }
 
-    /** A new generation, as every member hears it. */
-    public static Decision announce(RunData run) {
+    /** A new generation, as every member hears it: one message, one fresh key for all of them. */
+    public Decision announce(RunData run) {
         Decision d = Decision.none().info("generation " + run.generation() + ": " + run.members().stream()
                 .map(w -> w.workerId() + "=" + w.share()).toList() + " from " + run.resume().describe());
         Reconfigure reconfigure = reconfigure(run);
@@ -245,18 +251,28 @@ public final class Admission {
     }
 
     /**
-     * The generation's one message to all its members, with the generation's frame key: fresh from SecureRandom,
-     * in memory only (never in an event: a key in the journal would be a secret at rest, and a restarted
-     * coordinator forms a new generation, hence a new key, anyway).
+     * The generation's message to its members, with the generation's frame key: fresh from SecureRandom the first
+     * time, the same key every time after (a member that missed it hears it again on registering), in memory
+     * only: never in an event, since a key in the journal would be a secret at rest, and a restarted coordinator
+     * forms a new generation, hence a new key, anyway.
      */
-    private static Reconfigure reconfigure(RunData run) {
+    private Reconfigure reconfigure(RunData run) {
         List<Member> members = new ArrayList<>();
         for (int i = 0; i < run.members().size(); i++) {
             WorkerInfo w = run.members().get(i);
             members.add(new Member(i, w.workerId(), w.aeronEndpoint(), w.share()));
         }
         return new Reconfigure(run.runId(), run.spec(), run.generation(), members, run.resume(), run.stepsPerEpoch(),
-                FrameKey.random());
+                keyOf(run));
+    }
+
+    private FrameKey keyOf(RunData run) {
+        if (frameKey == null || keyedGeneration != run.generation() || !run.runId().equals(keyedRun)) {
+            frameKey = FrameKey.random();
+            keyedRun = run.runId();
+            keyedGeneration = run.generation();
+        }
+        return frameKey;
     }
 
     /**
