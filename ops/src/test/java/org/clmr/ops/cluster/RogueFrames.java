@@ -22,7 +22,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Another process on a training cluster's host, sending what a neighbour who reads {@code /status} can: once the run
- * trains, on every stream of its generation (receiver, sender), one malformed 48-byte frame (a chunk count of -1:
+ * trains in a generation of all {@code worldSize} workers (under load the first generation may hold only the worker
+ * that registered first), on every stream of that generation (receiver, sender), one malformed 48-byte frame (a chunk count of -1:
  * the datagram that used to end a worker) and one forged frame (right run, generation, stream, header and CRC, the
  * run's last step, a MAC of random bytes), over the host's Aeron driver. Then it waits, closes its publications (the
  * workers see those images end) and exits. Arguments: {@code driverDir coordinatorHttp worldSize holdMillis}. Prints
@@ -36,11 +37,11 @@ public final class RogueFrames {
 
     public static void main(String[] args) throws Exception {
         String dir = args[0];
-        JsonNode status = awaitTraining(args[1]);
+        int world = Integer.parseInt(args[2]);
+        JsonNode status = awaitTraining(args[1], world);
         long run = Membership.runKey(status.get("runId").asText());
         long generation = status.get("generation").asLong();
         long step = status.get("totalSteps").asLong() - 1;
-        int world = Integer.parseInt(args[2]);
         long holdMillis = Long.parseLong(args[3]);
         try (Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(dir))) {
             List<ExclusivePublication> pubs = new ArrayList<>();
@@ -66,8 +67,8 @@ public final class RogueFrames {
         System.out.flush();
     }
 
-    /** The coordinator's status once its run trains in a generation (polled every 50 ms for up to 5 minutes). */
-    private static JsonNode awaitTraining(String http) throws Exception {
+    /** The coordinator's status once its run trains in a generation of {@code world} members (polled every 50 ms for up to 5 minutes). */
+    private static JsonNode awaitTraining(String http, int world) throws Exception {
         HttpClient client = HttpClient.newHttpClient();
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
         while (System.nanoTime() < deadline) {
@@ -75,7 +76,7 @@ public final class RogueFrames {
                 HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://" + http + "/status"))
                         .GET().build(), HttpResponse.BodyHandlers.ofString());
                 JsonNode s = new ObjectMapper().readTree(r.body());
-                if (r.statusCode() == 200 && s.get("phase").asText().equals("RUNNING") && s.get("generation").asLong() >= 1) {
+                if (r.statusCode() == 200 && s.get("phase").asText().equals("RUNNING") && s.get("members").size() == world) {
                     return s;
                 }
             } catch (java.io.IOException e) {
@@ -83,7 +84,7 @@ public final class RogueFrames {
             }
             Thread.sleep(50);
         }
-        throw new IllegalStateException("the run at " + http + " did not start training within 5 minutes");
+        throw new IllegalStateException("the run at " + http + " did not train with " + world + " members within 5 minutes");
     }
 
     /** The bare 48-byte header of issue #17: chunk count -1, no payload, its (empty) CRC right. */
