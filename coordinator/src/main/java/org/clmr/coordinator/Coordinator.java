@@ -403,7 +403,7 @@ public final class Coordinator
         metrics.state(after);
         if (after instanceof Running running && events.stream().anyMatch(GenerationStarted.class::isInstance)) {
             RunData run = running.data();
-            perform(Admission.announce(run).and(continueAt(run, run.resume().step())));
+            perform(admission.announce(run).and(continueAt(run, run.resume().step())));
         }
     }
 

@@ -25,6 +25,7 @@ import org.clmr.protocol.cluster.CoordinatorProtocol.Registered;
 import org.clmr.protocol.cluster.CoordinatorProtocol.Stop;
 import org.clmr.protocol.cluster.CoordinatorProtocol.StopReason;
 import org.clmr.protocol.cluster.CoordinatorProtocol.ToWorker;
+import org.clmr.protocol.wire.FrameKey;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -46,13 +47,19 @@ import java.util.function.Predicate;
  *
  * <p>In memory only, owned by the coordinator's shell: whether registrations are open. From recovery until the
  * members recorded by an earlier incarnation were checked against the cluster they wait (the shell stashes
- * them), so that a returning worker is not matched with its stale entry. Runs on the coordinator actor's thread.
+ * them), so that a returning worker is not matched with its stale entry. And the current generation's frame
+ * key, drawn when the generation is first announced and sent again unchanged with it (never journaled). Runs on
+ * the coordinator actor's thread.
  */
 public final class Admission {
     private final RunPlanner planner;
     private final boolean formsAtOnce;
     private final Predicate<ActorRef<?>> nodeIsMember;
     private boolean open;
+    /** The run and generation {@link #frameKey} belongs to. */
+    private String keyedRun;
+    private long keyedGeneration = -1;
+    private FrameKey frameKey;
 
     /**
      * @param planner      forms new generations
@@ -105,7 +112,7 @@ public final class Admission {
         if (known.isPresent() && known.get().ref().equals(c.replyTo())) {
             Decision d = Decision.none().classified("register", Classification.DUPLICATE);
             if (state instanceof Running && run.member(c.workerId()).isPresent()) {
-                d = d.tell(c.replyTo(), reconfigure(run));
+                d = d.tell(c.replyTo(), reconfigure(run));  // with the generation's key, as first sent
             }
             return d.reply(c.replyTo(), new Registered(c.workerId(), run.runId(), run.spec(), run.generation()));
         }
@@ -256,8 +263,8 @@ public final class Admission {
         return candidates.isEmpty() ? Decision.none() : planner.generation(run, candidates, why, now);
     }
 
-    /** A new generation, as every member hears it. */
-    public static Decision announce(RunData run) {
+    /** A new generation, as every member hears it: one message, one fresh key for all of them. */
+    public Decision announce(RunData run) {
         Decision d = Decision.none().info("generation " + run.generation() + ": " + run.members().stream()
                 .map(w -> w.workerId() + "=" + w.share()).toList() + " from " + run.resume().describe());
         Reconfigure reconfigure = reconfigure(run);
@@ -267,13 +274,29 @@ public final class Admission {
         return d;
     }
 
-    private static Reconfigure reconfigure(RunData run) {
+    /**
+     * The generation's message to its members, with the generation's frame key: fresh from SecureRandom the first
+     * time, the same key every time after (a member that missed it hears it again on registering), in memory
+     * only: never in an event, since a key in the journal would be a secret at rest, and a restarted coordinator
+     * forms a new generation, hence a new key, anyway.
+     */
+    private Reconfigure reconfigure(RunData run) {
         List<Member> members = new ArrayList<>();
         for (int i = 0; i < run.members().size(); i++) {
             WorkerInfo w = run.members().get(i);
             members.add(new Member(i, w.workerId(), w.aeronEndpoint(), w.share()));
         }
-        return new Reconfigure(run.runId(), run.spec(), run.generation(), members, run.resume(), run.stepsPerEpoch());
+        return new Reconfigure(run.runId(), run.spec(), run.generation(), members, run.resume(), run.stepsPerEpoch(),
+                keyOf(run));
+    }
+
+    private FrameKey keyOf(RunData run) {
+        if (frameKey == null || keyedGeneration != run.generation() || !run.runId().equals(keyedRun)) {
+            frameKey = FrameKey.random();
+            keyedRun = run.runId();
+            keyedGeneration = run.generation();
+        }
+        return frameKey;
     }
 
     /**

@@ -3,6 +3,7 @@ package org.clmr.coordinator.membership;
 import org.clmr.coordinator.desk.Classification;
 import org.clmr.coordinator.desk.Decision;
 import org.clmr.coordinator.desk.DeskFixture;
+import org.clmr.coordinator.journal.CoordinatorEvent;
 import org.clmr.coordinator.journal.CoordinatorEvent.GenerationStarted;
 import org.clmr.coordinator.journal.CoordinatorEvent.RunCompleted;
 import org.clmr.coordinator.journal.CoordinatorEvent.WorkerJoined;
@@ -26,6 +27,7 @@ import org.clmr.protocol.cluster.CoordinatorProtocol.StopReason;
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import org.clmr.protocol.cluster.CoordinatorProtocol.ToWorker;
+import org.clmr.protocol.wire.FrameKey;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -40,6 +42,7 @@ import static org.clmr.coordinator.desk.DeskFixture.tells;
 import static org.clmr.coordinator.desk.DeskFixture.then;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class AdmissionTest {
@@ -122,6 +125,30 @@ class AdmissionTest {
         assertEquals(Classification.DUPLICATE, d.classification().orElseThrow());
         assertEquals(1, ((Reconfigure) tells(d, Reconfigure.class).get(0).message()).generation());
         assertEquals(new Registered("a", "run-1", fixture.spec, 1), d.reply().message());
+    }
+
+    @Test
+    void shouldHandEachGenerationOneFreshKeyAndTheSameOneWhenItIsSentAgain() {
+        WorkerInfo a = fixture.worker("a", 100);
+        WorkerInfo b = fixture.worker("b", 100);
+        CoordinatorState running = fixture.running(a, b);
+        Admission admission = admission(true);
+        List<FrameKey> told = keys(admission.announce(run(running)));
+        assertEquals(2, told.size());
+        assertEquals(told.get(0), told.get(1), "every member of a generation gets the same key");
+        FrameKey key = told.get(0);
+        assertEquals(List.of(key), keys(admission.register(running, register(a), NOW)), "a member that asks again");
+
+        Decision next = admission.nextGeneration(run(running), List.of("b"), List.of(), "b left", NOW);
+        CoordinatorState after = then(running, next.events().toArray(new CoordinatorEvent[0]));
+        FrameKey nextKey = keys(admission.announce(run(after))).get(0);
+        assertNotEquals(key, nextKey, "a new generation, a new key");
+        assertNotEquals(key, keys(admission(true).announce(run(running))).get(0),
+                "a restarted coordinator draws its own");
+    }
+
+    private static List<FrameKey> keys(Decision d) {
+        return tells(d, Reconfigure.class).stream().map(t -> ((Reconfigure) t.message()).frameKey()).toList();
     }
 
     @Test

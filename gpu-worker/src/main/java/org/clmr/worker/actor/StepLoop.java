@@ -210,7 +210,8 @@ public final class StepLoop implements AutoCloseable {
                 endpoints.add(m.aeronEndpoint());
                 shares[m.rank()] = m.share();
             }
-            collective = transport.join(new Membership(runKey(r.runId()), r.generation(), rank, endpoints));
+            collective = transport.join(new Membership(Membership.runKey(r.runId()), r.generation(), rank, endpoints,
+                    r.frameKey()));
             if (resume.checkpoint() == null && resume.broadcastRank() >= 0) {
                 receiveState(r.generation(), resume, rank);
             }
@@ -258,13 +259,6 @@ public final class StepLoop implements AutoCloseable {
         }
         LOG.info("generation {}: state of step {} {} rank {} ({} bytes)", gen, training.completed(),
                 myRank == resume.broadcastRank() ? "broadcast as" : "received from", resume.broadcastRank(), bytes.length);
-    }
-
-    /** Aeron frames carry the run as a number: a stable 64-bit key of the run's name. */
-    static long runKey(String runId) {
-        byte[] name = runId.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        byte[] h = org.clmr.protocol.Sha256.digest(name, 0, name.length);
-        return java.nio.ByteBuffer.wrap(h).getLong() & Long.MAX_VALUE;
     }
 
     /** Opens the run's batches unless this worker already trains the same run and spec. */

@@ -6,16 +6,23 @@ import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.clmr.protocol.run.Shares;
 import org.clmr.protocol.wire.FrameFlyweight;
+import org.clmr.protocol.wire.FrameMac;
 import org.clmr.protocol.wire.OpKind;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.nio.ByteOrder;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The {@link Collective} of one generation over Aeron: one exclusive publication to and one subscription
  * from every peer ({@link PeerLink}), on stream ids unique to (generation, receiver, sender), so that no
- * frame of another generation can reach an operation of this one. Frames follow {@link FrameFlyweight}.
+ * frame of another generation can reach an operation of this one. Frames follow {@link FrameFlyweight}; each
+ * carries a MAC under the generation's key ({@link FrameMac}), and a frame that fails it, is malformed or
+ * belongs elsewhere is dropped and counted, never failing an operation (only its deadline does).
  *
  * <p>Every operation is one or two <em>phases</em>; in a phase this rank sends one region of an array to
  * each peer and receives one region from each peer, cut into chunks that fit one Aeron frame (below the
@@ -41,6 +48,7 @@ import java.util.concurrent.TimeUnit;
  * Not thread safe: one thread at a time runs its operations (the training thread today), and closes it.
  */
 public final class AeronCollective implements Collective {
+    private static final Logger LOG = LoggerFactory.getLogger(AeronCollective.class);
     private static final long FLOAT_BASE = UnsafeApi.arrayBaseOffset(float[].class);
     private static final long DOUBLE_BASE = UnsafeApi.arrayBaseOffset(double[].class);
     private static final long BYTE_BASE = UnsafeApi.arrayBaseOffset(byte[].class);
@@ -58,6 +66,8 @@ public final class AeronCollective implements Collective {
     private final PhaseDriver driver;
     private final RankOrderSum sums;
     private final byte[] lengthBox = new byte[8];
+    /** The counters when this generation opened, so that its close can say what it dropped. */
+    private final CollectiveMetrics.Snapshot opened;
     private boolean closed;
 
     AeronCollective(AeronTransport transport, Membership m) {
@@ -66,12 +76,14 @@ public final class AeronCollective implements Collective {
         }
         AeronSettings s = transport.settings();
         this.metrics = transport.metrics();
+        this.opened = metrics.snapshot();
         this.generation = m.generation();
         this.rank = m.rank();
         this.worldSize = m.worldSize();
         int frameMtu = frameMtu(s, m.endpoints());
+        FrameMac mac = FrameMac.of(m.frameKey());
         this.chunkBytes = (Math.min(s.maxMessageLength(), frameMtu - DataHeaderFlyweight.HEADER_LENGTH)
-                - FrameFlyweight.HEADER_LENGTH) & ~7;
+                - FrameFlyweight.HEADER_LENGTH - mac.length()) & ~7;
         this.smallThreshold = s.smallThreshold();
         this.peers = new PeerLink[worldSize];
         this.sums = new RankOrderSum(rank, worldSize);
@@ -83,7 +95,7 @@ public final class AeronCollective implements Collective {
         try {
             for (int p = 0; p < worldSize; p++) {
                 if (p != rank) {
-                    peers[p] = new PeerLink(p, op, transport.aeron(), s, m.endpoints(), frameMtu, chunkBytes, metrics);
+                    peers[p] = new PeerLink(p, op, transport.aeron(), s, m.endpoints(), frameMtu, chunkBytes, mac, metrics);
                 }
             }
             driver.awaitConnected(s.connectTimeout().toNanos());
@@ -98,8 +110,11 @@ public final class AeronCollective implements Collective {
                 : Math.min(s.udpMtu(endpoints), s.maxMessageLength() & ~31);
     }
 
-    /** The stream id of frames from {@code sender} to {@code receiver} in {@code generation}. */
-    static int streamId(long generation, int receiver, int sender) {
+    /**
+     * The stream id of frames from {@code sender} to {@code receiver} in {@code generation} (public: anyone who
+     * knows the generation can derive it, which is why frames carry a MAC).
+     */
+    public static int streamId(long generation, int receiver, int sender) {
         return STREAM_BASE + (int) ((generation & 0x3FF) << 16) + (receiver << 8) + sender;
     }
 
@@ -328,7 +343,10 @@ public final class AeronCollective implements Collective {
         driver.begin(tag);
     }
 
-    /** Closes this generation's publications and subscriptions; the transport stays open. */
+    /**
+     * Closes this generation's publications and subscriptions; the transport stays open. Says in one warning
+     * line how many frames the generation dropped, by reason, if it dropped any.
+     */
     @Override
     public void close() {
         if (closed) {
@@ -340,5 +358,21 @@ public final class AeronCollective implements Collective {
                 p.close();
             }
         }
+        Map<String, Long> dropped = droppedSinceOpened();
+        if (!dropped.isEmpty()) {
+            LOG.warn("generation {} on rank {} dropped frames: {}", generation, rank, dropped);
+        }
+    }
+
+    /** Frames dropped by this generation so far, by reason, the reasons with none left out. */
+    Map<String, Long> droppedSinceOpened() {
+        Map<String, Long> dropped = new LinkedHashMap<>();
+        metrics.snapshot().rejected().forEach((reason, n) -> {
+            long d = n - opened.rejected(reason);
+            if (d > 0) {
+                dropped.put(reason, d);
+            }
+        });
+        return dropped;
     }
 }

@@ -1,45 +1,46 @@
 package org.clmr.worker.collective;
 
 import org.clmr.protocol.wire.FrameFlyweight;
+import org.clmr.protocol.wire.FrameMac;
 
 /**
- * Judges every frame one {@link PeerLink} receives against the current operation ({@link OpCursor}) and
- * the chunk the link awaits, counts each rejection and records the failure of those that fail the
- * operation: the one place where frames are classified (see {@link FrameVerdict}). Used by the thread
- * running the operation, inside the subscription's poll; allocates only to explain a failing frame.
+ * Judges every frame one {@link PeerLink} receives against the current operation ({@link OpCursor}) and the
+ * chunk the link awaits, and counts each rejection: the one place where frames are classified (see
+ * {@link FrameVerdict}). A rejected frame is dropped; nothing a frame says fails an operation.
+ *
+ * <p>The order is the cheapest first: what the frame claims (structure, run, generation, a finished operation)
+ * costs a few comparisons, so junk is dropped without computing a MAC; the MAC is computed once for a frame that
+ * claims the current or a later operation of this generation while a chunk is due, before anything it says is
+ * used. Used by the thread running the operation, inside the subscription's poll; allocates nothing.
  */
 final class FrameTriage {
     private final OpCursor op;
     private final int peerRank;
+    private final FrameMac mac;
     private final CollectiveMetrics metrics;
-    /** {@code FrameFlyweight.validate}'s reason for the last {@link FrameVerdict#MALFORMED} frame. */
-    private String invalid;
 
-    FrameTriage(OpCursor op, int peerRank, CollectiveMetrics metrics) {
+    FrameTriage(OpCursor op, int peerRank, FrameMac mac, CollectiveMetrics metrics) {
         this.op = op;
         this.peerRank = peerRank;
+        this.mac = mac;
         this.metrics = metrics;
     }
 
     /**
-     * The verdict on frame {@code f} ({@code length} bytes as delivered) while {@code due} is the region
-     * the link receives into; a rejection is counted and, if it fails the operation, recorded in the
-     * cursor with its explanation.
+     * The verdict on frame {@code f}, {@code length} bytes as delivered in one Aeron fragment ({@code whole}
+     * false when Aeron's header says it is part of a larger message), while {@code due} is the region the link
+     * receives into; a rejection is counted.
      */
-    FrameVerdict judge(FrameFlyweight f, int length, ChunkRegion due) {
-        FrameVerdict v = classify(f, length, due);
+    FrameVerdict judge(FrameFlyweight f, int length, boolean whole, ChunkRegion due) {
+        FrameVerdict v = classify(f, length, whole, due);
         if (v.rejected()) {
             metrics.rejected(v);
-            if (v.failsOperation()) {
-                op.fail(explain(v, f, due));
-            }
         }
         return v;
     }
 
-    private FrameVerdict classify(FrameFlyweight f, int length, ChunkRegion due) {
-        invalid = f.validate(length);
-        if (invalid != null) {
+    private FrameVerdict classify(FrameFlyweight f, int length, boolean whole, ChunkRegion due) {
+        if (!whole || !f.sound(length, mac.length()) || f.sourceRank() != peerRank) {
             return FrameVerdict.MALFORMED;
         }
         if (f.runId() != op.runId()) {
@@ -55,34 +56,16 @@ final class FrameTriage {
         if (!due.due()) {
             return FrameVerdict.NOT_DUE;
         }
+        if (!mac.verify(f, op.rank())) {
+            return FrameVerdict.BAD_MAC;
+        }
         if (cmp > 0) {
             return FrameVerdict.AHEAD;
         }
-        if (f.opKindCode() != op.kind().code() || f.sourceRank() != peerRank || f.chunkIndex() != due.index()
+        if (f.opKindCode() != op.kind().code() || f.chunkIndex() != due.index()
                 || f.chunkCount() != due.count() || f.payloadLength() != due.nextBytes()) {
             return FrameVerdict.MISMATCH;
         }
         return f.crcMatches() ? FrameVerdict.ACCEPTED : FrameVerdict.CORRUPT;
-    }
-
-    /** One line of facts on a frame that fails the operation: who sent what, and what was expected. */
-    private String explain(FrameVerdict v, FrameFlyweight f, ChunkRegion due) {
-        switch (v) {
-            case MALFORMED:
-                return "malformed frame from rank " + peerRank + ": " + invalid;
-            case AHEAD:
-                return "rank " + peerRank + " sent " + f + " while this rank still awaits chunk " + due.index() + " of "
-                        + due.count() + " of the current phase (the ranks disagree on the order of operations)";
-            case MISMATCH:
-                return "rank " + peerRank + " sent " + f + " where this rank expected opKind=" + op.kind().code()
-                        + " sourceRank=" + peerRank + " chunkIndex=" + due.index() + " chunkCount=" + due.count()
-                        + " payloadLength=" + due.nextBytes() + " (the ranks disagree on the operation)";
-            case CORRUPT:
-                return "CRC32C mismatch in chunk " + due.index() + " of " + due.count() + " from rank " + peerRank
-                        + " (stored " + Integer.toHexString(f.crc()) + ", computed "
-                        + Integer.toHexString(f.computePayloadCrc()) + "); refusing to sum corrupt data";
-            default:
-                throw new IllegalArgumentException("frame verdict " + v + " does not fail an operation");
-        }
     }
 }

@@ -1,57 +1,62 @@
 package org.clmr.worker.collective;
 
 /**
- * What one received frame is to the operation its {@link PeerLink} is running, as {@link FrameTriage}
- * judges it, in the order the checks run. Each rejection names the counter it is counted in and whether
- * it fails the operation.
- *
- * <p>Today a frame that is malformed, ahead of the operation, disagrees on it or fails its CRC fails the
- * operation (the ranks cannot agree); a frame of another run, another generation or a finished operation
- * is dropped. A frame MAC and dropping every rejected frame instead of failing (only an operation's
- * deadline fails it) are changes to this enum and {@link FrameTriage} alone.
+ * What one received frame is to the operation its {@link PeerLink} is running, as {@link FrameTriage} judges
+ * it, in the order the checks run: the cheap checks of what a frame claims first, then its MAC, then what only
+ * an authenticated frame can tell. Every rejected frame is dropped and counted under its reason (the label of
+ * {@code clmr_worker_collective_frames_rejected_total}); none fails an operation or ends a process, whoever
+ * sent it: only the operation's deadline does.
  */
 enum FrameVerdict {
-    /** The chunk this link awaits: copied (or summed) into the receive region. */
-    ACCEPTED(Counter.NONE, false),
+    /** The chunk this link awaits, authenticated: copied (or summed) into the receive region. */
+    ACCEPTED(null, Legacy.NONE),
     /** Of the current or a later phase while this link awaits nothing now: left in the log for its phase. */
-    NOT_DUE(Counter.NONE, false),
-    /** Fails the frame header's structural checks ({@code FrameFlyweight.validate}). */
-    MALFORMED(Counter.MALFORMED, true),
-    /** Of another run. */
-    OTHER_RUN(Counter.STALE, false),
-    /** Of another generation of this run. */
-    OTHER_GENERATION(Counter.STALE, false),
-    /** Of an operation or phase this rank has finished (or abandoned). */
-    FINISHED_OP(Counter.STALE, false),
-    /** Of a later operation or phase while a chunk of the current one is still due: the ranks disagree on the order. */
-    AHEAD(Counter.MALFORMED, true),
-    /** Of the current phase but not the chunk due (kind, source, index, count or length differ). */
-    MISMATCH(Counter.MALFORMED, true),
-    /** The chunk due, but its payload fails its CRC32C. */
-    CORRUPT(Counter.CRC, true);
+    NOT_DUE(null, Legacy.NONE),
+    /**
+     * Not one sound frame: fragmented, fails {@code FrameFlyweight.validate} (lengths, op kind, phase, chunk, tag),
+     * or names a sender other than the one whose stream it came on.
+     */
+    MALFORMED("malformed", Legacy.MALFORMED),
+    /** Claims another run. */
+    OTHER_RUN("other_run", Legacy.STALE),
+    /** Claims another generation of this run. */
+    OTHER_GENERATION("other_generation", Legacy.STALE),
+    /** Claims an operation or phase this rank has finished (or abandoned). */
+    FINISHED_OP("stale_op", Legacy.STALE),
+    /** Claims the current or a later operation while a chunk is due, but its MAC is not the generation's. */
+    BAD_MAC("bad_mac", Legacy.NONE),
+    /** Authenticated, of a later operation or phase while a chunk of the current one is due: the ranks disagree on the order. */
+    AHEAD("ahead", Legacy.MALFORMED),
+    /** Authenticated, of the current phase but not the chunk due (kind, index, count or length differ). */
+    MISMATCH("mismatch", Legacy.MALFORMED),
+    /** Authenticated and the chunk due, but its payload fails its CRC32C (the sender's memory, not the network). */
+    CORRUPT("crc", Legacy.CRC);
 
-    /** Which {@link CollectiveMetrics} counter a rejection adds to. */
-    enum Counter { NONE, STALE, MALFORMED, CRC }
+    /** The counters of {@link CollectiveMetrics.Snapshot} from before reasons were counted, kept for dashboards. */
+    enum Legacy { NONE, STALE, MALFORMED, CRC }
 
-    private final Counter counter;
-    private final boolean failsOperation;
+    /** Every verdict (values() without its copy). */
+    static final FrameVerdict[] ALL = values();
 
-    FrameVerdict(Counter counter, boolean failsOperation) {
-        this.counter = counter;
-        this.failsOperation = failsOperation;
+    private final String reason;
+    private final Legacy legacy;
+
+    FrameVerdict(String reason, Legacy legacy) {
+        this.reason = reason;
+        this.legacy = legacy;
     }
 
-    /** True for a frame that is not taken into the operation and is counted. */
+    /** True for a frame that is dropped unused and counted. */
     boolean rejected() {
-        return counter != Counter.NONE;
+        return reason != null;
     }
 
-    /** True when the rejection fails the operation rather than dropping the frame. */
-    boolean failsOperation() {
-        return failsOperation;
+    /** The {@code reason} label it is counted under, or null when it is not rejected. */
+    String reason() {
+        return reason;
     }
 
-    Counter counter() {
-        return counter;
+    Legacy legacy() {
+        return legacy;
     }
 }

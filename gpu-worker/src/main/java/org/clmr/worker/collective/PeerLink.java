@@ -1,7 +1,6 @@
 package org.clmr.worker.collective;
 
 import io.aeron.Aeron;
-import io.aeron.ControlledFragmentAssembler;
 import io.aeron.ExclusivePublication;
 import io.aeron.Image;
 import io.aeron.Publication;
@@ -9,6 +8,7 @@ import io.aeron.Subscription;
 import io.aeron.exceptions.RegistrationException;
 import io.aeron.logbuffer.BufferClaim;
 import io.aeron.logbuffer.ControlledFragmentHandler;
+import io.aeron.logbuffer.FrameDescriptor;
 import io.aeron.logbuffer.Header;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
@@ -16,37 +16,49 @@ import org.agrona.MutableDirectBuffer;
 import org.agrona.UnsafeApi;
 import org.clmr.protocol.UserError;
 import org.clmr.protocol.wire.FrameFlyweight;
+import org.clmr.protocol.wire.FrameMac;
 
 import java.util.List;
 
 /**
  * One peer of an {@link AeronCollective}: the exclusive publication to it, the subscription from it, the
  * current phase's send and receive regions, and what Aeron says of the peer's connection. Sends write
- * each chunk straight into the publication's log; received frames are judged by a {@link FrameTriage}
- * and accepted chunks copied (or summed) straight out of the log. Allocates nothing per frame.
+ * each chunk straight into the publication's log and sign it there; received frames are judged by a
+ * {@link FrameTriage} and accepted chunks copied (or summed) straight out of the log. Allocates nothing per
+ * frame of its own (the JDK's MAC allocates its 32-byte result, see {@link FrameMac}).
+ *
+ * <p>Anyone who can reach the endpoint can publish on the peer's stream: each such publication is one more
+ * image of the subscription, and its frames are judged and dropped like any other. What Aeron says of images
+ * therefore counts only for the peer's own image, the one that delivered an accepted (authenticated) frame;
+ * before there is one, the peer is found gone by having no image at all, by nobody subscribing to this link's
+ * publication, or by the operation's deadline.
  *
  * <p>Threads: the thread running the operation calls every method; Aeron's client conductor thread calls
- * the image callbacks, which only set the two volatile flags read by {@link #died()} and {@link #down()}.
+ * the image callbacks, which only read {@link #peerSession} and set the two volatile flags read by
+ * {@link #died()} and {@link #down()}.
  */
 final class PeerLink implements ControlledFragmentHandler {
     private static final int FRAGMENT_LIMIT = 32;
     private static final long FLOAT_BASE = UnsafeApi.arrayBaseOffset(float[].class);
+    private static final long UNKNOWN = Long.MIN_VALUE;
 
     private final int rank;
     private final ExclusivePublication publication;
     private final Subscription subscription;
-    private final ControlledFragmentAssembler assembler;
     private final BufferClaim claim = new BufferClaim();
     private final FrameFlyweight tx = new FrameFlyweight();
     private final FrameFlyweight rx = new FrameFlyweight();
     private final OpCursor op;
     private final FrameTriage triage;
+    private final FrameMac mac;
     private final CollectiveMetrics metrics;
     private final String endpoint;
     private final int chunkBytes;
     private final ChunkRegion out;
     private final ChunkRegion in;
     private boolean hadImage;
+    /** Aeron session id of the peer's image, once it delivered an accepted frame; {@link #UNKNOWN} before. */
+    private volatile long peerSession = UNKNOWN;
     /** Set by the Aeron client thread when the peer's image goes without end-of-stream: its process died. */
     private volatile boolean died;
     /** Set by the Aeron client thread when the peer's image ends with end-of-stream: it closed the generation. */
@@ -63,11 +75,12 @@ final class PeerLink implements ControlledFragmentHandler {
      * in use) is a one-line {@link UserError}.
      */
     PeerLink(int peerRank, OpCursor op, Aeron aeron, AeronSettings s, List<String> endpoints, int frameMtu,
-             int chunkBytes, CollectiveMetrics metrics) {
+             int chunkBytes, FrameMac mac, CollectiveMetrics metrics) {
         this.rank = peerRank;
         this.op = op;
         this.metrics = metrics;
-        this.triage = new FrameTriage(op, peerRank, metrics);
+        this.mac = mac;
+        this.triage = new FrameTriage(op, peerRank, mac, metrics);
         this.endpoint = s.ipc() ? "ipc" : "udp " + endpoints.get(peerRank);
         this.chunkBytes = chunkBytes;
         this.out = new ChunkRegion(chunkBytes);
@@ -88,7 +101,6 @@ final class PeerLink implements ControlledFragmentHandler {
             CloseHelper.quietClose(subscription);
             throw endpointError(peerRank, endpoints, s.ipc(), e);
         }
-        this.assembler = new ControlledFragmentAssembler(this, s.maxMessageLength(), true);
     }
 
     private static RuntimeException endpointError(int whose, List<String> endpoints, boolean ipc, RegistrationException e) {
@@ -103,11 +115,16 @@ final class PeerLink implements ControlledFragmentHandler {
     }
 
     private void onImageAvailable(Image image) {
-        ended = false;
-        died = false;
+        if (image.sessionId() == peerSession) {
+            ended = false;
+            died = false;
+        }
     }
 
     private void onImageUnavailable(Image image) {
+        if (image.sessionId() != peerSession) {
+            return;
+        }
         if (image.isEndOfStream()) {
             ended = true;
         } else {
@@ -193,7 +210,7 @@ final class PeerLink implements ControlledFragmentHandler {
             return 0;
         }
         int bytes = out.nextBytes();
-        long result = publication.tryClaim(FrameFlyweight.HEADER_LENGTH + bytes, claim);
+        long result = publication.tryClaim(FrameFlyweight.HEADER_LENGTH + bytes + mac.length(), claim);
         if (result > 0) {
             MutableDirectBuffer b = claim.buffer();
             int at = claim.offset();
@@ -201,6 +218,7 @@ final class PeerLink implements ControlledFragmentHandler {
             UnsafeApi.copyMemory(out.array(), out.nextAddress(),
                     b.byteArray(), b.addressOffset() + at + FrameFlyweight.HEADER_LENGTH, bytes);
             tx.sealCrc();
+            mac.sign(tx, rank);
             claim.commit();
             metrics.sent(bytes);
             out.advance();
@@ -212,22 +230,27 @@ final class PeerLink implements ControlledFragmentHandler {
         return 0;
     }
 
-    /** Polls the peer's frames while a chunk from it is due; returns the fragments read. */
+    /**
+     * Polls the peer's frames while a chunk from it is due; returns the fragments read. Every frame of ours is
+     * one Aeron fragment (chunks fit the MTU), so fragments are judged as they are, without reassembly: a
+     * fragment of a larger message is malformed, and nobody can make this link buffer one.
+     */
     int poll() {
-        return in.due() ? subscription.controlledPoll(assembler, FRAGMENT_LIMIT) : 0;
+        return in.due() ? subscription.controlledPoll(this, FRAGMENT_LIMIT) : 0;
     }
 
     @Override
     public Action onFragment(DirectBuffer buffer, int offset, int length, Header header) {
         FrameFlyweight f = rx.wrapForRead(buffer, offset);
-        FrameVerdict v = triage.judge(f, length, in);
+        boolean whole = (header.flags() & FrameDescriptor.UNFRAGMENTED) == FrameDescriptor.UNFRAGMENTED;
+        FrameVerdict v = triage.judge(f, length, whole, in);
         if (v == FrameVerdict.ACCEPTED) {
+            if (peerSession != header.sessionId()) {
+                peerSession = header.sessionId();
+            }
             return accept(f);
         }
-        if (v == FrameVerdict.NOT_DUE) {
-            return Action.ABORT;
-        }
-        return v.failsOperation() ? Action.BREAK : Action.CONTINUE;
+        return v == FrameVerdict.NOT_DUE ? Action.ABORT : Action.CONTINUE;
     }
 
     private Action accept(FrameFlyweight f) {

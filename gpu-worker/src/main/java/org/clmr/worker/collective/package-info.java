@@ -14,8 +14,11 @@
  *   <li>{@code PhaseDriver}: the duty cycle that moves frames (an Agrona agent) and drives a phase to its end;
  *       {@code Liveness}: the deadlines, lost peers, and the one line an operation fails with.</li>
  *   <li>{@code PeerLink}: one peer's publication, subscription, send and receive regions ({@code ChunkRegion})
- *       and connection state; {@code FrameTriage} and {@code FrameVerdict}: the one place where a received
- *       frame is judged (accepted, left for later, dropped or failing the operation) and counted.</li>
+ *       and connection state; it signs every frame it sends with the generation's MAC
+ *       ({@code org.clmr.protocol.wire.FrameMac}, key from the {@link org.clmr.worker.collective.Membership});
+ *       {@code FrameTriage} and {@code FrameVerdict}: the one place where a received frame is judged (accepted,
+ *       left for later, or dropped and counted by reason). No frame fails an operation or ends the process,
+ *       whoever sent it: only the operation's deadline or a lost peer does.</li>
  * </ul>
  *
  * <p>Threads. One thread at a time runs a collective's operations and closes it: the training thread

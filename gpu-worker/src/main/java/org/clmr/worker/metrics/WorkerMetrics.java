@@ -124,11 +124,16 @@ public final class WorkerMetrics {
         counter("clmr_worker_collective_frames_dropped_total",
                 "Frames of another run, an older generation or an abandoned operation, dropped", id,
                 () -> m.snapshot().staleDropped());
-        counter("clmr_worker_collective_crc_failures_total", "Frames whose payload failed its CRC32C", id,
+        counter("clmr_worker_collective_crc_failures_total", "Authenticated frames whose payload failed its CRC32C", id,
                 () -> m.snapshot().crcFailures());
         counter("clmr_worker_collective_malformed_frames_total",
                 "Frames that failed structural validation or disagreed on the operation", id,
                 () -> m.snapshot().malformed());
+        CounterWithCallback.builder().name("clmr_worker_collective_frames_rejected_total")
+                .help("Collective frames dropped unused, by reason: malformed, other_run, other_generation, stale_op,"
+                        + " bad_mac (failed the generation key's MAC), ahead, mismatch, crc; none fails an operation")
+                .constLabels(id).labelNames("reason")
+                .callback(cb -> m.snapshot().rejected().forEach((reason, n) -> cb.call(n, reason))).register(registry);
         counter("clmr_worker_collective_peers_lost_total", "Peers whose Aeron connection went down", id,
                 () -> m.snapshot().peersLost());
         counter("clmr_worker_collective_operations_total", "Collective operations completed", id,

@@ -30,6 +30,7 @@ import org.clmr.worker.train.PipelineViewSource;
 import org.clmr.worker.train.TrainListener;
 import org.clmr.worker.train.TrainSettings;
 import org.clmr.worker.train.Trainer;
+import org.clmr.protocol.wire.FrameKey;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -153,7 +154,8 @@ class CheckpointInterchangeTest {
 
     private static Reconfigure reconfigure(Worker w, ResumePoint resume) {
         return new Reconfigure(RUN, RunSpec.from(config()), 1,
-                List.of(new Member(0, w.id().workerId(), w.id().aeronEndpoint(), 4)), resume, stepsPerEpoch);
+                List.of(new Member(0, w.id().workerId(), w.id().aeronEndpoint(), 4)), resume, stepsPerEpoch,
+                FrameKey.random());
     }
 
     private static String configHash(CheckpointStore store, CheckpointRecord record) {

@@ -37,6 +37,7 @@ import org.clmr.worker.collective.AeronSettings;
 import org.clmr.worker.collective.AeronTransport;
 import org.clmr.worker.metrics.WorkerMetrics;
 import org.clmr.worker.train.TrainSettings;
+import org.clmr.protocol.wire.FrameKey;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -137,7 +138,7 @@ class WorkerActorTest {
             RunSpec spec = RunSpec.from(config());
             // Reconfigure may arrive before Registered: it is a registration's answer too.
             w.ref().tell(new Reconfigure("r1", spec, 1, List.of(new Member(0, "w0", w.id().aeronEndpoint(), 4)),
-                    ResumePoint.fresh(), items / 4));
+                    ResumePoint.fresh(), items / 4, FrameKey.random()));
             w.ref().tell(new Plan(1, 0, 2));
             Progress p1 = expectProgress(coordinator, 1);
             Progress p2 = expectProgress(coordinator, 2);
@@ -181,7 +182,7 @@ class WorkerActorTest {
             awaitPhase(metrics, "registered");
 
             w.ref().tell(new Reconfigure("r1", spec, 1, List.of(new Member(0, "w0", w.id().aeronEndpoint(), 4)),
-                    ResumePoint.fresh(), items / 4));
+                    ResumePoint.fresh(), items / 4, FrameKey.random()));
             w.ref().tell(new Plan(1, 0, 1));
             expectProgress(coordinator, 1);
             awaitPhase(metrics, "at_boundary");

@@ -9,6 +9,8 @@ import org.agrona.concurrent.UnsafeBuffer;
 import org.clmr.protocol.UserError;
 import org.clmr.protocol.config.ClmrConfig;
 import org.clmr.protocol.wire.FrameFlyweight;
+import org.clmr.protocol.wire.FrameKey;
+import org.clmr.protocol.wire.FrameMac;
 import org.clmr.protocol.wire.OpKind;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -34,13 +36,15 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The receive path against hand-made frames (stale, foreign, corrupt, valid) from a rogue publication on
- * the same driver, and the one-line start-up failures: unreachable peer, port in use, busy or missing driver.
+ * The receive path against hand-made frames (stale, foreign, forged, malformed, corrupt, valid) from a rogue
+ * publication on the same driver: each dropped and counted, the operation completed by the valid one; and the
+ * one-line start-up failures: unreachable peer, port in use, busy or missing driver.
  * Deadlines run on a {@link HandClock}: an operation still waits 1 ns before its deadline and fails at it.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class AeronCollectiveTest {
     private static final long RUN = 77L;
+    private static final FrameKey KEY = FrameKey.random();
 
     @TempDir
     Path tmp;
@@ -51,7 +55,7 @@ class AeronCollectiveTest {
     }
 
     @Test
-    void shouldDropStaleFramesCountThemAndFailLoudlyOnACorruptOne() throws Exception {
+    void shouldDropAndCountEveryBadFrameAndStillCompleteTheOperation() throws Exception {
         String dir = tmp.resolve("driver").toString();
         AeronSettings s = settings().with(false, dir, true, "ipc");
         HandClock clock = new HandClock();
@@ -61,30 +65,37 @@ class AeronCollectiveTest {
              Subscription rogueIn = rogue.addSubscription("aeron:ipc", AeronCollective.streamId(1, 1, 0));
              ExclusivePublication rogueOut = rogue.addExclusivePublication("aeron:ipc", AeronCollective.streamId(1, 0, 1));
              AeronTransport transport = AeronTransport.start(s, clock);
-             AeronCollective c = transport.join(new Membership(RUN, 1, 0, List.of("ipc", "ipc")))) {
+             AeronCollective c = transport.join(new Membership(RUN, 1, 0, List.of("ipc", "ipc"), KEY))) {
             float[] peerRows = {1.5f, -2.25f, 3.0f, 4.125f};
-            offer(rogueOut, RUN, 0, 5, 0, peerRows, false);      // an older generation
-            offer(rogueOut, 999, 1, 5, 0, peerRows, false);      // another run
-            offer(rogueOut, RUN, 1, 4, 0, peerRows, false);      // an op this rank has finished
-            offer(rogueOut, RUN, 1, 5, 0, peerRows, true);       // the current op, payload corrupted
-            CollectiveException e = assertThrows(CollectiveException.class,
-                    () -> c.allGather(new OpTag(1, 5, 0), new float[] {9f, 8f, 7f}, new int[] {3, 4}));
-            assertTrue(e.getMessage().contains("CRC32C mismatch in chunk 0 of 1 from rank 1"), e.getMessage());
+            offer(rogueOut, RUN, 0, 5, 0, peerRows, Tamper.NONE);          // an older generation
+            offer(rogueOut, 999, 1, 5, 0, peerRows, Tamper.NONE);          // another run
+            offer(rogueOut, RUN, 1, 4, 0, peerRows, Tamper.NONE);          // an op this rank has finished
+            offer(rogueOut, RUN, 1, 5, 0, peerRows, Tamper.CORRUPT);       // the current op, payload corrupted
+            offer(rogueOut, RUN, 1, 5, 0, peerRows, Tamper.FORGED);        // the current op, MAC under another key
+            offer(rogueOut, RUN, 1, 5, 0, peerRows, Tamper.BAD_CHUNK_COUNT); // 48 bytes + payload, chunk count 0
+            offer(rogueOut, RUN, 1, 5, 0, peerRows, Tamper.NONE);          // the chunk due
+            float[] all = c.allGather(new OpTag(1, 5, 0), new float[] {9f, 8f, 7f}, new int[] {3, 4});
+            assertArrayEquals(new float[] {9f, 8f, 7f, 1.5f, -2.25f, 3.0f, 4.125f}, all);
             CollectiveMetrics.Snapshot m = c.metrics().snapshot();
             assertEquals(3, m.staleDropped());
             assertEquals(1, m.crcFailures());
-            assertEquals(0, m.framesReceived());
+            assertEquals(1, m.rejected("bad_mac"));
+            assertEquals(1, m.rejected("malformed"));
+            assertEquals(1, m.framesReceived());
+            assertEquals(0, m.timeouts());
 
-            offer(rogueOut, RUN, 1, 6, 0, peerRows, false);
-            float[] all = c.allGather(new OpTag(1, 6, 0), new float[] {9f, 8f, 7f}, new int[] {3, 4});
-            assertArrayEquals(new float[] {9f, 8f, 7f, 1.5f, -2.25f, 3.0f, 4.125f}, all);
-            assertEquals(1, c.metrics().snapshot().framesReceived());
+            offer(rogueOut, RUN, 1, 6, 0, peerRows, Tamper.NONE);
+            float[] next = c.allGather(new OpTag(1, 6, 0), new float[] {9f, 8f, 7f}, new int[] {3, 4});
+            assertArrayEquals(new float[] {9f, 8f, 7f, 1.5f, -2.25f, 3.0f, 4.125f}, next);
+            assertEquals(2, c.metrics().snapshot().framesReceived());
 
+            offer(rogueOut, RUN, 1, 7, 0, peerRows, Tamper.FORGED);
             Future<float[]> silent = caller.submit(
                     () -> c.allGather(new OpTag(1, 7, 0), new float[] {1f, 2f, 3f}, new int[] {3, 4}));
             CollectiveTimeoutException t = failsAtTheDeadline(clock, silent, Duration.ofSeconds(1));
-            assertEquals(List.of(1), t.silentRanks());
+            assertEquals(List.of(1), t.silentRanks(), "only the deadline fails an operation fed forged frames");
             assertEquals(1, c.metrics().snapshot().timeouts());
+            assertEquals(2, c.metrics().snapshot().rejected("bad_mac"));
             assertTrue(rogueIn.imageCount() > 0, "rank 0 published to the rogue rank 1");
         } finally {
             caller.shutdownNow();
@@ -119,7 +130,7 @@ class AeronCollectiveTest {
              Subscription rogueIn = rogue.addSubscription("aeron:ipc", AeronCollective.streamId(1, 1, 0));
              AeronTransport transport = AeronTransport.start(s, clock)) {
             ExclusivePublication rogueOut = rogue.addExclusivePublication("aeron:ipc", AeronCollective.streamId(1, 0, 1));
-            try (AeronCollective c = transport.join(new Membership(RUN, 1, 0, List.of("ipc", "ipc")))) {
+            try (AeronCollective c = transport.join(new Membership(RUN, 1, 0, List.of("ipc", "ipc"), KEY))) {
                 Future<float[]> waiting = caller.submit(
                         () -> c.allGather(new OpTag(1, 0, 0), new float[] {1f, 2f, 3f}, new int[] {3, 4}));
                 clock.awaitReads(2);
@@ -152,14 +163,14 @@ class AeronCollectiveTest {
             assertArrayEquals(r0, r1.get(30, TimeUnit.SECONDS));
             float[] expected = RankData.plainSum(5, new int[] {0, 1}, "x", 100_003);
             assertArrayEquals(expected, r0);
-            // rank 0 sends its copy of segment 1 and its sum of segment 0, ~200 kB each, in 8112-byte chunks
+            // rank 0 sends its copy of segment 1 and its sum of segment 0, ~200 kB each, in 8096-byte chunks
             assertEquals(25 + 25, t0.metrics().snapshot().framesSent(), "chunked below 8 KiB messages");
         }
     }
 
     private static float[] rankWork(AeronTransport t, int rank) {
-        try (AeronCollective c = t.join(new Membership(RUN, 3, rank, List.of("ipc", "ipc")))) {
-            assertEquals(64 * 1024 / 8 - 32 - FrameFlyweight.HEADER_LENGTH, c.chunkBytes());
+        try (AeronCollective c = t.join(new Membership(RUN, 3, rank, List.of("ipc", "ipc"), KEY))) {
+            assertEquals(64 * 1024 / 8 - 32 - FrameFlyweight.HEADER_LENGTH - FrameFlyweight.MAC_LENGTH, c.chunkBytes());
             float[] x = RankData.floats(5, rank, "x", 100_003);
             c.allReduceSum(new OpTag(3, 0, 0), x, 0, x.length);
             return x;
@@ -174,7 +185,7 @@ class AeronCollectiveTest {
         HandClock clock = new HandClock();
         ExecutorService caller = Executors.newSingleThreadExecutor();
         try (AeronTransport t = AeronTransport.start(s, clock)) {
-            Future<AeronCollective> joining = caller.submit(() -> t.join(new Membership(RUN, 1, 0, endpoints)));
+            Future<AeronCollective> joining = caller.submit(() -> t.join(new Membership(RUN, 1, 0, endpoints, KEY)));
             CollectiveTimeoutException e = failsAtTheDeadline(clock, joining, Duration.ofMillis(800));
             assertEquals(List.of(1), e.silentRanks());
             assertTrue(e.getMessage().contains("peer rank(s) 1 (udp " + endpoints.get(1) + ") unreachable"), e.getMessage());
@@ -191,7 +202,7 @@ class AeronCollectiveTest {
             AeronSettings s = settings().with(true, tmp.resolve("d").toString(), false, mine);
             try (AeronTransport t = AeronTransport.start(s)) {
                 UserError e = assertThrows(UserError.class,
-                        () -> t.join(new Membership(RUN, 1, 0, List.of(mine, "127.0.0.1:9"))));
+                        () -> t.join(new Membership(RUN, 1, 0, List.of(mine, "127.0.0.1:9"), KEY)));
                 assertTrue(e.getMessage().startsWith("UDP endpoint " + mine + " of rank 0 is already in use"), e.getMessage());
                 assertFalse(e.getMessage().contains("\n"), e.getMessage());
             }
@@ -253,22 +264,36 @@ class AeronCollectiveTest {
         }
     }
 
-    /** A frame built with the flyweight, as rank 1 of the test's generation would send it. */
+    /** What {@link #offer} does to the frame rank 1 would send. */
+    enum Tamper {
+        /** Nothing: the frame as rank 1 sends it. */
+        NONE,
+        /** A payload byte flipped after the CRC, then signed: the sender's memory went bad. */
+        CORRUPT,
+        /** Signed under another key: right stream, header and CRC, wrong MAC. */
+        FORGED,
+        /** Chunk count 0, signed: fails validation before anything else is read. */
+        BAD_CHUNK_COUNT
+    }
+
+    /** A frame built with the flyweight, as rank 1 of the test's generation would send it to rank 0, then tampered. */
     private static void offer(ExclusivePublication pub, long runId, long generation, long step, int sequence,
-                              float[] rows, boolean corrupt) throws InterruptedException {
+                              float[] rows, Tamper tamper) throws InterruptedException {
         UnsafeBuffer b = new UnsafeBuffer(BufferUtil.allocateDirectAligned(256, 64));
         FrameFlyweight f = new FrameFlyweight().wrap(b, 0);
         f.runId(runId).generation(generation).step(step).opSequence(sequence).opKind(OpKind.ALL_GATHER_F32).phase(0)
-                .sourceRank(1).chunkIndex(0).chunkCount(1).payloadLength(rows.length * 4);
+                .sourceRank(1).chunkIndex(0).chunkCount(tamper == Tamper.BAD_CHUNK_COUNT ? 0 : 1)
+                .payloadLength(rows.length * 4);
         for (int i = 0; i < rows.length; i++) {
             b.putFloat(f.payloadOffset() + 4 * i, rows[i], FrameFlyweight.BYTE_ORDER);
         }
         f.sealCrc();
-        if (corrupt) {
+        if (tamper == Tamper.CORRUPT) {
             b.putByte(f.payloadOffset() + 2, (byte) (b.getByte(f.payloadOffset() + 2) ^ 0x01));
         }
+        FrameMac.of(tamper == Tamper.FORGED ? FrameKey.random() : KEY).sign(f, 0);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (pub.offer(b, 0, f.frameLength()) < 0) {
+        while (pub.offer(b, 0, f.frameLength() + FrameFlyweight.MAC_LENGTH) < 0) {
             assertTrue(System.nanoTime() < deadline, "rogue publication could not offer");
             Thread.sleep(1);
         }

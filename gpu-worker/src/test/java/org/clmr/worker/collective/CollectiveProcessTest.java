@@ -3,6 +3,7 @@ package org.clmr.worker.collective;
 import io.aeron.driver.MediaDriver;
 import org.clmr.protocol.config.ClmrConfig;
 import org.clmr.protocol.process.JavaProcess;
+import org.clmr.protocol.wire.FrameKey;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -11,9 +12,11 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -150,15 +153,24 @@ class CollectiveProcessTest {
     private List<Path> start(String mode, int n, List<String> endpoints, String dir) {
         List<Path> logs = new ArrayList<>();
         long runId = System.nanoTime();
+        String[] keys = {hexKey(), hexKey()};
         for (int r = 0; r < n; r++) {
             Path log = tmp.resolve("rank" + r + ".log");
             logs.add(log);
             processes.add(JavaProcess.of(CollectiveRankMain.class).maxHeap("256m")
                     .args(mode, Long.toString(runId), Integer.toString(r), String.join(",", endpoints),
-                            endpoints.get(0).equals("ipc") ? "ipc" : "udp", dir, Long.toString(SEED), tmp.toString())
+                            endpoints.get(0).equals("ipc") ? "ipc" : "udp", dir, Long.toString(SEED), tmp.toString(),
+                            keys[0], keys[1])
                     .output(log).start());
         }
         return logs;
+    }
+
+    /** A random frame key in hex, as the coordinator would draw it (the ranks get it as an argument here). */
+    private static String hexKey() {
+        byte[] k = new byte[FrameKey.LENGTH];
+        new SecureRandom().nextBytes(k);
+        return HexFormat.of().formatHex(k);
     }
 
     private static void awaitLine(Path log, String text, int seconds) throws Exception {

@@ -1,6 +1,7 @@
 package org.clmr.worker.collective;
 
 import org.clmr.protocol.config.ClmrConfig;
+import org.clmr.protocol.wire.FrameKey;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -9,11 +10,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 
 /**
  * One rank of the multi-process tests, a separate JVM. Arguments:
- * {@code mode runId rank endpoints(comma) transport(udp|ipc) driverDir(or -) seed outDir}.
+ * {@code mode runId rank endpoints(comma) transport(udp|ipc) driverDir(or -) seed outDir key1 key2}: the frame
+ * keys (hex) of generation 1 and of the survivors' generation 2, the coordinator's part.
  * Mode {@code ops} runs every operation once and writes each result to {@code outDir/r<rank>-<op>.bin};
  * mode {@code kill} all-reduces in a loop until a peer dies, prints how it failed, then forms the next
  * generation with the survivors and writes its results as {@code g2-r<rank>-<op>.bin}.
@@ -37,17 +40,19 @@ public final class CollectiveRankMain {
         String driverDir = args[5].equals("-") ? "" : args[5];
         long seed = Long.parseLong(args[6]);
         Path out = Path.of(args[7]);
+        FrameKey key = FrameKey.of(HexFormat.of().parseHex(args[8]));
+        FrameKey nextKey = FrameKey.of(HexFormat.of().parseHex(args[9]));
         AeronSettings settings = AeronSettings.from(ClmrConfig.defaults())
                 .with(!ipc, driverDir, ipc, endpoints.get(rank))
                 .withSizes(1024 * 1024, 8192)
                 .withTimeouts(Duration.ofSeconds(8), Duration.ofSeconds(40), Duration.ofSeconds(2));
         try (AeronTransport transport = AeronTransport.start(settings)) {
             if (mode.equals("ops")) {
-                try (AeronCollective c = transport.join(new Membership(runId, 1, rank, endpoints))) {
+                try (AeronCollective c = transport.join(new Membership(runId, 1, rank, endpoints, key))) {
                     runOps(c, seed, out, "");
                 }
             } else {
-                killLoop(transport, runId, rank, endpoints, seed, out);
+                killLoop(transport, runId, rank, endpoints, seed, out, key, nextKey);
             }
             System.out.println("METRICS " + transport.metrics().snapshot());
         }
@@ -92,9 +97,9 @@ public final class CollectiveRankMain {
     }
 
     private static void killLoop(AeronTransport transport, long runId, int rank, List<String> endpoints, long seed,
-                                 Path out) throws Exception {
+                                 Path out, FrameKey key, FrameKey nextKey) throws Exception {
         List<Integer> silent;
-        AeronCollective c = transport.join(new Membership(runId, 1, rank, endpoints));
+        AeronCollective c = transport.join(new Membership(runId, 1, rank, endpoints, key));
         float[] x = RankData.floats(seed, rank, "k", KILL_N);
         long step = 0;
         long lastOk = System.nanoTime();
@@ -130,7 +135,7 @@ public final class CollectiveRankMain {
                 survivors.add(endpoints.get(k));
             }
         }
-        try (AeronCollective g2 = transport.join(new Membership(runId, 2, newRank, survivors))) {
+        try (AeronCollective g2 = transport.join(new Membership(runId, 2, newRank, survivors, nextKey))) {
             float[] a = RankData.floats(seed, rank, "a", DIRECT_N);
             g2.allReduceSum(new OpTag(2, 0, 0), a, 0, a.length);
             write(out.resolve("g2-r" + rank + "-a.bin"), a);

@@ -79,6 +79,11 @@ class WorkerMetricsTest {
             assertEquals(1, value(text, "clmr_worker_step_seconds_bucket{" + ID + ",le=\"0.256\"}"));
             assertEquals(0, value(text, "clmr_worker_collective_timeouts_total{" + ID + "}"));
             assertEquals(0, value(text, "clmr_worker_collective_bytes_total{" + with("direction=\"sent\"") + "}"));
+            for (String reason : new String[] {"malformed", "other_run", "other_generation", "stale_op", "bad_mac", "ahead",
+                    "mismatch", "crc"}) {
+                assertEquals(0, value(text, "clmr_worker_collective_frames_rejected_total{"
+                        + with("reason=\"" + reason + "\"") + "}"), reason);
+            }
             assertEquals(1, value(text, "clmr_worker_info{" + with("host=\"10.0.0.7\",version=\""
                     + org.clmr.protocol.BuildInfo.version() + "\"") + "}"));
             double used = value(text, "clmr_worker_device_memory_used_bytes{" + ID + "}");

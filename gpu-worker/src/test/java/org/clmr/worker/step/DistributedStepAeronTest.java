@@ -7,6 +7,7 @@ import org.clmr.worker.collective.AeronSettings;
 import org.clmr.worker.collective.AeronTransport;
 import org.clmr.worker.collective.Collective;
 import org.clmr.worker.collective.Membership;
+import org.clmr.protocol.wire.FrameKey;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -51,11 +52,12 @@ class DistributedStepAeronTest {
              AeronTransport t0 = AeronTransport.start(s);
              AeronTransport t1 = AeronTransport.start(s)) {
             List<AeronTransport> transports = List.of(t0, t1);
+            FrameKey key = FrameKey.random();
             List<Future<DistributedStepTest.RankResult>> futures = new ArrayList<>();
             for (int r = 0; r < 2; r++) {
                 int rank = r;
                 futures.add(pool.submit(() -> {
-                    try (Collective c = transports.get(rank).join(new Membership(5, 0, rank, List.of("ipc", "ipc")))) {
+                    try (Collective c = transports.get(rank).join(new Membership(5, 0, rank, List.of("ipc", "ipc"), key))) {
                         return DistributedStepTest.rank(c, shares);
                     }
                 }));

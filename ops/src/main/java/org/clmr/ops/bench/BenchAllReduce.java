@@ -9,6 +9,8 @@ import org.clmr.ops.ConfigOptions;
 import org.clmr.ops.driver.DriverProcess;
 import org.clmr.protocol.UserError;
 import org.clmr.protocol.config.SettingsException;
+import org.clmr.protocol.security.PrivateFiles;
+import org.clmr.protocol.wire.FrameKey;
 import org.clmr.protocol.process.JavaProcess;
 import org.clmr.worker.collective.AeronSettings;
 import picocli.CommandLine;
@@ -23,6 +25,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -35,7 +38,8 @@ import java.util.concurrent.TimeUnit;
  * shared driver ({@code clmr driver}, a child process) over IPC, and reports per size the median time of an
  * all-reduce, its algorithm bandwidth (bytes / time) and bus bandwidth (2(N-1)/N x bytes / time), plus the
  * p50/p99 latency of a 4 KB all-reduce; then runs torch.distributed's gloo all_reduce on the same sizes and N for comparison when
- * /usr/bin/python3 has torch.
+ * /usr/bin/python3 has torch. {@code --auth on,off} measures frames with and without their MAC in the same rank
+ * processes, interleaved, and reports what the MAC costs.
  */
 @Command(name = "allreduce", mixinStandardHelpOptions = true,
         description = "All-reduce bandwidth and latency of the Aeron collectives between N local processes, against gloo.")
@@ -80,6 +84,11 @@ public final class BenchAllReduce implements Callable<Integer> {
                     + " machine; every figure is the median over rounds, x gloo the median of the rounds' ratios (default ${DEFAULT-VALUE})")
     int rounds;
 
+    @Option(names = "--auth", defaultValue = "on",
+            description = "on: frames carry their MAC, as in a cluster; off: without it; on,off: both in the same rank"
+                    + " processes, interleaved iteration by iteration, with the MAC's cost per size (default ${DEFAULT-VALUE})")
+    String auth;
+
     @Option(names = "--json", description = "Print one JSON object instead of a table")
     boolean json;
 
@@ -99,6 +108,7 @@ public final class BenchAllReduce implements Callable<Integer> {
                     "must be >= 1 and >= 10");
         }
         long[] sizes = parseSizes(bytes);
+        List<String> modes = parseAuth(auth);
         Config config = options.load();
         AeronSettings settings = AeronSettings.from(config);
         int term = termLength == null ? settings.termLength() : (int) parseSize("--term-length", termLength);
@@ -109,7 +119,7 @@ public final class BenchAllReduce implements Callable<Integer> {
         List<ObjectNode> gl = new ArrayList<>();
         String glooSkipped = gloo ? null : "--no-gloo";
         for (int r = 0; r < rounds; r++) {
-            aeron.add(runAeron(config, settings, sizes));
+            aeron.add(runAeron(config, settings, sizes, modes));
             if (glooSkipped == null) {
                 ObjectNode g = runGloo(sizes);
                 if (g.has("skipped")) {
@@ -119,8 +129,19 @@ public final class BenchAllReduce implements Callable<Integer> {
                 }
             }
         }
-        report(settings, sizes, aeron, glooSkipped == null ? gl : List.of(), glooSkipped, loadBefore, loadAverage());
+        report(settings, sizes, modes, aeron, glooSkipped == null ? gl : List.of(), glooSkipped, loadBefore,
+                loadAverage());
         return 0;
+    }
+
+    /** {@code on}, {@code off}, or both in the order given (the first is the one compared with gloo). */
+    static List<String> parseAuth(String text) {
+        List<String> modes = List.of(text.trim().split("\\s*,\\s*"));
+        boolean known = modes.stream().allMatch(m -> m.equals("on") || m.equals("off"));
+        if (!known || modes.isEmpty() || modes.size() > 2 || modes.stream().distinct().count() != modes.size()) {
+            throw new SettingsException("--auth", text, "must be on, off, on,off or off,on");
+        }
+        return modes;
     }
 
     private static void validate(AeronSettings s) {
@@ -132,9 +153,17 @@ public final class BenchAllReduce implements Callable<Integer> {
         }
     }
 
-    private ObjectNode runAeron(Config config, AeronSettings settings, long[] sizes) throws Exception {
+    private ObjectNode runAeron(Config config, AeronSettings settings, long[] sizes, List<String> modes)
+            throws Exception {
         boolean ipc = transport.equals("ipc");
         Path work = Files.createTempDirectory("clmr-bench-allreduce");
+        String keyFile = "-";
+        if (modes.contains("on")) {
+            keyFile = work.resolve("frame.key").toString();
+            byte[] key = new byte[FrameKey.LENGTH];
+            new SecureRandom().nextBytes(key);
+            PrivateFiles.writePrivate(Path.of(keyFile), key);
+        }
         DriverProcess driver = null;
         List<Process> processes = new ArrayList<>();
         try {
@@ -162,7 +191,8 @@ public final class BenchAllReduce implements Callable<Integer> {
             for (int r = 0; r < ranks; r++) {
                 List<String> args = new ArrayList<>(List.of(Integer.toString(r), String.join(",", endpoints), transport, dir,
                         sizeArg.toString(), Integer.toString(iterations), Integer.toString(latencyIterations),
-                        Integer.toString(settings.termLength()), Integer.toString(settings.mtu())));
+                        Integer.toString(settings.termLength()), Integer.toString(settings.mtu()), String.join(",", modes),
+                        keyFile));
                 args.addAll(sets);
                 processes.add(JavaProcess.of(AllReduceBenchRank.class).maxHeap(heap).args(args)
                         .output(work.resolve("rank" + r + ".log")).start());
@@ -222,84 +252,135 @@ public final class BenchAllReduce implements Callable<Integer> {
         }
     }
 
-    private void report(AeronSettings s, long[] sizes, List<ObjectNode> aeron, List<ObjectNode> gl, String glooSkipped,
-                        double loadBefore, double loadAfter) {
+    private void report(AeronSettings s, long[] sizes, List<String> modes, List<ObjectNode> aeron, List<ObjectNode> gl,
+                        String glooSkipped, double loadBefore, double loadAfter) {
         PrintWriter out = spec.commandLine().getOut();
-        double factor = 2.0 * (ranks - 1) / ranks;
-        boolean haveGloo = !gl.isEmpty();
-        int paired = Math.min(aeron.size(), gl.size());
-        ObjectMapper mapper = new ObjectMapper();
-        ObjectNode all = mapper.createObjectNode();
+        ObjectNode all = new ObjectMapper().createObjectNode();
         all.put("ranks", ranks).put("transport", transport).put("mtu", s.mtu()).put("term_length", s.termLength())
                 .put("iterations", iterations).put("rounds", rounds).put("cpus", Runtime.getRuntime().availableProcessors())
                 .put("load_before", loadBefore).put("load_after", loadAfter);
-        var rows = all.putArray("sizes");
+        var authList = all.putArray("auth");
+        modes.forEach(authList::add);
         if (!json) {
-            out.printf(Locale.ROOT, "all-reduce (sum, float32), %d ranks, Aeron %s (mtu %d, term %d), %d iterations per size,"
-                            + " %d rounds, %d CPUs, load average %.2f -> %.2f%n",
-                    ranks, transport, s.mtu(), s.termLength(), iterations, rounds, Runtime.getRuntime().availableProcessors(),
-                    loadBefore, loadAfter);
-            out.printf(Locale.ROOT, "%10s %10s %10s %10s %8s %10s %10s %8s %7s%n",
-                    "bytes", "median ms", "algbw GB/s", "busbw GB/s", "cpu ms", "gloo ms", "gloo busbw", "gloo cpu", "x gloo");
+            out.printf(Locale.ROOT, "all-reduce (sum, float32), %d ranks, Aeron %s (mtu %d, term %d), frame MAC %s,"
+                            + " %d iterations per size, %d rounds, %d CPUs, load average %.2f -> %.2f%n",
+                    ranks, transport, s.mtu(), s.termLength(), String.join(" and ", modes), iterations, rounds,
+                    Runtime.getRuntime().availableProcessors(), loadBefore, loadAfter);
+            out.printf(Locale.ROOT, "%10s %4s %10s %10s %10s %8s %10s %10s %8s %7s %8s%n", "bytes", "mac", "median ms",
+                    "algbw GB/s", "busbw GB/s", "cpu ms", "gloo ms", "gloo busbw", "gloo cpu", "x gloo", "mac cost");
         }
-        for (int i = 0; i < sizes.length; i++) {
-            int k = i;
-            long b = aeron.get(0).get("sizes").get(i).get("bytes").asLong();
-            double t = median(aeron, r -> r.get("sizes").get(k).get("median_s").asDouble());
-            double cpu = median(aeron, r -> r.get("sizes").get(k).get("cpu_s").asDouble());
-            double alg = b / t / 1e9;
-            ObjectNode row = rows.addObject();
-            row.put("bytes", b).put("median_ms", t * 1e3).put("algbw_gbps", alg).put("busbw_gbps", alg * factor)
-                    .put("cpu_ms", cpu * 1e3);
-            double gt = Double.NaN;
-            double gcpu = Double.NaN;
-            double speedup = Double.NaN;
-            if (haveGloo) {
-                gt = median(gl, r -> r.get("sizes").get(k).get("median_s").asDouble());
-                gcpu = median(gl, r -> r.get("sizes").get(k).get("cpu_s").asDouble());
-                double[] ratios = new double[paired];
-                for (int r = 0; r < paired; r++) {
-                    ratios[r] = gl.get(r).get("sizes").get(k).get("median_s").asDouble()
-                            / aeron.get(r).get("sizes").get(k).get("median_s").asDouble();
+        ObjectNode byAuth = all.putObject("by_auth");
+        for (int m = 0; m < modes.size(); m++) {
+            List<ObjectNode> rounds = modeRounds(aeron, modes.get(m));
+            ObjectNode mode = byAuth.putObject(modes.get(m));
+            for (int i = 0; i < sizes.length; i++) {
+                ObjectNode row = sizeRow(mode.withArray("sizes").addObject(), rounds, i, m == 0 ? gl : List.of());
+                if (modes.size() == 2 && modes.get(m).equals("on")) {
+                    macCost(row, rounds, modeRounds(aeron, "off"), i);
                 }
-                speedup = median(ratios);
-                row.put("gloo_median_ms", gt * 1e3).put("gloo_busbw_gbps", b / gt / 1e9 * factor)
-                        .put("gloo_cpu_ms", gcpu * 1e3).put("speedup", speedup);
-                var per = row.putArray("speedup_per_round");
-                for (double x : ratios) {
-                    per.add(x);
+                if (!json) {
+                    printRow(out, modes.get(m), row);
                 }
             }
-            if (!json) {
-                out.printf(Locale.ROOT, "%10d %10.3f %10.3f %10.3f %8.2f %10s %10s %8s %7s%n", b, t * 1e3, alg, alg * factor,
-                        cpu * 1e3,
-                        haveGloo ? String.format(Locale.ROOT, "%.3f", gt * 1e3) : "-",
-                        haveGloo ? String.format(Locale.ROOT, "%.3f", b / gt / 1e9 * factor) : "-",
-                        haveGloo ? String.format(Locale.ROOT, "%.2f", gcpu * 1e3) : "-",
-                        haveGloo ? String.format(Locale.ROOT, "%.2f", speedup) : "-");
-            }
+            mode.put("lat_4k_p50_us", median(rounds, r -> r.get("lat_p50_us").asDouble()))
+                    .put("lat_4k_p99_us", median(rounds, r -> r.get("lat_p99_us").asDouble()));
         }
-        double p50 = median(aeron, r -> r.get("lat_p50_us").asDouble());
-        double p99 = median(aeron, r -> r.get("lat_p99_us").asDouble());
-        all.put("lat_4k_p50_us", p50).put("lat_4k_p99_us", p99);
-        double gp50 = Double.NaN;
-        double gp99 = Double.NaN;
-        if (haveGloo) {
-            gp50 = median(gl, r -> r.get("lat_p50_us").asDouble());
-            gp99 = median(gl, r -> r.get("lat_p99_us").asDouble());
-            all.put("gloo_lat_4k_p50_us", gp50).put("gloo_lat_4k_p99_us", gp99);
+        ObjectNode first = (ObjectNode) byAuth.get(modes.get(0));
+        all.set("sizes", first.get("sizes"));
+        all.set("lat_4k_p50_us", first.get("lat_4k_p50_us"));
+        all.set("lat_4k_p99_us", first.get("lat_4k_p99_us"));
+        if (!gl.isEmpty()) {
+            all.put("gloo_lat_4k_p50_us", median(gl, r -> r.get("lat_p50_us").asDouble()))
+                    .put("gloo_lat_4k_p99_us", median(gl, r -> r.get("lat_p99_us").asDouble()));
         } else if (glooSkipped != null) {
             all.put("gloo_skipped", glooSkipped);
         }
         if (json) {
             out.println(all);
         } else {
-            out.printf(Locale.ROOT, "4 KB all-reduce latency: p50 %.1f us, p99 %.1f us (%d iterations)%s%n", p50, p99,
-                    latencyIterations, haveGloo ? String.format(Locale.ROOT, "; gloo p50 %.1f us, p99 %.1f us", gp50, gp99)
-                            : glooSkipped == null ? "" : "; gloo skipped: " + glooSkipped);
-            out.println("cpu ms: CPU time of rank 0's whole process per all-reduce; x gloo: gloo's time / Aeron's, median over rounds");
+            printLatency(out, modes, byAuth, all, glooSkipped);
         }
         out.flush();
+    }
+
+    /** Each round's result of one auth mode, as the rank printed it. */
+    private static List<ObjectNode> modeRounds(List<ObjectNode> aeron, String mode) {
+        List<ObjectNode> out = new ArrayList<>();
+        for (ObjectNode r : aeron) {
+            out.add((ObjectNode) r.get("modes").get(mode));
+        }
+        return out;
+    }
+
+    /** Size {@code i}'s medians over rounds, with gloo's beside them when {@code gl} has rounds. */
+    private ObjectNode sizeRow(ObjectNode row, List<ObjectNode> rounds, int i, List<ObjectNode> gl) {
+        double factor = 2.0 * (ranks - 1) / ranks;
+        long b = rounds.get(0).get("sizes").get(i).get("bytes").asLong();
+        double t = median(rounds, r -> r.get("sizes").get(i).get("median_s").asDouble());
+        double alg = b / t / 1e9;
+        row.put("bytes", b).put("median_ms", t * 1e3).put("algbw_gbps", alg).put("busbw_gbps", alg * factor)
+                .put("cpu_ms", median(rounds, r -> r.get("sizes").get(i).get("cpu_s").asDouble()) * 1e3);
+        if (!gl.isEmpty()) {
+            double gt = median(gl, r -> r.get("sizes").get(i).get("median_s").asDouble());
+            int paired = Math.min(rounds.size(), gl.size());
+            double[] ratios = new double[paired];
+            for (int r = 0; r < paired; r++) {
+                ratios[r] = gl.get(r).get("sizes").get(i).get("median_s").asDouble()
+                        / rounds.get(r).get("sizes").get(i).get("median_s").asDouble();
+            }
+            row.put("gloo_median_ms", gt * 1e3).put("gloo_busbw_gbps", b / gt / 1e9 * factor)
+                    .put("gloo_cpu_ms", median(gl, r -> r.get("sizes").get(i).get("cpu_s").asDouble()) * 1e3)
+                    .put("speedup", median(ratios));
+            var per = row.putArray("speedup_per_round");
+            for (double x : ratios) {
+                per.add(x);
+            }
+        }
+        return row;
+    }
+
+    /** The MAC's cost at size {@code i}: each round's time with it over the same round's without, less 1; the median. */
+    private static void macCost(ObjectNode row, List<ObjectNode> on, List<ObjectNode> off, int i) {
+        double[] costs = new double[on.size()];
+        for (int r = 0; r < costs.length; r++) {
+            costs[r] = on.get(r).get("sizes").get(i).get("median_s").asDouble()
+                    / off.get(r).get("sizes").get(i).get("median_s").asDouble() - 1;
+        }
+        row.put("mac_cost", median(costs));
+        var per = row.putArray("mac_cost_per_round");
+        for (double c : costs) {
+            per.add(c);
+        }
+    }
+
+    private static void printRow(PrintWriter out, String mode, ObjectNode row) {
+        boolean g = row.has("gloo_median_ms");
+        out.printf(Locale.ROOT, "%10d %4s %10.3f %10.3f %10.3f %8.2f %10s %10s %8s %7s %8s%n", row.get("bytes").asLong(),
+                mode, row.get("median_ms").asDouble(), row.get("algbw_gbps").asDouble(), row.get("busbw_gbps").asDouble(),
+                row.get("cpu_ms").asDouble(),
+                g ? String.format(Locale.ROOT, "%.3f", row.get("gloo_median_ms").asDouble()) : "-",
+                g ? String.format(Locale.ROOT, "%.3f", row.get("gloo_busbw_gbps").asDouble()) : "-",
+                g ? String.format(Locale.ROOT, "%.2f", row.get("gloo_cpu_ms").asDouble()) : "-",
+                g ? String.format(Locale.ROOT, "%.2f", row.get("speedup").asDouble()) : "-",
+                row.has("mac_cost") ? String.format(Locale.ROOT, "%+.1f%%", 100 * row.get("mac_cost").asDouble()) : "-");
+    }
+
+    private void printLatency(PrintWriter out, List<String> modes, ObjectNode byAuth, ObjectNode all, String glooSkipped) {
+        StringBuilder line = new StringBuilder("4 KB all-reduce latency:");
+        for (String m : modes) {
+            line.append(String.format(Locale.ROOT, " MAC %s p50 %.1f us, p99 %.1f us;", m,
+                    byAuth.get(m).get("lat_4k_p50_us").asDouble(), byAuth.get(m).get("lat_4k_p99_us").asDouble()));
+        }
+        line.append(String.format(Locale.ROOT, " (%d iterations)", latencyIterations));
+        if (all.has("gloo_lat_4k_p50_us")) {
+            line.append(String.format(Locale.ROOT, "; gloo p50 %.1f us, p99 %.1f us", all.get("gloo_lat_4k_p50_us").asDouble(),
+                    all.get("gloo_lat_4k_p99_us").asDouble()));
+        } else if (glooSkipped != null) {
+            line.append("; gloo skipped: ").append(glooSkipped);
+        }
+        out.println(line);
+        out.println("cpu ms: CPU time of rank 0's whole process per all-reduce; x gloo: gloo's time / Aeron's (MAC "
+                + modes.get(0) + "); mac cost: each round's time with the MAC / without, less 1; all medians over rounds");
     }
 
     private static double median(List<ObjectNode> rounds, java.util.function.ToDoubleFunction<ObjectNode> f) {

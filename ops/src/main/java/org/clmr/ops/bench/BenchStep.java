@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.clmr.data.random.Rng;
 import org.clmr.protocol.UserError;
+import org.clmr.protocol.config.SettingsException;
 import org.clmr.protocol.run.ModelSpec;
 import org.clmr.protocol.run.OptimizerSpec;
 import org.clmr.worker.collective.Collective;
@@ -46,14 +47,16 @@ import java.util.concurrent.Future;
  * (batch norm from reduced moments, one graph per segment, statistics' gradient added analytically)
  * against an ordinary step with one autograd graph through PyTorch's own batch_norm, on the same batch.
  * With {@code --ranks R > 1} the ranks run as threads of this JVM over {@link InProcessCollective}: they
- * share this machine's cores, so their communication phase includes waiting for each other. Fastest of
+ * share this machine's cores, so their communication phase includes waiting for each other. With
+ * {@code --auth on|off|on,off} they run over Aeron IPC instead (one embedded driver, a transport per rank), with
+ * frame MACs on, off, or both as two generations side by side, steps alternating between them. Fastest of
  * a few iterations (other load only adds time).
  */
 @Command(name = "step", mixinStandardHelpOptions = true,
         description = "Time the distributed training step by phase, and its segmentation overhead.")
 public final class BenchStep implements Callable<Integer> {
-    private static final OptimizerSpec ADAM = new OptimizerSpec(3e-4, 0.9, 0.999, 1e-8);
-    private static final double TAU = 0.5;
+    static final OptimizerSpec ADAM = new OptimizerSpec(3e-4, 0.9, 0.999, 1e-8);
+    static final double TAU = 0.5;
 
     @Spec
     CommandSpec spec;
@@ -91,6 +94,11 @@ public final class BenchStep implements Callable<Integer> {
                     + "the stepping thread; needs --threads 1); the phases are always elapsed time (default ${DEFAULT-VALUE})")
     BenchClock clock;
 
+    @Option(names = "--auth", defaultValue = "none",
+            description = "none: ranks exchange over in-process queues; on, off or on,off: over Aeron IPC with frame"
+                    + " MACs on, off, or both, alternating step by step (default ${DEFAULT-VALUE})")
+    String auth;
+
     @Option(names = "--json", description = "print one JSON object")
     boolean json;
 
@@ -109,12 +117,18 @@ public final class BenchStep implements Callable<Integer> {
             JniUtils.setNumThreads(threads);
         }
         clock.check(threads);
+        List<String> modes = auth.equals("none") ? List.of("none") : BenchAllReduce.parseAuth(auth);
+        if (!modes.contains("none") && ranks < 2) {
+            throw new SettingsException("--auth", auth, "needs --ranks >= 2 (one rank exchanges no frames)");
+        }
         ViewPairs data = gaussianBatch(model.inputLength());
         double[] whole = new double[2];
         Phases single = singleWorker(model, data, whole);
         int[] shares = shares();
-        List<Phases> distributed = ranks > 1 ? segmented(model, data, shares) : List.of(single);
-        print(model, shares, whole[0], whole[1], single, distributed);
+        StepOverAeron.Figures distributed = ranks == 1 ? new StepOverAeron.Figures(List.of(List.of(single)), null)
+                : modes.contains("none") ? new StepOverAeron.Figures(List.of(segmented(model, data, shares)), null)
+                : StepOverAeron.run(model, data, shares, modes, settledAfter, iterations, TAU, ADAM);
+        print(model, shares, whole[0], whole[1], single, modes, distributed);
         return 0;
     }
 
@@ -258,7 +272,9 @@ public final class BenchStep implements Callable<Integer> {
     }
 
     private void print(ModelSpec model, int[] shares, double whole, double segmentedMs, Phases single,
-                       List<Phases> distributed) throws IOException {
+                       List<String> modes, StepOverAeron.Figures figures) throws IOException {
+        List<List<Phases>> byMode = figures.fastest();
+        List<Phases> distributed = byMode.get(0);
         PrintWriter out = spec.commandLine().getOut();
         String clockName = clock.label();
         double overhead = 100 * (segmentedMs / whole - 1);
@@ -280,6 +296,23 @@ public final class BenchStep implements Callable<Integer> {
             for (Phases p : distributed) {
                 phases(ranksNode.addObject(), p);
             }
+            o.put("exchange", modes.contains("none") ? "in-process" : "aeron-ipc");
+            if (!modes.contains("none")) {
+                ObjectNode byAuth = o.putObject("rank_ms_by_auth");
+                ObjectNode cpuByAuth = o.putObject("rank_cpu_ms_by_auth");
+                for (int i = 0; i < modes.size(); i++) {
+                    var rows = byAuth.putArray(modes.get(i));
+                    for (Phases p : byMode.get(i)) {
+                        phases(rows.addObject(), p);
+                    }
+                    var cpu = cpuByAuth.putArray(modes.get(i));
+                    figures.cpuMs().get(i).forEach(cpu::add);
+                }
+                if (modes.size() == 2) {
+                    o.put("mac_cost_percent", macCostPercent(modes, byMode));
+                    o.put("mac_cost_cpu_percent", macCostCpuPercent(modes, figures.cpuMs()));
+                }
+            }
             out.println(m.writeValueAsString(o));
         } else {
             out.printf("clmr bench step: preset %s, global batch %d, best of %d iterations, %d intra-op threads%n",
@@ -293,13 +326,41 @@ public final class BenchStep implements Callable<Integer> {
             out.printf(" %13s%n", "total");
             row(out, "1 worker (" + batch + ")", single);
             if (ranks > 1) {
-                for (int r = 0; r < distributed.size(); r++) {
-                    row(out, "rank " + r + "/" + ranks + " (" + shares[r] + ")", distributed.get(r));
+                for (int i = 0; i < modes.size(); i++) {
+                    String mac = modes.get(i).equals("none") ? "" : " mac " + modes.get(i);
+                    for (int r = 0; r < byMode.get(i).size(); r++) {
+                        row(out, "rank " + r + "/" + ranks + " (" + shares[r] + ")" + mac, byMode.get(i).get(r));
+                    }
                 }
-                out.println("(ranks are threads of this JVM sharing its cores: communication includes waiting for each other)");
+                out.println("(ranks are threads of this JVM sharing its cores: communication includes waiting for each other"
+                        + (modes.contains("none") ? "" : "; they exchange over Aeron IPC, steps alternating between MAC "
+                        + String.join(" and ", modes)) + ")");
+                if (!modes.contains("none")) {
+                    for (int i = 0; i < modes.size(); i++) {
+                        out.printf("least CPU time of a step, mac %s: %s ms per rank thread%n", modes.get(i),
+                                figures.cpuMs().get(i).stream().map(c -> String.format("%.1f", c)).toList());
+                    }
+                }
+                if (modes.size() == 2) {
+                    out.printf("frame MAC cost: %+.1f%% of the step's wall time (rank 0's fastest step with it / without,"
+                            + " less 1), %+.1f%% of its CPU time (rank 0's least)%n", macCostPercent(modes, byMode),
+                            macCostCpuPercent(modes, figures.cpuMs()));
+                }
             }
         }
         out.flush();
+    }
+
+    /** Rank 0's fastest step with MACs over its fastest without, less 1, in percent. */
+    private static double macCostPercent(List<String> modes, List<List<Phases>> byMode) {
+        double on = byMode.get(modes.indexOf("on")).get(0).totalNs();
+        double off = byMode.get(modes.indexOf("off")).get(0).totalNs();
+        return 100 * (on / off - 1);
+    }
+
+    /** Rank 0's least CPU time of a step with MACs over without, less 1, in percent. */
+    private static double macCostCpuPercent(List<String> modes, List<List<Double>> cpuMs) {
+        return 100 * (cpuMs.get(modes.indexOf("on")).get(0) / cpuMs.get(modes.indexOf("off")).get(0) - 1);
     }
 
     private static void phases(ObjectNode o, Phases p) {

@@ -10,6 +10,7 @@ import org.clmr.worker.collective.AeronSettings;
 import org.clmr.worker.collective.AeronTransport;
 import org.clmr.worker.collective.Membership;
 import org.clmr.worker.collective.OpTag;
+import org.clmr.protocol.wire.FrameKey;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -61,16 +62,17 @@ class DriverCommandTest {
 
             AeronSettings s = AeronSettings.from(ClmrConfig.defaults()).with(false, dir, true, "ipc");
             List<String> ipc = List.of("ipc", "ipc");
+            FrameKey key = FrameKey.random();
             try (AeronTransport a = AeronTransport.start(s); AeronTransport b = AeronTransport.start(s)) {
                 assertEquals(dir, a.directory());
                 java.util.concurrent.CompletableFuture<float[]> other = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-                    try (AeronCollective c1 = b.join(new Membership(7, 1, 1, ipc))) {
+                    try (AeronCollective c1 = b.join(new Membership(7, 1, 1, ipc, key))) {
                         float[] v = {10f, 20f};
                         c1.allReduceSum(new OpTag(1, 0, 0), v, 0, 2);
                         return v;
                     }
                 });
-                try (AeronCollective c0 = a.join(new Membership(7, 1, 0, ipc))) {
+                try (AeronCollective c0 = a.join(new Membership(7, 1, 0, ipc, key))) {
                     float[] v = {1f, 2f};
                     c0.allReduceSum(new OpTag(1, 0, 0), v, 0, 2);
                     assertEquals(11f, v[0]);

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import org.clmr.protocol.CborSerializable;
 import org.clmr.protocol.checkpoint.CheckpointRecord;
 import org.clmr.protocol.run.RunSpec;
+import org.clmr.protocol.wire.FrameKey;
 
 import java.util.List;
 
@@ -199,11 +200,17 @@ public final class CoordinatorProtocol {
      * @param members    in rank order, with endpoints and shares
      * @param resume     the state to start from
      * @param stepsPerEpoch steps in one epoch of the run's dataset
+     * @param frameKey   the generation's fresh key, under which every collective frame carries a MAC; secret, it
+     *                   travels only in this message over the mutually authenticated cluster connection, is never
+     *                   persisted and never shown ({@code toString} says {@code <redacted>})
      */
     public record Reconfigure(String runId, RunSpec spec, long generation, List<Member> members, ResumePoint resume,
-                              long stepsPerEpoch) implements ToWorker {
+                              long stepsPerEpoch, FrameKey frameKey) implements ToWorker {
         public Reconfigure {
             members = List.copyOf(members);
+            if (frameKey == null || !frameKey.authenticates()) {
+                throw new IllegalArgumentException("generation " + generation + " needs a frame key (FrameKey.random())");
+            }
         }
     }
 

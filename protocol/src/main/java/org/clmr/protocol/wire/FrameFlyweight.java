@@ -9,10 +9,10 @@ import java.nio.ByteOrder;
 import java.util.zip.CRC32C;
 
 /**
- * Flyweight over one collective frame: a fixed 48-byte header followed by the payload. Every field is
- * little-endian. One frame carries one chunk of one phase of one collective operation from one rank to
- * another; the payload is the chunk's elements in little-endian order (float32, float64 or bytes, as the
- * op kind says).
+ * Flyweight over one collective frame: a fixed 48-byte header, the payload, and, when the generation has a
+ * {@link FrameKey}, a 16-byte MAC trailer. Every field is little-endian. One frame carries one chunk of one phase
+ * of one collective operation from one rank to another, in one Aeron message of one fragment; the payload is the
+ * chunk's elements in little-endian order (float32, float64 or bytes, as the op kind says).
  *
  * <pre>
  *   0                   1                   2                   3
@@ -42,6 +42,11 @@ import java.util.zip.CRC32C;
  *  |                        Payload                               ... 48
  * ...                                                              |
  *  +---------------------------------------------------------------+
+ *  |           MAC (16 bytes; only under a generation key)         | 48 + Payload Length
+ *  |                                                               |
+ *  |                                                               |
+ *  |                                                               |
+ *  +---------------------------------------------------------------+
  * </pre>
  *
  * <ul>
@@ -54,6 +59,12 @@ import java.util.zip.CRC32C;
  *       this phase.</li>
  *   <li>Payload Length: bytes after the header, a whole number of the op kind's elements; CRC32C
  *       (Castagnoli) of exactly those bytes.</li>
+ *   <li>MAC: the first 16 bytes of HMAC-SHA256 under the generation's key ({@link FrameMac}) of the
+ *       receiver's rank (4 bytes, little-endian), then the header and the payload (bytes 0 to 48 + Payload
+ *       Length). Every field that places a frame (run, generation, step, op, phase, chunk, sender) and the
+ *       receiver, who is not in the header, are under the MAC, so a captured frame replayed into another
+ *       operation, step, generation, run or rank fails it or is stale there. A generation without a key
+ *       ({@code clmr bench allreduce --auth off} only) has no trailer.</li>
  * </ul>
  *
  * Not thread safe; one instance per thread, re-wrapped for every frame (no allocation).
@@ -76,6 +87,8 @@ public final class FrameFlyweight {
     public static final int HEADER_LENGTH = 48;
     /** Largest source rank the 16-bit field holds. */
     public static final int MAX_RANK = 0xFFFF;
+    /** Length of the MAC trailer of a frame under a generation key. */
+    public static final int MAC_LENGTH = 16;
 
     private DirectBuffer buffer;
     private MutableDirectBuffer mutable;
@@ -211,9 +224,20 @@ public final class FrameFlyweight {
         return offset + HEADER_LENGTH;
     }
 
-    /** Length of the whole frame, header and payload. */
+    /** Length of the frame's header and payload (what the CRC's header and the MAC cover), without a MAC trailer. */
     public int frameLength() {
         return HEADER_LENGTH + payloadLength();
+    }
+
+    /** Index in {@link #buffer()} of the MAC trailer's first byte, right after the payload. */
+    public int macOffset() {
+        return offset + HEADER_LENGTH + payloadLength();
+    }
+
+    /** Writes the first {@code length} bytes of {@code mac} into the trailer ({@link FrameMac#sign}). */
+    FrameFlyweight putMac(byte[] mac, int length) {
+        mutable.putBytes(macOffset(), mac, 0, length);
+        return this;
     }
 
     /** CRC32C of the payload as it is in the buffer now (payload length taken from the header). */
@@ -232,39 +256,85 @@ public final class FrameFlyweight {
     }
 
     /**
-     * Structural check of a received frame of {@code length} bytes (not the CRC, which the receiver
-     * checks once the frame is known to be current): null when sound, otherwise a one-line
+     * Structural check of a received frame of {@code length} bytes without a MAC trailer (not the CRC, which
+     * the receiver checks once the frame is known to be current): null when sound, otherwise a one-line
      * {@code key=value} description of the first fault.
      */
     public String validate(int length) {
-        if (length < HEADER_LENGTH) {
-            return "frame=short length=" + length + " expected>=" + HEADER_LENGTH;
+        return validate(length, 0);
+    }
+
+    /**
+     * Structural check of a received message of {@code length} bytes whose frame ends in a trailer of
+     * {@code macLength} bytes ({@link #MAC_LENGTH}, or 0 without a generation key): null when sound, otherwise a
+     * one-line {@code key=value} description of the first fault. Allocates only to describe a fault; see
+     * {@link #sound} for the receiver's allocation-free check.
+     */
+    public String validate(int length, int macLength) {
+        switch (fault(length, macLength)) {
+            case SOUND:
+                return null;
+            case SHORT:
+                return "frame=short length=" + length + " expected>=" + (HEADER_LENGTH + macLength);
+            case PAYLOAD_LENGTH:
+                return "frame=bad-payload-length payloadLength=" + payloadLength() + " frameLength=" + length
+                        + " expected=" + (length - HEADER_LENGTH - macLength);
+            case OP_KIND:
+                return "frame=bad-op-kind opKind=" + opKindCode();
+            case PARTIAL_ELEMENT:
+                return "frame=bad-payload-length payloadLength=" + payloadLength() + " opKind=" + opKindCode()
+                        + " expected=multiple-of-" + OpKind.fromCode(opKindCode()).elementBytes();
+            case PHASE:
+                return "frame=bad-phase phase=" + phase() + " expected<=1";
+            case CHUNK:
+                return "frame=bad-chunk chunkIndex=" + chunkIndex() + " chunkCount=" + chunkCount();
+            default:
+                return "frame=bad-tag generation=" + generation() + " step=" + step() + " opSequence=" + opSequence();
+        }
+    }
+
+    /** Whether a received message of {@code length} bytes with a {@code macLength}-byte trailer is sound (allocation-free). */
+    public boolean sound(int length, int macLength) {
+        return fault(length, macLength) == SOUND;
+    }
+
+    private static final int SOUND = 0;
+    private static final int SHORT = 1;
+    private static final int PAYLOAD_LENGTH = 2;
+    private static final int OP_KIND = 3;
+    private static final int PARTIAL_ELEMENT = 4;
+    private static final int PHASE = 5;
+    private static final int CHUNK = 6;
+    private static final int TAG = 7;
+
+    /** The first structural fault, in the order {@link #validate(int, int)} names them, or {@link #SOUND}. */
+    private int fault(int length, int macLength) {
+        if (length < HEADER_LENGTH + macLength) {
+            return SHORT;
         }
         int payload = payloadLength();
-        if (payload < 0 || HEADER_LENGTH + payload != length) {
-            return "frame=bad-payload-length payloadLength=" + payload + " frameLength=" + length
-                    + " expected=" + (length - HEADER_LENGTH);
+        if (payload < 0 || (long) HEADER_LENGTH + payload + macLength != length) {
+            return PAYLOAD_LENGTH;
         }
         OpKind kind = OpKind.fromCode(opKindCode());
         if (kind == null) {
-            return "frame=bad-op-kind opKind=" + opKindCode();
+            return OP_KIND;
         }
         if (payload % kind.elementBytes() != 0) {
-            return "frame=bad-payload-length payloadLength=" + payload + " opKind=" + kind.code()
-                    + " expected=multiple-of-" + kind.elementBytes();
+            return PARTIAL_ELEMENT;
         }
         if (phase() > 1) {
-            return "frame=bad-phase phase=" + phase() + " expected<=1";
+            return PHASE;
         }
         int count = chunkCount();
         int index = chunkIndex();
         if (count <= 0 || index < 0 || index >= count) {
-            return "frame=bad-chunk chunkIndex=" + index + " chunkCount=" + count;
+            return CHUNK;
         }
         if (generation() < 0 || step() < 0 || opSequence() < 0) {
-            return "frame=bad-tag generation=" + generation() + " step=" + step() + " opSequence=" + opSequence();
+            return TAG;
         }
-        return null;
+        return SOUND;
     }
 
     /**

@@ -36,6 +36,7 @@ import org.clmr.protocol.cluster.CoordinatorProtocol.StopRun;
 import org.clmr.protocol.cluster.CoordinatorProtocol.ToWorker;
 import org.clmr.protocol.config.ClmrConfig;
 import org.clmr.protocol.run.RunSpec;
+import org.clmr.protocol.wire.FrameKey;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -44,6 +45,8 @@ import java.time.Instant;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Every worker/coordinator/operator message survives a jackson-cbor round trip unchanged. */
@@ -77,10 +80,11 @@ class CoordinatorProtocolTest {
                 new RegisterRefused("w1", RefusalReason.DATASET_MISMATCH, "dataset differs"),
                 new Registered("w1", "run-1", spec, 3),
                 new Reconfigure("run-1", spec, 4, List.of(new Member(0, "w1", "udp://a:1", 50),
-                        new Member(1, "w2", "udp://b:2", 46)), ResumePoint.fromRank(120, 1, 1), 200),
+                        new Member(1, "w2", "udp://b:2", 46)), ResumePoint.fromRank(120, 1, 1), 200, FrameKey.random()),
                 new Reconfigure("run-1", spec, 5, List.of(new Member(0, "w2", "udp://b:2", 96)),
-                        ResumePoint.fromCheckpoint(record), 200),
-                new Reconfigure("run-1", spec, 1, List.of(new Member(0, "w2", "udp://b:2", 96)), ResumePoint.fresh(), 200),
+                        ResumePoint.fromCheckpoint(record), 200, FrameKey.random()),
+                new Reconfigure("run-1", spec, 1, List.of(new Member(0, "w2", "udp://b:2", 96)), ResumePoint.fresh(), 200,
+                        FrameKey.random()),
                 new Plan(4, 120, 170),
                 new Progress("w1", 4, 121, 0, 5.25, 790.0, "fp"),
                 new Progress("w1", 4, 122, 0, 5.2, 790.0, "fp", new StepTimes(1, 2, 3, 4, 5, 6, 21)),
@@ -106,6 +110,22 @@ class CoordinatorProtocolTest {
             kit.verifySerialization(m, true);
         }
         assertEquals(Enum.valueOf(RefusalReason.class, "PROTOCOL_VERSION"), RefusalReason.PROTOCOL_VERSION);
+    }
+
+    @Test
+    void shouldCarryTheFrameKeyButNeverShowIt() {
+        RunSpec spec = RunSpec.from(ClmrConfig.load(null, List.of("run.model.preset=tiny")));
+        byte[] raw = new byte[FrameKey.LENGTH];
+        java.util.Arrays.fill(raw, (byte) 0x5A);
+        Reconfigure r = new Reconfigure("run-1", spec, 4, List.of(new Member(0, "w1", "udp://a:1", 50)),
+                ResumePoint.fresh(), 200, FrameKey.of(raw));
+        String shown = r.toString();
+        assertTrue(shown.contains("frameKey=<redacted>"), shown);
+        assertFalse(shown.contains("5a5a5a5a") || shown.contains("WlpaWlpa"), shown);
+        SerializationTestKit kit = new SerializationTestKit(testKit.system());
+        assertEquals(FrameKey.of(raw), ((Reconfigure) kit.verifySerialization(r, true)).frameKey());
+        assertThrows(IllegalArgumentException.class, () -> new Reconfigure("run-1", spec, 4, List.of(),
+                ResumePoint.fresh(), 200, FrameKey.NONE), "a generation without a key");
     }
 
     @Test

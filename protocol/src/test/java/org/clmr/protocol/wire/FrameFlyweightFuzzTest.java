@@ -56,11 +56,30 @@ public class FrameFlyweightFuzzTest {
         checkAt(input, new UnsafeBuffer(direct, 0, offset + input.length), offset);
     }
 
+    /**
+     * The same bytes read as a frame with a MAC trailer: validate and sound agree, and a MAC can be checked
+     * (and fails: no input carries one under this fresh key) on every frame they pass, without reading past it.
+     */
+    private static void checkWithTrailer(byte[] input, FrameFlyweight f) {
+        String verdict = f.validate(input.length, FrameFlyweight.MAC_LENGTH);
+        assertEquals(verdict == null, f.sound(input.length, FrameFlyweight.MAC_LENGTH));
+        if (verdict == null) {
+            assertEquals(input.length, f.frameLength() + FrameFlyweight.MAC_LENGTH);
+            assertTrue(!FUZZ_MAC.verify(f, 1), f::toString);
+        } else {
+            assertTrue(verdict.startsWith("frame=") && verdict.indexOf('\n') < 0, verdict);
+        }
+    }
+
+    private static final FrameMac FUZZ_MAC = FrameMac.of(FrameKey.random());
+
     private static void checkAt(byte[] input, UnsafeBuffer buffer, int offset) {
         FrameFlyweight f = new FrameFlyweight().wrapForRead(buffer, offset);
         String verdict = ReaderContract.check("FrameFlyweight.validate of " + input.length + " bytes at offset " + offset,
                 input.length, ReaderContract.Allocation.BINARY, List.of(), () -> f.validate(input.length))
                 .orElse(null);
+        checkWithTrailer(input, f);
+        assertEquals(verdict == null, f.sound(input.length, 0));
         if (verdict != null) {
             assertTrue(!verdict.isBlank() && verdict.indexOf('\n') < 0 && verdict.startsWith("frame="), verdict);
             return;

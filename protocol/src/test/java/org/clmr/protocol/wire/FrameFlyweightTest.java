@@ -108,6 +108,25 @@ class FrameFlyweightTest {
     }
 
     @Test
+    void shouldCountTheMacTrailerInTheLengthItValidates() {
+        UnsafeBuffer buffer = new UnsafeBuffer(new byte[128]);
+        FrameFlyweight f = sample(buffer, 0);
+        int mac = FrameFlyweight.MAC_LENGTH;
+        assertNull(f.validate(64 + mac, mac));
+        assertTrue(f.sound(64 + mac, mac));
+        assertEquals(64, f.macOffset());
+        assertEquals("frame=short length=50 expected>=64", f.validate(50, mac));
+        assertEquals("frame=bad-payload-length payloadLength=16 frameLength=64 expected=0", f.validate(64, mac));
+        assertFalse(f.sound(64, mac), "a frame without its trailer");
+        assertFalse(f.sound(64 + mac, 0), "a trailer where none is due");
+        f.chunkCount(0);
+        assertEquals("frame=bad-chunk chunkIndex=3 chunkCount=0", f.validate(64 + mac, mac));
+        assertFalse(f.sound(64 + mac, mac));
+        f.chunkCount(9).payloadLength(Integer.MAX_VALUE);
+        assertFalse(f.sound(64 + mac, mac), "a payload length that overflows the frame length");
+    }
+
+    @Test
     void shouldMapEveryOpKindCodeBackToItsKind() {
         for (OpKind k : OpKind.values()) {
             assertEquals(k, OpKind.fromCode(k.code()));
