@@ -22,6 +22,7 @@ import org.clmr.protocol.checkpoint.CheckpointStore;
 import org.clmr.protocol.checkpoint.JdbcCheckpointStore;
 import org.clmr.protocol.cluster.ClusterDowning;
 import org.clmr.protocol.cluster.CoordinatorProtocol;
+import org.clmr.protocol.cluster.PortCheck;
 import org.clmr.protocol.cluster.CoordinatorProtocol.ToCoordinator;
 import org.clmr.protocol.run.RunSpec;
 
@@ -81,24 +82,43 @@ public final class CoordinatorNode implements AutoCloseable {
         }
         RunSpec spec = RunSpec.from(config);
         String url = settings.database().jdbcUrl(runDir);
-        JournalSchema.ensure(settings.database(), url);
-        JdbcCheckpointStore store = JdbcCheckpointStore.open(url, settings.database().user(),
-                settings.database().password(), settings.database().poolSize());
+        RunDirLock lock = RunDirLock.acquire(runDir, settings.seedNodes());
+        JdbcCheckpointStore store;
         ActorSystem<Void> system;
+        try {
+            if (lock != null && settings.database().url().isEmpty()) {
+                RunDirLock.requireH2Closed(runDir, url, settings.database().user(), settings.database().password());
+            }
+            PortCheck.requireFree(settings.clusterHost(), settings.clusterPort(), "clmr.coordinator.cluster.port",
+                    "the cluster port");
+            PortCheck.requireFree(settings.httpHost(), settings.httpPort(), "clmr.coordinator.http.port",
+                    "the HTTP port (status, metrics, control)");
+            JournalSchema.ensure(settings.database(), url);
+            store = JdbcCheckpointStore.open(url, settings.database().user(), settings.database().password(),
+                    settings.database().poolSize());
+        } catch (RuntimeException e) {
+            closeQuietly(lock);
+            throw e;
+        }
         try {
             system = ActorSystem.create(Behaviors.empty(), "clmr", akkaConfig(settings, url).withFallback(config));
         } catch (RuntimeException e) {
             store.close();
+            closeQuietly(lock);
             throw bindFailure(e, settings);
+        }
+        if (lock != null) {
+            lock.announce(Cluster.get(system).selfMember().address().toString());
         }
         Cluster cluster = Cluster.get(system);
         if (settings.seedNodes().isEmpty()) {
             cluster.manager().tell(Join.create(cluster.selfMember().address()));
         }
         CoordinatorMetrics metrics = new CoordinatorMetrics(Clock.systemUTC());
+        JournalHealth journal = new JournalHealth(settings.database().url().isEmpty() ? runDir.toAbsolutePath() : null);
         Behavior<ToCoordinator> behavior = Behaviors.<ToCoordinator>supervise(Behaviors.setup(ctx -> {
             system.receptionist().tell(Receptionist.register(CoordinatorProtocol.SERVICE_KEY, ctx.getSelf()));
-            return Coordinator.create(settings, store, metrics, Clock.systemUTC());
+            return Coordinator.create(settings, store, metrics, Clock.systemUTC(), journal);
         })).onFailure(SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2));
         ActorRef<ToCoordinator> proxy = ClusterSingleton.get(system).init(
                 SingletonActor.of(behavior, CoordinatorProtocol.SINGLETON_NAME)
@@ -110,11 +130,13 @@ public final class CoordinatorNode implements AutoCloseable {
         } catch (RuntimeException e) {
             system.terminate();
             store.close();
+            closeQuietly(lock);
             throw e;
         }
         system.getWhenTerminated().whenComplete((done, err) -> {
             http.close();
             store.close();
+            closeQuietly(lock);
         });
         return new CoordinatorNode(system, proxy, store, http, settings, spec);
     }
@@ -149,6 +171,12 @@ public final class CoordinatorNode implements AutoCloseable {
             c = c.withValue(e.getKey(), ConfigValueFactory.fromAnyRef(e.getValue()));
         }
         return c;
+    }
+
+    private static void closeQuietly(RunDirLock lock) {
+        if (lock != null) {
+            lock.close();
+        }
     }
 
     private static RuntimeException bindFailure(RuntimeException e, CoordinatorSettings s) {
