@@ -49,7 +49,10 @@ public final class CoordinatorMetrics {
     private final Counter classified;
     private final Counter checkpointFailures;
     private final Counter divergence;
+    private final Gauge journalFailing;
+    private final Counter journalFailures;
     private final Set<String> sharedWorkers = new HashSet<>();
+    private long journalFailuresCounted;
     private volatile long checkpointCreatedMillis = -1;
 
     /** Metrics registered in a fresh registry. */
@@ -112,6 +115,10 @@ public final class CoordinatorMetrics {
         divergence = Counter.builder().name("clmr_weight_divergence_total")
                 .help("Progress reports whose weights fingerprint differs from another member's at the same step")
                 .register(registry);
+        journalFailing = Gauge.builder().name("clmr_journal_write_failing")
+                .help("1 while the coordinator's journal cannot be written (a full disk): the run is paused").register(registry);
+        journalFailures = Counter.builder().name("clmr_journal_write_failures_total")
+                .help("Events the coordinator could not persist").register(registry);
         // Series that alerts and dashboards rate() exist from the start at 0, so the first increase counts.
         for (RefusalReason r : RefusalReason.values()) {
             rejected.labelValues(r.name().toLowerCase());
@@ -161,6 +168,20 @@ public final class CoordinatorMetrics {
         }
         sharedWorkers.clear();
         sharedWorkers.addAll(now);
+    }
+
+    /** The journal's health: failures so far, and whether the run is paused for it (the phase gauge says paused). */
+    void journal(JournalHealth health) {
+        long total = health.failures();
+        journalFailures.inc(Math.max(0, total - journalFailuresCounted));
+        journalFailuresCounted = Math.max(journalFailuresCounted, total);
+        boolean failing = health.pausing().isPresent();
+        journalFailing.set(failing ? 1 : 0);
+        if (failing) {
+            for (RunPhase p : RunPhase.values()) {
+                phase.labelValues(p.name().toLowerCase()).set(p == RunPhase.PAUSED ? 1 : 0);
+            }
+        }
     }
 
     void eventsPersisted(int n) {

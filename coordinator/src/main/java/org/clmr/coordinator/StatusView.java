@@ -2,6 +2,7 @@ package org.clmr.coordinator;
 
 import org.clmr.coordinator.journal.CoordinatorState;
 import org.clmr.coordinator.journal.RunData;
+import org.clmr.coordinator.journal.RunPhase;
 import org.clmr.coordinator.journal.WorkerInfo;
 import org.clmr.coordinator.plan.ProgressTracker;
 import org.clmr.coordinator.plan.RunPlanner;
@@ -17,6 +18,12 @@ import java.util.Optional;
 /** The coordinator's answer to GetStatus, built from its state and the in-memory progress reports. */
 final class StatusView {
     private StatusView() {
+    }
+
+    /** {@code s} of a run paused in memory (its journal cannot be written), with why. */
+    static Status pausedBy(Status s, String why) {
+        return new Status(RunPhase.PAUSED.name(), s.runId(), s.generation(), s.members(), s.pendingWorkers(), s.epoch(),
+                s.step(), s.committedStep(), s.totalSteps(), s.lastCheckpoint(), s.checkpointAgeSeconds(), why);
     }
 
     /** The run as {@code clmr status} shows it: members with their newest reports, progress, last checkpoint. */

@@ -80,6 +80,16 @@ public final class Checkpoints {
         return round == null || round.step() < step ? request(run, step) : Decision.none();
     }
 
+    /**
+     * The last member is leaving and holds {@code step}: its checkpoint is asked for, unless that step is saved
+     * already or its round is still open.
+     */
+    public Decision beforeLastMemberLeaves(RunData run, long step) {
+        boolean saved = run.lastCheckpoint() != null && run.lastCheckpoint().step() >= step;
+        boolean asked = round != null && round.step() == step;
+        return saved || asked ? Decision.none() : request(run, step);
+    }
+
     private Decision request(RunData run, long step) {
         if (run.members().isEmpty()) {
             return Decision.none();

@@ -15,6 +15,7 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import org.clmr.protocol.UserError;
 import org.clmr.protocol.cluster.CoordinatorProtocol.DrainWorker;
 import org.clmr.protocol.cluster.CoordinatorProtocol.GetStatus;
+import org.clmr.protocol.cluster.CoordinatorProtocol.IfRunExists;
 import org.clmr.protocol.cluster.CoordinatorProtocol.OperatorReply;
 import org.clmr.protocol.cluster.CoordinatorProtocol.PauseRun;
 import org.clmr.protocol.cluster.CoordinatorProtocol.ResumeRun;
@@ -42,8 +43,8 @@ import java.util.function.Function;
  * <ul>
  *   <li>{@code GET /status}: the run's {@code Status} as JSON (what {@code clmr status} prints);</li>
  *   <li>{@code GET /metrics}: Prometheus text format;</li>
- *   <li>{@code POST /control/start?run-id=ID&dataset-hash=HASH&tracks=N}: start a run with this node's
- *       RunSpec; {@code POST /control/pause}, {@code /control/resume}, {@code /control/stop}: answer an
+ *   <li>{@code POST /control/start?run-id=ID&dataset-hash=HASH&tracks=N[&if-exists=resume|fresh-keep|fresh-drop]}:
+ *       start a run with this node's RunSpec (an existing run id is refused unless {@code if-exists} says); {@code POST /control/pause}, {@code /control/resume}, {@code /control/stop}: answer an
  *       {@code OperatorReply} as JSON, status 200 when accepted and 409 when refused;</li>
  *   <li>{@code POST /control/drain?worker=ID}: drain a worker ({@code DrainWorker}), answered the same way.</li>
  * </ul>
@@ -123,7 +124,12 @@ public final class StatusHttpServer implements AutoCloseable {
                         send(ex, 400, new OperatorReply(false, "start needs run-id, dataset-hash and tracks (an integer)"));
                         return;
                     }
-                    message = r -> new StartRun(runId, spec, hash, tracks, r);
+                    IfRunExists existing = IfRunExists.fromParameter(q.getOrDefault("if-exists", "refuse"));
+                    if (existing == null) {
+                        send(ex, 400, new OperatorReply(false, "if-exists must be " + IfRunExists.PARAMETERS));
+                        return;
+                    }
+                    message = r -> new StartRun(runId, spec, hash, tracks, r, existing);
                 }
                 case "drain" -> {
                     String worker = q.getOrDefault("worker", "");
