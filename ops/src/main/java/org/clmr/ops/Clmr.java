@@ -49,6 +49,7 @@ public final class Clmr implements Runnable {
     }
 
     public static void main(String[] args) {
+        ParentWatch.start(args.length > 0 ? args[0] : "");
         System.exit(execute(args));
     }
 

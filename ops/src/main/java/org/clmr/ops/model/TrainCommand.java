@@ -141,7 +141,8 @@ public final class TrainCommand implements Callable<Integer> {
                     .run(workers, DataSettings.from(config));
             out.println("done: " + reason);
         } catch (java.io.IOException e) {
-            throw new UserError("local cluster in " + runDir + ": " + e.getMessage());
+            throw new UserError("local cluster in " + runDir + ": " + (e.getMessage() == null ? e.toString()
+                    : e.getMessage()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new UserError("interrupted");
