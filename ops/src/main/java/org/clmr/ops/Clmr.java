@@ -62,6 +62,7 @@ public final class Clmr implements Runnable {
     /** The configured picocli command line. */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Clmr());
+        cl.setExecutionStrategy(OptionRanges.checkingFirst());
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             Throwable e = ex;
             while (e.getCause() != null && !(e instanceof SettingsException) && !(e instanceof UserError)) {
