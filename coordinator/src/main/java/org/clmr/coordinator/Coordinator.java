@@ -264,6 +264,9 @@ public final class Coordinator
 
     private ReplyEffect<CoordinatorEvent, CoordinatorState> onProgress(Running state, Progress p) {
         Boundaries.Heard heard = boundaries.hear(state, p);
+        if (heard.decision().accepted()) {
+            metrics.recovery().stepReported(p.step(), state.data().resume().step());
+        }
         if (!heard.newBoundary()) {
             return decided(state, heard.decision());
         }
@@ -436,7 +439,7 @@ public final class Coordinator
         } else if (e instanceof WorkerRemoved r) {
             progress.forget(r.workerId());
             draining.forget(r.workerId());
-            metrics.removed(r.reason());
+            metrics.removed(r.reason(), after);
             return before.run().map(run -> Admission.removed(run, r)).orElse(Decision.none());
         } else if (e instanceof CheckpointRecorded cr && after.run().isPresent()) {
             storeWork.prune(after.run().get());
@@ -459,7 +462,7 @@ public final class Coordinator
             newIncarnation();
         }
         double seconds = (System.nanoTime() - createdNanos) / 1e9;
-        metrics.recovered(seconds);
+        metrics.recovered(seconds, state, clock.instant());
         log.info("coordinator recovered in {} ms: {} ({}, generation {})", Math.round(seconds * 1000), state.phase(),
                 state.reason(), state.generation());
         startIncarnation(state);
@@ -470,11 +473,8 @@ public final class Coordinator
         metrics.state(state);
         metrics.journal(journal);
         journal.pausing().ifPresent(f -> {
-            Duration wait = JournalHealth.backoff(f.inARow());
-            timers.startSingleTimer(RetryJournal.INSTANCE, RetryJournal.INSTANCE, wait);
-            log.error("the run is paused: the journal could not be written ({}, {} in a row); members wait at their"
-                    + " plan boundaries; retrying in {} s, or at once on `clmr control resume`", f.reason(), f.inARow(),
-                    wait.toSeconds());
+            timers.startSingleTimer(RetryJournal.INSTANCE, RetryJournal.INSTANCE, f.retryIn());
+            log.error(f.why() + "; members wait at their plan boundaries; retrying in " + f.retryIn().toSeconds() + " s");
         });
         state.run().ifPresent(checkpoints::recovered);
         admission.recovered(state).stream().filter(this::inCluster).forEach(this::watch);

@@ -6,6 +6,7 @@ import akka.actor.typed.ActorSystem;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.SupervisorStrategy;
 import akka.actor.typed.javadsl.AskPattern;
+import akka.actor.typed.javadsl.Adapter;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.receptionist.Receptionist;
 import akka.cluster.typed.Cluster;
@@ -80,6 +81,8 @@ public final class CoordinatorNode implements AutoCloseable {
         } catch (IOException e) {
             throw new UserError("cannot create the run directory " + runDir + ": " + e.getMessage());
         }
+        CoordinatorMetrics metrics = new CoordinatorMetrics(Clock.systemUTC());
+        metrics.recovery().mark("node start");
         RunSpec spec = RunSpec.from(config);
         String url = settings.database().jdbcUrl(runDir);
         RunDirLock lock = RunDirLock.acquire(runDir, settings.seedNodes());
@@ -96,6 +99,7 @@ public final class CoordinatorNode implements AutoCloseable {
             JournalSchema.ensure(settings.database(), url);
             store = JdbcCheckpointStore.open(url, settings.database().user(), settings.database().password(),
                     settings.database().poolSize());
+            metrics.recovery().mark("database ready");
         } catch (RuntimeException e) {
             closeQuietly(lock);
             throw e;
@@ -107,14 +111,15 @@ public final class CoordinatorNode implements AutoCloseable {
             closeQuietly(lock);
             throw bindFailure(e, settings);
         }
+        metrics.recovery().mark("actor system started");
         if (lock != null) {
             lock.announce(Cluster.get(system).selfMember().address().toString());
         }
         Cluster cluster = Cluster.get(system);
+        akka.cluster.Cluster.get(Adapter.toClassic(system)).registerOnMemberUp(() -> metrics.recovery().mark("cluster up"));
         if (settings.seedNodes().isEmpty()) {
             cluster.manager().tell(Join.create(cluster.selfMember().address()));
         }
-        CoordinatorMetrics metrics = new CoordinatorMetrics(Clock.systemUTC());
         JournalHealth journal = new JournalHealth(settings.database().url().isEmpty() ? runDir.toAbsolutePath() : null);
         Behavior<ToCoordinator> behavior = Behaviors.<ToCoordinator>supervise(Behaviors.setup(ctx -> {
             system.receptionist().tell(Receptionist.register(CoordinatorProtocol.SERVICE_KEY, ctx.getSelf()));
@@ -155,6 +160,10 @@ public final class CoordinatorNode implements AutoCloseable {
                 Map.entry("akka.coordinated-shutdown.exit-jvm", "off"),
                 Map.entry("akka.persistence.journal.plugin", "jdbc-journal"),
                 Map.entry("akka.persistence.snapshot-store.plugin", "jdbc-snapshot-store"),
+                // the journal's connection pool starts with the node, not when the singleton first recovers
+                Map.entry("akka.extensions", List.of("akka.persistence.Persistence")),
+                Map.entry("akka.persistence.journal.auto-start-journals", List.of("jdbc-journal")),
+                Map.entry("akka.persistence.snapshot-store.auto-start-snapshot-stores", List.of("jdbc-snapshot-store")),
                 Map.entry("jdbc-journal.use-shared-db", "slick"),
                 Map.entry("jdbc-snapshot-store.use-shared-db", "slick"),
                 Map.entry("jdbc-read-journal.use-shared-db", "slick"),

@@ -31,6 +31,11 @@ public final class JournalHealth {
      * @param inARow  failures since the journal was last written
      */
     public record Failure(String reason, Instant at, int inARow) {
+        /** How long to wait before the journal is tried again. */
+        public Duration retryIn() {
+            return backoff(inARow);
+        }
+
         /** The one line {@code clmr status} and refused operators get. */
         public String why() {
             return "the journal could not be written at " + at + " (" + reason + "); the run is paused: free space"

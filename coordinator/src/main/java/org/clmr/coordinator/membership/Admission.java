@@ -30,7 +30,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Predicate;
+import java.util.stream.Collectors;
 
 /**
  * The admission desk: where membership is decided. Registrations are refused (with one line saying why and how to
@@ -38,7 +40,8 @@ import java.util.function.Predicate;
  * removed; and the next generation is formed from the survivors and joiners. The peer-timeout jury and draining
  * remove workers through it too.
  *
- * <p>In memory only, owned by the coordinator's shell: whether registrations are open. From recovery until the
+ * <p>In memory only, owned by the coordinator's shell: whether registrations are open, and the workers a recovered
+ * run had (when all of them are back, its generation forms without the formation delay). From recovery until the
  * members recorded by an earlier incarnation were checked against the cluster they wait (the shell stashes
  * them), so that a returning worker is not matched with its stale entry. Runs on the coordinator actor's thread.
  */
@@ -46,6 +49,8 @@ public final class Admission {
     private final RunPlanner planner;
     private final boolean formsAtOnce;
     private boolean open;
+    /** The workers a recovered run had; once all have registered again, its next generation forms at once. */
+    private Set<String> awaited = Set.of();
 
     /**
      * @param planner     forms new generations
@@ -68,6 +73,7 @@ public final class Admission {
         }
         List<WorkerInfo> recorded = new ArrayList<>(state.run().get().members());
         recorded.addAll(state.run().get().pending());
+        awaited = recorded.stream().map(WorkerInfo::workerId).collect(Collectors.toSet());
         return recorded;
     }
 
@@ -103,11 +109,17 @@ public final class Admission {
         if (state instanceof Running && known.isPresent() && run.member(c.workerId()).isPresent()) {
             d = d.and(nextGeneration(run, List.of(c.workerId()), List.of(WorkerInfo.of(c)),
                     c.workerId() + " restarted", now));
-        } else if (state instanceof WaitingForWorkers && formsAtOnce) {
+        } else if (state instanceof WaitingForWorkers) {
             List<WorkerInfo> joiners = new ArrayList<>(run.pending());
             joiners.removeIf(w -> w.workerId().equals(c.workerId()));
             joiners.add(WorkerInfo.of(c));
-            d = d.and(planner.generation(run, joiners, "first members", now));
+            // after a restart there is nobody else to wait for once every worker of the run is back
+            boolean allBack = !awaited.isEmpty()
+                    && joiners.stream().map(WorkerInfo::workerId).collect(Collectors.toSet()).containsAll(awaited);
+            if (formsAtOnce || allBack) {
+                awaited = Set.of();
+                d = d.and(planner.generation(run, joiners, allBack ? "every member is back" : "first members", now));
+            }
         }
         return d.reply(c.replyTo(), new Registered(c.workerId(), run.runId(), run.spec(),
                 d.generationAfter(run.generation())));

@@ -35,6 +35,15 @@ import java.util.regex.Pattern;
  * thread; a generation is joined by the thread that will run its operations.
  */
 public final class AeronTransport implements AutoCloseable {
+    /**
+     * The least time a process's Aeron client may go without running its conductor before it closes itself
+     * ("service interval exceeded"): the clients take the driver's client liveness as their service interval, and a
+     * host loaded far beyond its cores starved conductors for 2.5-4 s and killed workers when that followed
+     * {@code liveness-timeout} (2 s in tests). A lost peer is still found by its image's liveness
+     * ({@code liveness-timeout}); only an IPC peer's death (one shared driver) is now noticed after this long.
+     */
+    static final long STARVED_HOST_MS = 10_000;
+
     private static final Logger LOG = LoggerFactory.getLogger(AeronTransport.class);
     private static final Pattern HEARTBEAT_AGE = Pattern.compile("heartbeat age is \\(ms\\): (-?\\d+)");
     private final AeronSettings settings;
@@ -130,7 +139,7 @@ public final class AeronTransport implements AutoCloseable {
                 .sharedIdleStrategy(new BackoffIdleStrategy(200, 50, TimeUnit.MICROSECONDS.toNanos(1),
                         settings.idleMaxPark().toNanos()))
                 .timerIntervalNs(Math.min(TimeUnit.SECONDS.toNanos(1), liveness / 4))
-                .clientLivenessTimeoutNs(liveness)
+                .clientLivenessTimeoutNs(Math.max(liveness, TimeUnit.MILLISECONDS.toNanos(STARVED_HOST_MS)))
                 .imageLivenessTimeoutNs(liveness)
                 .publicationConnectionTimeoutNs(liveness)
                 .publicationUnblockTimeoutNs(Math.max(3 * liveness, TimeUnit.SECONDS.toNanos(15)))
