@@ -146,7 +146,7 @@ public final class Coordinator
         progress = new ProgressTracker(settings.throughputEmaAlpha());
         RunPlanner planner = new RunPlanner(settings.planSteps(), settings.rebalanceThreshold(), progress);
         admission = new Admission(planner, settings.formationDelay().isZero());
-        checkpoints = new Checkpoints(settings.tolerance());
+        checkpoints = new Checkpoints(settings.tolerance(), journal::freeBytes, settings.minFreeDisk(), clock);
         jury = new PeerTimeoutJury(admission, settings.tolerance());
         draining = new Draining(planner, checkpoints::beforeLastMemberLeaves);
         boundaries = new Boundaries(planner, progress);
@@ -194,8 +194,10 @@ public final class Coordinator
     public SignalHandler<CoordinatorState> signalHandler() {
         return newSignalHandlerBuilder()
                 .onSignal(RecoveryCompleted.class, (state, signal) -> onRecovered(state))
-                .onSignal(RecoveryFailed.class, (state, signal) ->
-                        log.error("coordinator recovery from the journal failed: {}", signal.getFailure().toString()))
+                .onSignal(RecoveryFailed.class, (state, signal) -> {
+                    journal.failed("reading it back failed: " + rootMessage(signal.getFailure()), clock.instant());
+                    log.error("coordinator recovery from the journal failed: {}", signal.getFailure().toString());
+                })
                 .build();
     }
 

@@ -131,7 +131,7 @@ public final class CoordinatorNode implements AutoCloseable {
         StatusHttpServer http;
         try {
             http = StatusHttpServer.start(settings.httpHost(), settings.httpPort(), system, proxy, metrics.registry(),
-                    spec, settings.askTimeout());
+                    spec, settings.askTimeout(), last -> journal.pausing().map(f -> StatusView.pausedBy(last, f.why())));
         } catch (RuntimeException e) {
             system.terminate();
             store.close();

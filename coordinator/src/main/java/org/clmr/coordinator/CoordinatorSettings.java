@@ -30,12 +30,14 @@ import java.util.List;
  * @param downUnreachableAfter the Split Brain Resolver's stable-after
  * @param peerTimeoutWindow   how long peer-timeout reports of one generation are gathered before deciding
  *                            whom to evict (0: act on each report at once)
+ * @param minFreeDisk         bytes the H2 database's file system must have free beyond twice the newest
+ *                            checkpoint before a checkpoint is asked for (0: no check)
  */
 public record CoordinatorSettings(DatabaseSettings database, String clusterHost, int clusterPort, List<String> seedNodes,
                                   String httpHost, int httpPort, String persistenceId, int snapshotEveryEvents,
                                   int planSteps, double rebalanceThreshold, double throughputEmaAlpha,
                                   Duration formationDelay, TolerancePolicy tolerance, Duration askTimeout,
-                                  Duration downUnreachableAfter, Duration peerTimeoutWindow) {
+                                  Duration downUnreachableAfter, Duration peerTimeoutWindow, long minFreeDisk) {
 
     /** Reads and validates {@code clmr.coordinator}. */
     public static CoordinatorSettings from(Config resolved) {
@@ -58,7 +60,8 @@ public record CoordinatorSettings(DatabaseSettings database, String clusterHost,
                 new TolerancePolicy(r.getInt("max-checkpoint-failures", 1, 1000)),
                 r.getDuration("ask-timeout", Duration.ofMillis(100), Duration.ofMinutes(10)),
                 c.getDuration("down-unreachable-after", Duration.ofSeconds(1), Duration.ofMinutes(10)),
-                r.getDuration("peer-timeout-window", Duration.ZERO, Duration.ofMinutes(1)));
+                r.getDuration("peer-timeout-window", Duration.ZERO, Duration.ofMinutes(1)),
+                r.getBytes("min-free-disk", 0, 1L << 40));
     }
 
     private static List<String> stringList(ConfigReader r, String path) {
@@ -79,7 +82,7 @@ public record CoordinatorSettings(DatabaseSettings database, String clusterHost,
     public CoordinatorSettings withPorts(int cluster, int http) {
         return new CoordinatorSettings(database, clusterHost, cluster, seedNodes, httpHost, http, persistenceId,
                 snapshotEveryEvents, planSteps, rebalanceThreshold, throughputEmaAlpha, formationDelay, tolerance,
-                askTimeout, downUnreachableAfter, peerTimeoutWindow);
+                askTimeout, downUnreachableAfter, peerTimeoutWindow, minFreeDisk);
     }
 
     /**

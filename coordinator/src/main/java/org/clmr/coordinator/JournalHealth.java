@@ -86,6 +86,18 @@ public final class JournalHealth {
         return total;
     }
 
+    /** Bytes free on the journal's file system, or -1 where that is not known (a database server). */
+    public long freeBytes() {
+        if (journalDirectory == null) {
+            return -1;
+        }
+        try {
+            return Files.getFileStore(journalDirectory).getUsableSpace();
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
     /** How long to wait before trying the journal again after {@code inARow} failures. */
     static Duration backoff(int inARow) {
         Duration d = FIRST_RETRY.multipliedBy(1L << Math.min(10, Math.max(0, inARow - 1)));

@@ -20,8 +20,10 @@ final class StatusView {
     private StatusView() {
     }
 
-    /** {@code s} of a run paused in memory (its journal cannot be written), with why. */
-    static Status pausedBy(Status s, String why) {
+    /** The last status ({@code last}, null if none) of a run paused in memory (its journal fails), with why. */
+    static Status pausedBy(Status last, String why) {
+        Status s = last != null ? last
+                : new Status(RunPhase.IDLE.name(), "", 0, List.of(), List.of(), 0, 0, 0, 0, null, -1, why);
         return new Status(RunPhase.PAUSED.name(), s.runId(), s.generation(), s.members(), s.pendingWorkers(), s.epoch(),
                 s.step(), s.committedStep(), s.totalSteps(), s.lastCheckpoint(), s.checkpointAgeSeconds(), why);
     }

@@ -20,6 +20,7 @@ import org.clmr.protocol.cluster.CoordinatorProtocol.OperatorReply;
 import org.clmr.protocol.cluster.CoordinatorProtocol.PauseRun;
 import org.clmr.protocol.cluster.CoordinatorProtocol.ResumeRun;
 import org.clmr.protocol.cluster.CoordinatorProtocol.StartRun;
+import org.clmr.protocol.cluster.CoordinatorProtocol.Status;
 import org.clmr.protocol.cluster.CoordinatorProtocol.StopRun;
 import org.clmr.protocol.cluster.CoordinatorProtocol.ToCoordinator;
 import org.clmr.protocol.run.RunSpec;
@@ -33,9 +34,11 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 
 /**
@@ -79,6 +82,17 @@ public final class StatusHttpServer implements AutoCloseable {
     public static StatusHttpServer start(String host, int port, ActorSystem<?> system,
                                          ActorRef<ToCoordinator> coordinator, PrometheusRegistry metrics, RunSpec spec,
                                          Duration timeout) {
+        return start(host, port, system, coordinator, metrics, spec, timeout, last -> Optional.empty());
+    }
+
+    /**
+     * Listens as above; while the coordinator does not answer (it cannot read its journal), {@code GET /status}
+     * answers what {@code whenUnanswered} makes of the last status served (null before the first), if anything.
+     */
+    public static StatusHttpServer start(String host, int port, ActorSystem<?> system,
+                                         ActorRef<ToCoordinator> coordinator, PrometheusRegistry metrics, RunSpec spec,
+                                         Duration timeout, Function<Status, Optional<Status>> whenUnanswered) {
+        AtomicReference<Status> last = new AtomicReference<>();
         HttpServer server;
         try {
             server = HttpServer.create(new InetSocketAddress(host, port), 16);
@@ -100,7 +114,20 @@ public final class StatusHttpServer implements AutoCloseable {
                 send(ex, 405, Map.of("error", "use GET /status"));
                 return;
             }
-            answer(ex, () -> ask(system, coordinator, GetStatus::new, timeout), s -> 200);
+            Status status;
+            try {
+                status = ask(system, coordinator, GetStatus::new, timeout);
+                last.set(status);
+            } catch (Exception e) {
+                Optional<Status> instead = whenUnanswered.apply(last.get());
+                if (instead.isPresent()) {
+                    send(ex, 200, instead.get());
+                } else {
+                    send(ex, 503, Map.of("error", "the coordinator did not answer: " + e));
+                }
+                return;
+            }
+            send(ex, 200, status);
         });
         server.createContext("/control/", ex -> {
             if (!ex.getRequestMethod().equals("POST")) {

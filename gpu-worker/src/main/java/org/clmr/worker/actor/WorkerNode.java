@@ -209,8 +209,8 @@ public final class WorkerNode implements AutoCloseable {
                 Map.entry("akka.cluster.roles", List.of("worker")),
                 Map.entry("akka.cluster.seed-nodes", seeds),
                 // a worker whose coordinator is being restarted keeps asking the seed nodes, and soon
-                Map.entry("akka.cluster.seed-node-timeout", "1s"),
-                Map.entry("akka.cluster.retry-unsuccessful-join-after", "1s"),
+                Map.entry("akka.cluster.seed-node-timeout", "2s"),
+                Map.entry("akka.cluster.retry-unsuccessful-join-after", "2s"),
                 Map.entry("akka.cluster.jmx.multi-mbeans-in-same-jvm", "on"),
                 Map.entry("akka.coordinated-shutdown.exit-jvm", "off")));
         Config c = ConfigFactory.empty();

@@ -36,10 +36,11 @@ import java.util.regex.Pattern;
  */
 public final class AeronTransport implements AutoCloseable {
     /**
-     * The least time a process's Aeron client may go without running its conductor before it closes itself
-     * ("service interval exceeded"): the clients take the driver's client liveness as their service interval, and a
-     * host loaded far beyond its cores starved conductors for 2.5-4 s and killed workers when that followed
-     * {@code liveness-timeout} (2 s in tests). A lost peer is still found by its image's liveness
+     * The least time a process's Aeron client may go without running its conductor ("service interval exceeded":
+     * the clients take the driver's client liveness as their service interval) or without a driver heartbeat (a
+     * driver timeout) before it closes itself: a host loaded far beyond its cores starved conductors and embedded
+     * drivers for 2.5-7 s and killed workers when these followed {@code liveness-timeout} and
+     * {@code connect-timeout} (2 s and 5 s in tests). A lost peer is still found by its image's liveness
      * ({@code liveness-timeout}); only an IPC peer's death (one shared driver) is now noticed after this long.
      */
     static final long STARVED_HOST_MS = 10_000;
@@ -88,7 +89,12 @@ public final class AeronTransport implements AutoCloseable {
         if (!dir.isEmpty()) {
             ctx.aeronDirectoryName(dir);
         }
-        ctx.driverTimeoutMs(Math.max(1_000, settings.connectTimeout().toMillis()));
+        // a starved host must not time its own driver out (see STARVED_HOST_MS); a missing one is found at once
+        ctx.driverTimeoutMs(Math.max(STARVED_HOST_MS, settings.connectTimeout().toMillis()));
+        if (!settings.embeddedDriver() && !CommonContext.isDriverActive(new File(ctx.aeronDirectoryName()),
+                Math.max(1_000, settings.connectTimeout().toMillis()), ignored -> { })) {
+            throw noDriver(ctx.aeronDirectoryName(), settings, "no active driver found there", null);
+        }
         try {
             Aeron aeron = Aeron.connect(ctx);
             LOG.info("aeron: {} driver in {}, transport {}", settings.embeddedDriver() ? "embedded" : "external",
@@ -96,20 +102,24 @@ public final class AeronTransport implements AutoCloseable {
             return new AeronTransport(settings, clock, driver, duty, aeron, ctx.aeronDirectoryName());
         } catch (DriverTimeoutException e) {
             CloseHelper.quietCloseAll(duty, driver);
-            String stale = staleDriver(ctx.aeronDirectoryName(), settings.livenessTimeout().toMillis());
-            if (stale != null) {
-                throw new UserError("the Aeron media driver directory " + ctx.aeronDirectoryName()
-                        + " is stale (" + stale + "; clmr.worker.aeron.driver = external): its driver stopped;"
-                        + " start it again with `clmr driver --dir " + ctx.aeronDirectoryName() + "`", e);
-            }
-            throw new UserError("no Aeron media driver is running in " + ctx.aeronDirectoryName()
-                    + " (clmr.worker.aeron.driver = external): start the host's driver there (`clmr driver --dir "
-                    + ctx.aeronDirectoryName() + "`), point clmr.worker.aeron.driver-dir at it, or set"
-                    + " clmr.worker.aeron.driver = embedded (" + oneLine(e) + ")", e);
+            throw noDriver(ctx.aeronDirectoryName(), settings, oneLine(e), e);
         } catch (RuntimeException e) {
             CloseHelper.quietCloseAll(duty, driver);
             throw e;
         }
+    }
+
+    /** The one line for an external driver that is not there: stale (it was killed) or never started. */
+    private static UserError noDriver(String dir, AeronSettings settings, String detail, Exception cause) {
+        String stale = staleDriver(dir, settings.livenessTimeout().toMillis());
+        if (stale != null) {
+            return new UserError("the Aeron media driver directory " + dir + " is stale (" + stale
+                    + "; clmr.worker.aeron.driver = external): its driver stopped; start it again with `clmr driver --dir "
+                    + dir + "`", cause);
+        }
+        return new UserError("no Aeron media driver is running in " + dir + " (clmr.worker.aeron.driver = external):"
+                + " start the host's driver there (`clmr driver --dir " + dir + "`), point clmr.worker.aeron.driver-dir"
+                + " at it, or set clmr.worker.aeron.driver = embedded (" + detail + ")", cause);
     }
 
     /**
