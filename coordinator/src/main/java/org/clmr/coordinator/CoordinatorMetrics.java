@@ -55,6 +55,8 @@ public final class CoordinatorMetrics {
     private final Counter journalFailures;
     private final Set<String> sharedWorkers = new HashSet<>();
     private long journalFailuresCounted;
+    /** Whether a state was seen: the first (a recovery's) starts no generation. */
+    private boolean stateSeen;
     private volatile long checkpointCreatedMillis = -1;
 
     /** Metrics registered in a fresh registry. */
@@ -145,9 +147,10 @@ public final class CoordinatorMetrics {
     }
 
     void state(CoordinatorState state) {
-        if (state.generation() > generation.get()) {
+        if (stateSeen && state.generation() > generation.get()) {
             recoveryTimes.generation();
         }
+        stateSeen = true;
         for (RunPhase p : RunPhase.values()) {
             phase.labelValues(p.name().toLowerCase()).set(p == state.phase() ? 1 : 0);
         }

@@ -39,7 +39,8 @@ final class RecoveryTimes {
     private final Map<String, Instant> phases = new LinkedHashMap<>();
     private Instant lastStepAt;
     private Instant lostAt;
-    private boolean restartArmed;
+    private Instant restartFrom;
+    private boolean recoveredOnce;
 
     RecoveryTimes(Histogram histogram, Clock clock) {
         this.histogram = histogram;
@@ -54,13 +55,24 @@ final class RecoveryTimes {
         phases.putIfAbsent(phase, clock.instant());
     }
 
-    /** The coordinator recovered {@code state}: a run in progress arms the restart measure. */
+    /**
+     * The coordinator recovered {@code state}: the first recovery of this process, of a run in progress, starts the
+     * restart measure, from the process's start (from the singleton's, when it moved here from another node long
+     * after this node started).
+     */
     synchronized void recovered(CoordinatorState state, Instant singletonStarted) {
+        if (recoveredOnce) {
+            return;
+        }
+        recoveredOnce = true;
         phases.putIfAbsent("singleton started", singletonStarted);
         mark("journal recovered");
         RunPhase p = state.phase();
-        restartArmed = p == RunPhase.RUNNING || (p == RunPhase.WAITING_FOR_WORKERS
-                && state.run().map(r -> r.generation() > 0).orElse(false));
+        if (p == RunPhase.RUNNING || (p == RunPhase.WAITING_FOR_WORKERS
+                && state.run().map(r -> r.generation() > 0).orElse(false))) {
+            Instant start = phases.values().iterator().next();
+            restartFrom = Duration.between(start, singletonStarted).toSeconds() > 60 ? singletonStarted : start;
+        }
     }
 
     /** A worker registered. */
@@ -99,13 +111,12 @@ final class RecoveryTimes {
                     + " before it", format(seconds(lostAt, now)));
             lostAt = null;
         }
-        if (restartArmed) {
-            restartArmed = false;
+        if (restartFrom != null) {
             mark("first step");
-            Instant start = phases.values().iterator().next();
-            histogram.labelValues("coordinator_restart").observe(seconds(start, now));
-            LOG.info("recovery: coordinator restart to the first step {} s: {}", format(seconds(start, now)),
+            histogram.labelValues("coordinator_restart").observe(seconds(restartFrom, now));
+            LOG.info("recovery: coordinator restart to the first step {} s: {}", format(seconds(restartFrom, now)),
                     breakdown());
+            restartFrom = null;
         }
         lastStepAt = now;
     }

@@ -337,7 +337,7 @@ final class FaultRows {
                         return s != null && s.path("phase").asText().equals("PAUSED");
                     });
                     return cli("status", "--coordinator", http.get());
-                }, 0, "PAUSED \\(the file system of the coordinator's database has \\d+ MiB free", () -> {
+                }, 0, "PAUSED \\(the file system of the coordinator's database has [\\d.]+ MiB free", () -> {
                     assertTrue(launcher.get().isAlive(), "the launcher waits");
                     assertTrue(temporaries(run).isEmpty());
                 }),

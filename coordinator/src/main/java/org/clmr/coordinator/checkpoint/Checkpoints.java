@@ -100,9 +100,13 @@ public final class Checkpoints {
         if (minFreeBytes <= 0 || free < 0 || free >= minFreeBytes + 2 * newest) {
             return Optional.empty();
         }
-        return Optional.of("the file system of the coordinator's database has " + (free >> 20) + " MiB free, less than"
-                + " clmr.coordinator.min-free-disk (" + (minFreeBytes >> 20) + " MiB) plus twice the newest checkpoint ("
-                + (2 * newest >> 20) + " MiB): free space there, then `clmr control resume`");
+        return Optional.of("the file system of the coordinator's database has " + mib(free) + " free, less than"
+                + " clmr.coordinator.min-free-disk (" + mib(minFreeBytes) + ") plus twice the newest checkpoint ("
+                + mib(2 * newest) + "): free space there, then `clmr control resume`");
+    }
+
+    private static String mib(long bytes) {
+        return String.format(java.util.Locale.ROOT, "%.1f MiB", bytes / 1048576.0);
     }
 
     /**
