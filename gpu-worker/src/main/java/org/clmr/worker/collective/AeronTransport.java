@@ -109,10 +109,12 @@ public final class AeronTransport implements AutoCloseable {
     }
 
     /**
-     * Connects a client to this transport's driver. Its errors are logged in one line (Aeron's default prints
-     * stack traces to stderr); when it closes itself (its conductor starved past the driver's client liveness,
-     * or no driver heartbeat for {@link #STARVED_HOST_MS}) it is marked lost, and {@link #reopenIfLost()}
-     * replaces it: a loaded host costs a worker its generation, never its process.
+     * Connects a client to this transport's driver. Its errors are logged in one line: Aeron's default handler
+     * prints stack traces and, on a driver timeout, exits the JVM (status 255, "Media Driver timeout - is it
+     * running? exiting client"), which is how a loaded host killed workers. When the client closes itself (its
+     * conductor starved past the driver's client liveness, or no driver heartbeat for {@link #STARVED_HOST_MS})
+     * it is marked lost, and {@link #reopenIfLost()} replaces it: a loaded host costs a worker its generation,
+     * never its process.
      */
     private Aeron connect() {
         Aeron.Context ctx = new Aeron.Context().aeronDirectoryName(directory)
