@@ -86,11 +86,12 @@ public final class LocalCluster {
             c.addAll(configArgs);
             Path coordinatorLog = runDir.resolve("coordinator.log");
             Process coordinator = start(c, coordinatorLog);
+            // the driver needs nothing from the coordinator: its JVM starts while the coordinator's does
+            driver = DriverProcess.start(configArgs, runDir.resolve("driver.log"));
             String seed = await(coordinatorLog, NODE, coordinator);
             String http = await(coordinatorLog, HTTP, coordinator);
             PrometheusTargets.write(runDir, http, List.of());
             String url = databaseUrl();
-            driver = DriverProcess.start(configArgs, runDir.resolve("driver.log"));
             List<Process> ws = new ArrayList<>();
             for (int i = 0; i < workers; i++) {
                 List<String> w = new ArrayList<>(List.of("worker", "--seed-nodes", seed, "--dataset", dataset.toString(),
