@@ -3,6 +3,7 @@ package org.clmr.coordinator;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.DispatcherSelector;
+import akka.actor.typed.SupervisorStrategy;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.TimerScheduler;
@@ -16,6 +17,13 @@ import akka.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import akka.persistence.typed.javadsl.ReplyEffect;
 import akka.persistence.typed.javadsl.RetentionCriteria;
 import akka.persistence.typed.javadsl.SignalHandler;
+import org.clmr.coordinator.CoordinatorMessages.CheckMembers;
+import org.clmr.coordinator.CoordinatorMessages.CheckpointVerified;
+import org.clmr.coordinator.CoordinatorMessages.DecidePeerTimeouts;
+import org.clmr.coordinator.CoordinatorMessages.FormGeneration;
+import org.clmr.coordinator.CoordinatorMessages.RetryJournal;
+import org.clmr.coordinator.CoordinatorMessages.StartLookedUp;
+import org.clmr.coordinator.CoordinatorMessages.WorkerTerminated;
 import org.clmr.coordinator.checkpoint.CheckpointStoreWork;
 import org.clmr.coordinator.checkpoint.Checkpoints;
 import org.clmr.coordinator.desk.Decision;
@@ -25,8 +33,6 @@ import org.clmr.coordinator.journal.CoordinatorEvent.CheckpointRecorded;
 import org.clmr.coordinator.journal.CoordinatorEvent.EpochCompleted;
 import org.clmr.coordinator.journal.CoordinatorEvent.GenerationStarted;
 import org.clmr.coordinator.journal.CoordinatorEvent.RunCompleted;
-import org.clmr.coordinator.journal.CoordinatorEvent.RunPaused;
-import org.clmr.coordinator.journal.CoordinatorEvent.RunResumed;
 import org.clmr.coordinator.journal.CoordinatorEvent.RunStarted;
 import org.clmr.coordinator.journal.CoordinatorEvent.WorkerJoined;
 import org.clmr.coordinator.journal.CoordinatorEvent.WorkerRemoved;
@@ -38,6 +44,8 @@ import org.clmr.coordinator.journal.CoordinatorState.Running;
 import org.clmr.coordinator.journal.CoordinatorState.WaitingForWorkers;
 import org.clmr.coordinator.journal.RunData;
 import org.clmr.coordinator.journal.WorkerInfo;
+import org.clmr.coordinator.lifecycle.RunLifecycle;
+import org.clmr.coordinator.lifecycle.StoredRun;
 import org.clmr.coordinator.membership.Admission;
 import org.clmr.coordinator.membership.Draining;
 import org.clmr.coordinator.membership.PeerTimeoutJury;
@@ -53,6 +61,7 @@ import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointWritten;
 import org.clmr.protocol.cluster.CoordinatorProtocol.DrainWorker;
 import org.clmr.protocol.cluster.CoordinatorProtocol.GetStatus;
 import org.clmr.protocol.cluster.CoordinatorProtocol.Leave;
+import org.clmr.protocol.cluster.CoordinatorProtocol.OperatorCommand;
 import org.clmr.protocol.cluster.CoordinatorProtocol.OperatorReply;
 import org.clmr.protocol.cluster.CoordinatorProtocol.PauseRun;
 import org.clmr.protocol.cluster.CoordinatorProtocol.PeerTimeout;
@@ -60,16 +69,17 @@ import org.clmr.protocol.cluster.CoordinatorProtocol.Progress;
 import org.clmr.protocol.cluster.CoordinatorProtocol.Register;
 import org.clmr.protocol.cluster.CoordinatorProtocol.ResumeRun;
 import org.clmr.protocol.cluster.CoordinatorProtocol.StartRun;
-import org.clmr.protocol.cluster.CoordinatorProtocol.StopReason;
 import org.clmr.protocol.cluster.CoordinatorProtocol.StopRun;
 import org.clmr.protocol.cluster.CoordinatorProtocol.ToCoordinator;
 import org.clmr.protocol.cluster.CoordinatorProtocol.ToWorker;
 import org.slf4j.Logger;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 import static org.clmr.coordinator.checkpoint.CheckpointStoreWork.rootMessage;
@@ -89,70 +99,64 @@ import static org.clmr.coordinator.checkpoint.CheckpointStoreWork.rootMessage;
 public final class Coordinator
         extends EventSourcedBehaviorWithEnforcedReplies<ToCoordinator, CoordinatorEvent, CoordinatorState> {
 
-    /** Internal: a watched worker actor terminated (its node was downed and removed, or it stopped). */
-    public record WorkerTerminated(String workerId, ActorRef<ToWorker> ref) implements ToCoordinator {
-    }
-
-    /** Internal: the result of reading a written checkpoint back; {@code failure} is null when it verified. */
-    public record CheckpointVerified(long checkpointId, CheckpointRecord record, String failure)
-            implements ToCoordinator {
-    }
-
-    /** Internal, sent to itself after recovery: forget recorded workers whose nodes are not in this cluster. */
-    public enum CheckMembers implements ToCoordinator {
-        INSTANCE
-    }
-
-    /** Internal: the peer-timeout window of this generation is over; decide on the reports gathered. */
-    public record DecidePeerTimeouts(long generation) implements ToCoordinator {
-    }
-
-    /** Internal: the formation delay after the first registration of a waiting run is over. */
-    public enum FormGeneration implements ToCoordinator {
-        INSTANCE
-    }
-
     private final ActorContext<ToCoordinator> context;
     private final TimerScheduler<ToCoordinator> timers;
     private final CoordinatorSettings settings;
     private final CheckpointStoreWork storeWork;
     private final CoordinatorMetrics metrics;
     private final Clock clock;
+    private final JournalHealth journal;
     private final Logger log;
     private final long createdNanos = System.nanoTime();
     /** Worker actors watched by this incarnation. */
     private final Set<ActorRef<ToWorker>> watched = new HashSet<>();
     // the desks: what they hold is in memory only, owned by this incarnation and lost with it (see each desk)
-    private final ProgressTracker progress;
-    private final Admission admission;
-    private final PeerTimeoutJury jury;
-    private final Draining draining;
-    private final Boundaries boundaries;
-    private final Checkpoints checkpoints;
+    private ProgressTracker progress;
+    private Admission admission;
+    private PeerTimeoutJury jury;
+    private Draining draining;
+    private Boundaries boundaries;
+    private Checkpoints checkpoints;
+    private RunLifecycle lifecycle;
+    /** Events handed to the journal and not yet persisted: left over at a recovery, they failed. */
+    private List<CoordinatorEvent> inFlight = List.of();
     /** The per-step log: shared by this node's incarnations, not a desk (it decides nothing). */
     private final ProgressLog stepLog;
 
     private Coordinator(ActorContext<ToCoordinator> context, TimerScheduler<ToCoordinator> timers,
                         CoordinatorSettings settings, CheckpointStore store, CoordinatorMetrics metrics, Clock clock,
-                        ProgressLog stepLog) {
-        super(PersistenceId.ofUniqueId(settings.persistenceId()));
+                        ProgressLog stepLog, JournalHealth journal) {
+        // a failed persist restarts the behavior in place (this object stays): it recovers and finds inFlight
+        super(PersistenceId.ofUniqueId(settings.persistenceId()),
+                SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2));
+        this.stepLog = stepLog;
         this.context = context;
         this.timers = timers;
         this.settings = settings;
         this.metrics = metrics;
         this.clock = clock;
+        this.journal = journal;
         this.log = context.getLog();
         this.storeWork = new CheckpointStoreWork(store,
                 context.getSystem().dispatchers().lookup(DispatcherSelector.blocking()));
-        this.progress = new ProgressTracker(settings.throughputEmaAlpha());
+        newIncarnation();
+    }
+
+    /**
+     * Fresh desks: what they hold lives in memory only and is rebuilt from the journal and the workers' repeated
+     * reports. At the start, and when a failed persist left them holding what was never written.
+     */
+    private void newIncarnation() {
+        watched.clear();
+        progress = new ProgressTracker(settings.throughputEmaAlpha());
         RunPlanner planner = new RunPlanner(settings.planSteps(), settings.rebalanceThreshold(), progress);
-        this.admission = new Admission(planner, settings.formationDelay().isZero(),
+        admission = new Admission(planner, settings.formationDelay().isZero(),
                 ref -> WorkerNodes.inCluster(context.getSystem(), ref));
-        this.jury = new PeerTimeoutJury(admission, settings.tolerance());
-        this.draining = new Draining(planner);
-        this.boundaries = new Boundaries(planner, progress);
-        this.checkpoints = new Checkpoints(settings.tolerance());
-        this.stepLog = stepLog;
+        checkpoints = new Checkpoints(settings.tolerance(), journal::freeBytes, settings.minFreeDisk(), clock);
+        jury = new PeerTimeoutJury(admission, settings.tolerance());
+        draining = new Draining(planner, checkpoints::beforeLastMemberLeaves);
+        boundaries = new Boundaries(planner, progress);
+        lifecycle = new RunLifecycle(admission);
     }
 
     /**
@@ -164,18 +168,32 @@ public final class Coordinator
      */
     public static Behavior<ToCoordinator> create(CoordinatorSettings settings, CheckpointStore store,
                                                  CoordinatorMetrics metrics, Clock clock) {
-        return create(settings, store, metrics, clock, ProgressLog.none());
+        return create(settings, store, metrics, clock, ProgressLog.none(), new JournalHealth());
+    }
+
+    /** The coordinator's behavior, writing the members' progress to a per-step log (see {@link ProgressLog}). */
+    public static Behavior<ToCoordinator> create(CoordinatorSettings settings, CheckpointStore store,
+                                                 CoordinatorMetrics metrics, Clock clock, ProgressLog stepLog) {
+        return create(settings, store, metrics, clock, stepLog, new JournalHealth());
+    }
+
+    /** The coordinator's behavior sharing {@code journal}, as below, and writing no per-step log. */
+    public static Behavior<ToCoordinator> create(CoordinatorSettings settings, CheckpointStore store,
+                                                 CoordinatorMetrics metrics, Clock clock, JournalHealth journal) {
+        return create(settings, store, metrics, clock, ProgressLog.none(), journal);
     }
 
     /**
-     * The coordinator's behavior, writing the members' progress to a per-step log.
+     * The coordinator's behavior, as an incarnation that shares {@code journal} with the ones before and after
+     * it (the node keeps it): after a failed persist the run is paused until the journal can be written.
      *
      * @param stepLog where every step's row goes (see {@link ProgressLog})
      */
     public static Behavior<ToCoordinator> create(CoordinatorSettings settings, CheckpointStore store,
-                                                 CoordinatorMetrics metrics, Clock clock, ProgressLog stepLog) {
+                                                 CoordinatorMetrics metrics, Clock clock, ProgressLog stepLog,
+                                                 JournalHealth journal) {
         return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-                new Coordinator(ctx, timers, settings, store, metrics, clock, stepLog)));
+                new Coordinator(ctx, timers, settings, store, metrics, clock, stepLog, journal)));
     }
 
     @Override
@@ -197,8 +215,10 @@ public final class Coordinator
     public SignalHandler<CoordinatorState> signalHandler() {
         return newSignalHandlerBuilder()
                 .onSignal(RecoveryCompleted.class, (state, signal) -> onRecovered(state))
-                .onSignal(RecoveryFailed.class, (state, signal) ->
-                        log.error("coordinator recovery from the journal failed: {}", signal.getFailure().toString()))
+                .onSignal(RecoveryFailed.class, (state, signal) -> {
+                    journal.failed("reading it back failed: " + rootMessage(signal.getFailure()), clock.instant());
+                    log.error("coordinator recovery from the journal failed: {}", signal.getFailure().toString());
+                })
                 .build();
     }
 
@@ -206,20 +226,26 @@ public final class Coordinator
     @Override
     public CommandHandlerWithReply<ToCoordinator, CoordinatorEvent, CoordinatorState> commandHandler() {
         var b = newCommandHandlerWithReplyBuilder();
+        b.forAnyState().onCommand(c -> journal.pausing().isPresent(), this::whileJournalFails);
         b.forStateType(Idle.class)
                 .onCommand(StartRun.class, this::onStart)
+                .onCommand(StartLookedUp.class, this::onStartLookedUp)
                 .onCommand(StopRun.class, (s, c) -> refuse(c.replyTo(), "no active run to stop (phase IDLE)"));
         b.forStateType(WaitingForWorkers.class)
                 .onCommand(FormGeneration.class, (s, c) -> decided(s, admission.formFirstGeneration(s, now())))
-                .onCommand(PauseRun.class, this::onPause);
+                .onCommand(PauseRun.class, (s, c) -> decided(s, lifecycle.pause(c, now())));
         b.forStateType(Running.class)
                 .onCommand(Progress.class, this::onProgress)
                 .onCommand(PeerTimeout.class, this::onPeerTimeout)
-                .onCommand(PauseRun.class, this::onPause);
+                .onCommand(PauseRun.class, (s, c) -> decided(s, lifecycle.pause(c, now())));
         b.forStateType(Paused.class)
-                .onCommand(ResumeRun.class, this::onResume);
+                .onCommand(ResumeRun.class, (s, c) -> {
+                    checkpoints.resumed();
+                    return decided(s, lifecycle.resume(s, c, now()));
+                });
         b.forStateType(Completed.class)
                 .onCommand(StartRun.class, this::onStart)
+                .onCommand(StartLookedUp.class, this::onStartLookedUp)
                 .onCommand(StopRun.class, (s, c) -> refuse(c.replyTo(), "no active run to stop (phase COMPLETED)"));
         b.forAnyState()
                 .onCommand(Register.class, (s, c) -> admission.isOpen()
@@ -239,10 +265,13 @@ public final class Coordinator
                         decided(s, checkpoints.verified(s, c.checkpointId(), c.record(), c.failure(), now())))
                 .onCommand(CheckpointFailed.class, (s, c) -> decided(s, checkpoints.failed(s, c, now())))
                 .onCommand(DrainWorker.class, (s, c) -> decided(s,
-                        draining.request(s, c, s.run().map(boundaries::nextBoundary).orElse(0L), now())))
+                        draining.request(s, c, s.run().map(boundaries::nextBoundary).orElse(0L),
+                                progress.stepIn(c.workerId(), s.generation()), now())))
                 .onCommand(StartRun.class, (s, c) -> refuse(c.replyTo(), "run " + s.run().orElseThrow().runId()
                         + " is " + s.phase() + ": stop it before starting another"))
-                .onCommand(StopRun.class, this::onStop)
+                .onCommand(StartLookedUp.class, (s, c) -> refuse(c.start().replyTo(), "run "
+                        + s.run().orElseThrow().runId() + " is " + s.phase() + ": stop it before starting another"))
+                .onCommand(StopRun.class, (s, c) -> decided(s, lifecycle.stop(s, c, now())))
                 .onCommand(PauseRun.class, (s, c) -> refuse(c.replyTo(), "cannot pause in phase " + s.phase()))
                 .onCommand(ResumeRun.class, (s, c) -> refuse(c.replyTo(), "cannot resume in phase " + s.phase()))
                 .onCommand(FormGeneration.class, (s, c) -> Effect().none().thenNoReply())
@@ -264,6 +293,9 @@ public final class Coordinator
 
     private ReplyEffect<CoordinatorEvent, CoordinatorState> onProgress(Running state, Progress p) {
         Boundaries.Heard heard = heard(state, p);
+        if (heard.decision().accepted()) {
+            metrics.recovery().stepReported(p.step(), state.data().resume().step());
+        }
         if (!heard.newBoundary()) {
             return decided(state, heard.decision());
         }
@@ -281,6 +313,9 @@ public final class Coordinator
             return epoch.and(checkpoints.atRunEnd(run, step, now));
         }
         if (draining.anyIn(run)) {
+            if (draining.nobodyStays(run)) {
+                return epoch.and(draining.lastMemberAt(run, step, checkpoints.beforeLastMemberLeaves(run, step)));
+            }
             // only a staying member may broadcast the next generation's state; the others repeat their reports
             return draining.isDraining(reporter) ? Decision.none()
                     : epoch.and(draining.atBoundary(run, step, reporter, now));
@@ -319,39 +354,52 @@ public final class Coordinator
         return decided(state, d);
     }
 
+    // ------------------------------------------------------------------ a journal that cannot be written
+
+    /**
+     * While the journal cannot be written ({@link JournalHealth}) the run is paused in memory: the status says why,
+     * operators are refused but for resume, and every other command is dropped (workers repeat theirs). A resume,
+     * or the back-off's end, starts a new incarnation that writes again and goes on from the repeated reports.
+     */
+    private ReplyEffect<CoordinatorEvent, CoordinatorState> whileJournalFails(CoordinatorState state, ToCoordinator c) {
+        String why = journal.pausing().orElseThrow().why();
+        if (c instanceof GetStatus g) {
+            return Effect().reply(g.replyTo(), StatusView.pausedBy(StatusView.of(state, progress, clock), why));
+        }
+        if (c instanceof ResumeRun || c instanceof RetryJournal) {
+            log.info("writing the journal again ({}); the members go on from their repeated reports", c);
+            journal.retry();
+            newIncarnation();
+            startIncarnation(state);
+            return c instanceof ResumeRun r ? Effect().reply(r.replyTo(), new OperatorReply(true, "resumed: writing the"
+                    + " journal again; if it still cannot be written, the run pauses again")) : Effect().none().thenNoReply();
+        }
+        return c instanceof OperatorCommand o ? refuse(o.replyTo(), why) : Effect().none().thenNoReply();
+    }
+
     // ------------------------------------------------------------------ operators
 
+    /** A start is checked, then its run id is looked up in the store off this thread ({@link StoredRun}). */
     private ReplyEffect<CoordinatorEvent, CoordinatorState> onStart(CoordinatorState state, StartRun c) {
-        if (c.tracks() < c.spec().globalBatch()) {
-            return refuse(c.replyTo(), "the dataset has " + c.tracks() + " tracks, fewer than clmr.run.global-batch = "
-                    + c.spec().globalBatch() + ": use a larger dataset or a smaller batch");
+        Optional<String> badRunId = ControlInput.runIdProblem(c.runId());
+        if (badRunId.isPresent()) {
+            return refuse(c.replyTo(), badRunId.get());
         }
-        if (ControlInput.runIdProblem(c.runId()).isPresent()) {
-            return refuse(c.replyTo(), ControlInput.runIdProblem(c.runId()).get());
+        Optional<Decision> refused = lifecycle.check(c);
+        if (refused.isPresent()) {
+            return decided(state, refused.get());
         }
-        long spe = c.tracks() / c.spec().globalBatch();
-        return persist(state, List.of(new RunStarted(c.runId(), c.spec(), c.datasetHash(), c.tracks(), spe, now())))
-                .thenReply(c.replyTo(), s -> new OperatorReply(true, "run " + c.runId() + " started: "
-                        + c.spec().epochs() + " epochs of " + spe + " steps; waiting for workers"));
+        context.pipeToSelf(storeWork.lookUp(c.runId(), c.existing()), (found, err) ->
+                new StartLookedUp(c, found, err == null ? null : rootMessage(err)));
+        return Effect().none().thenNoReply();
     }
 
-    private ReplyEffect<CoordinatorEvent, CoordinatorState> onPause(CoordinatorState state, PauseRun c) {
-        return persist(state, List.of(new RunPaused("paused by an operator", now())))
-                .thenReply(c.replyTo(), s -> new OperatorReply(true, "paused; members stop at the next plan boundary"));
-    }
-
-    private ReplyEffect<CoordinatorEvent, CoordinatorState> onResume(Paused state, ResumeRun c) {
-        checkpoints.resumed();
-        Instant now = now();
-        Decision d = Decision.persist(new RunResumed(now))
-                .and(admission.nextGeneration(state.data(), List.of(), List.of(), "resumed by an operator", now));
-        return carriedOut(state, d).thenReply(c.replyTo(), s -> new OperatorReply(true, "resumed: " + s.reason()));
-    }
-
-    private ReplyEffect<CoordinatorEvent, CoordinatorState> onStop(CoordinatorState state, StopRun c) {
-        return persist(state, List.of(new RunCompleted(StopReason.STOPPED, now())))
-                .thenReply(c.replyTo(), s -> new OperatorReply(true, "run " + s.run().orElseThrow().runId()
-                        + " stopped"));
+    private ReplyEffect<CoordinatorEvent, CoordinatorState> onStartLookedUp(CoordinatorState state, StartLookedUp c) {
+        if (c.failure() != null) {
+            return refuse(c.start().replyTo(), "cannot look up the checkpoints of run " + c.start().runId() + ": "
+                    + c.failure() + "; check the checkpoint store (clmr.coordinator.database)");
+        }
+        return decided(state, lifecycle.start(state, c.start(), c.found(), now()));
     }
 
     private ReplyEffect<CoordinatorEvent, CoordinatorState> refuse(ActorRef<OperatorReply> replyTo, String why) {
@@ -381,6 +429,7 @@ public final class Coordinator
         if (events.isEmpty()) {
             return Effect().none();
         }
+        inFlight = events;
         return Effect().persist(events).thenRun(after -> afterPersist(before, after, events));
     }
 
@@ -393,6 +442,9 @@ public final class Coordinator
 
     /** Every side effect of persisted events: watches, the formation timer, tells, metrics, the transition log line. */
     private void afterPersist(CoordinatorState before, CoordinatorState after, List<CoordinatorEvent> events) {
+        inFlight = List.of();
+        journal.written();
+        metrics.journal(journal);
         metrics.eventsPersisted(events.size());
         for (CoordinatorEvent e : events) {
             perform(sideEffects(before, after, e));
@@ -420,7 +472,7 @@ public final class Coordinator
         } else if (e instanceof WorkerRemoved r) {
             progress.forget(r.workerId());
             draining.forget(r.workerId());
-            metrics.removed(r.reason());
+            metrics.removed(r.reason(), after);
             return before.run().map(run -> Admission.removed(run, r)).orElse(Decision.none());
         } else if (e instanceof CheckpointRecorded cr && after.run().isPresent()) {
             storeWork.prune(after.run().get());
@@ -436,9 +488,27 @@ public final class Coordinator
     // ------------------------------------------------------------------ recovery and watching
 
     private void onRecovered(CoordinatorState state) {
+        if (!inFlight.isEmpty()) {
+            journal.failed("persisting " + inFlight.stream().map(e -> e.getClass().getSimpleName()).toList()
+                    + " failed", clock.instant());
+            inFlight = List.of();
+            newIncarnation();
+        }
         double seconds = (System.nanoTime() - createdNanos) / 1e9;
-        metrics.recovered(seconds);
+        metrics.recovered(seconds, state, clock.instant());
+        log.info("coordinator recovered in {} ms: {} ({}, generation {})", Math.round(seconds * 1000), state.phase(),
+                state.reason(), state.generation());
+        startIncarnation(state);
+    }
+
+    /** Metrics, the journal's retry, checkpoint ids, watches and waiting registrations of a new incarnation. */
+    private void startIncarnation(CoordinatorState state) {
         metrics.state(state);
+        metrics.journal(journal);
+        journal.pausing().ifPresent(f -> {
+            timers.startSingleTimer(RetryJournal.INSTANCE, RetryJournal.INSTANCE, f.retryIn());
+            log.error(f.why() + "; members wait at their plan boundaries; retrying in " + f.retryIn().toSeconds() + " s");
+        });
         state.run().ifPresent(checkpoints::recovered);
         admission.recovered(state).stream().filter(this::inCluster).forEach(this::watch);
         if (!admission.isOpen()) {
@@ -447,8 +517,6 @@ public final class Coordinator
         if (state instanceof WaitingForWorkers w && !w.data().pending().isEmpty()) {
             context.getSelf().tell(FormGeneration.INSTANCE);
         }
-        log.info("coordinator recovered in {} ms: {} ({}, generation {})", Math.round(seconds * 1000), state.phase(),
-                state.reason(), state.generation());
     }
 
     private void watch(WorkerInfo w) {

@@ -3,6 +3,7 @@ package org.clmr.coordinator;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import org.clmr.coordinator.desk.Classification;
 import org.clmr.coordinator.desk.Decision.Classified;
@@ -49,7 +50,13 @@ public final class CoordinatorMetrics {
     private final Counter classified;
     private final Counter checkpointFailures;
     private final Counter divergence;
+    private final RecoveryTimes recoveryTimes;
+    private final Gauge journalFailing;
+    private final Counter journalFailures;
     private final Set<String> sharedWorkers = new HashSet<>();
+    private long journalFailuresCounted;
+    /** Whether a state was seen: the first (a recovery's) starts no generation. */
+    private boolean stateSeen;
     private volatile long checkpointCreatedMillis = -1;
 
     /** Metrics registered in a fresh registry. */
@@ -112,6 +119,16 @@ public final class CoordinatorMetrics {
         divergence = Counter.builder().name("clmr_weight_divergence_total")
                 .help("Progress reports whose weights fingerprint differs from another member's at the same step")
                 .register(registry);
+        recoveryTimes = new RecoveryTimes(Histogram.builder().name("clmr_recovery_seconds")
+                .help("How long the run stood still after a failure: cause worker_lost (newest step before a member"
+                        + " was removed for a failure to the survivors' next step), coordinator_restart (this"
+                        + " coordinator's process start to the first step of the run it recovered)")
+                .classicUpperBounds(1, 2, 3, 5, 7.5, 10, 15, 20, 30, 60, 120, 300).labelNames("cause")
+                .register(registry), clock);
+        journalFailing = Gauge.builder().name("clmr_journal_write_failing")
+                .help("1 while the coordinator's journal cannot be written (a full disk): the run is paused").register(registry);
+        journalFailures = Counter.builder().name("clmr_journal_write_failures_total")
+                .help("Events the coordinator could not persist").register(registry);
         // Series that alerts and dashboards rate() exist from the start at 0, so the first increase counts.
         for (RefusalReason r : RefusalReason.values()) {
             rejected.labelValues(r.name().toLowerCase());
@@ -130,6 +147,10 @@ public final class CoordinatorMetrics {
     }
 
     void state(CoordinatorState state) {
+        if (stateSeen && state.generation() > generation.get()) {
+            recoveryTimes.generation();
+        }
+        stateSeen = true;
         for (RunPhase p : RunPhase.values()) {
             phase.labelValues(p.name().toLowerCase()).set(p == state.phase() ? 1 : 0);
         }
@@ -163,18 +184,41 @@ public final class CoordinatorMetrics {
         sharedWorkers.addAll(now);
     }
 
+    /** The journal's health: failures so far, and whether the run is paused for it (the phase gauge says paused). */
+    void journal(JournalHealth health) {
+        long total = health.failures();
+        journalFailures.inc(Math.max(0, total - journalFailuresCounted));
+        journalFailuresCounted = Math.max(journalFailuresCounted, total);
+        boolean failing = health.pausing().isPresent();
+        journalFailing.set(failing ? 1 : 0);
+        if (failing) {
+            for (RunPhase p : RunPhase.values()) {
+                phase.labelValues(p.name().toLowerCase()).set(p == RunPhase.PAUSED ? 1 : 0);
+            }
+        }
+    }
+
     void eventsPersisted(int n) {
         events.inc(n);
     }
 
-    void removed(FailureReason reason) {
+    void removed(FailureReason reason, CoordinatorState after) {
         lost.labelValues(reason.name().toLowerCase()).inc();
+        recoveryTimes.removed(reason, after);
+    }
+
+    /** Where recovery times are measured (marks of the node's start, the members' steps). */
+    RecoveryTimes recovery() {
+        return recoveryTimes;
     }
 
     /** Counts what a desk's decision says to count. */
     void count(Count c) {
         if (c instanceof Classified m) {
             classified.labelValues(m.type(), m.classification().name().toLowerCase()).inc();
+            if (m.type().equals("register") && m.classification() == Classification.ACCEPTED) {
+                recoveryTimes.registered();
+            }
         } else if (c instanceof Refused r) {
             rejected.labelValues(r.reason().name().toLowerCase()).inc();
         } else if (c == Incident.CHECKPOINT_FAILED) {
@@ -184,7 +228,8 @@ public final class CoordinatorMetrics {
         }
     }
 
-    void recovered(double seconds) {
+    void recovered(double seconds, CoordinatorState state, java.time.Instant now) {
         recovery.set(seconds);
+        recoveryTimes.recovered(state, now.minusNanos((long) (seconds * 1e9)));
     }
 }

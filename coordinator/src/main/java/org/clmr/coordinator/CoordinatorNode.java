@@ -7,6 +7,7 @@ import akka.actor.typed.Behavior;
 import akka.actor.typed.Props;
 import akka.actor.typed.SupervisorStrategy;
 import akka.actor.typed.javadsl.AskPattern;
+import akka.actor.typed.javadsl.Adapter;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.receptionist.Receptionist;
 import akka.cluster.typed.Cluster;
@@ -25,6 +26,7 @@ import org.clmr.protocol.checkpoint.CheckpointStore;
 import org.clmr.protocol.checkpoint.JdbcCheckpointStore;
 import org.clmr.protocol.cluster.ClusterDowning;
 import org.clmr.protocol.cluster.CoordinatorProtocol;
+import org.clmr.protocol.cluster.PortCheck;
 import org.clmr.protocol.cluster.CoordinatorProtocol.ToCoordinator;
 import org.clmr.protocol.http.HttpGuard;
 import org.clmr.protocol.http.HttpTls;
@@ -100,32 +102,55 @@ public final class CoordinatorNode implements AutoCloseable {
         security.warnings().forEach(LOG::warn);
         Optional<SSLContext> https = HttpTls.serverContext(settings.httpTls(), security, CoordinatorSettings.HTTP_TLS_KEY);
         RunFiles.privateRunDirectory(runDir);
+        CoordinatorMetrics metrics = new CoordinatorMetrics(Clock.systemUTC());
+        metrics.recovery().mark("node start");
         RunSpec spec = RunSpec.from(config);
         String url = settings.database().jdbcUrl(runDir);
-        JournalSchema.ensure(settings.database(), url);
-        RunFiles.privateDatabase(runDir, settings.database());
-        JdbcCheckpointStore store = JdbcCheckpointStore.open(url, settings.database().user(),
-                settings.database().password(), settings.database().poolSize());
+        RunDirLock lock = RunDirLock.acquire(runDir, settings.seedNodes());
+        JdbcCheckpointStore store;
         ActorSystem<Void> system;
+        try {
+            if (lock != null && settings.database().url().isEmpty()) {
+                RunDirLock.requireH2Closed(runDir, url, settings.database().user(), settings.database().password());
+            }
+            PortCheck.requireFree(settings.clusterHost(), settings.clusterPort(), "clmr.coordinator.cluster.port",
+                    "the cluster port");
+            PortCheck.requireFree(settings.httpHost(), settings.httpPort(), "clmr.coordinator.http.port",
+                    "the HTTP port (status, metrics, control)");
+            JournalSchema.ensure(settings.database(), url);
+            RunFiles.privateDatabase(runDir, settings.database());
+            store = JdbcCheckpointStore.open(url, settings.database().user(), settings.database().password(),
+                    settings.database().poolSize());
+            metrics.recovery().mark("database ready");
+        } catch (RuntimeException e) {
+            closeQuietly(lock);
+            throw e;
+        }
         try {
             system = ActorSystem.create(Behaviors.empty(), "clmr",
                     akkaConfig(settings, url, security.akkaSettings()).withFallback(config));
         } catch (RuntimeException e) {
             store.close();
+            closeQuietly(lock);
             throw bindFailure(e, settings);
         }
+        metrics.recovery().mark("actor system started");
+        if (lock != null) {
+            lock.announce(Cluster.get(system).selfMember().address().toString());
+        }
         Cluster cluster = Cluster.get(system);
+        akka.cluster.Cluster.get(Adapter.toClassic(system)).registerOnMemberUp(() -> metrics.recovery().mark("cluster up"));
         if (settings.seedNodes().isEmpty()) {
             cluster.manager().tell(Join.create(cluster.selfMember().address()));
         }
         CoordinatorSettings.HandoffSettings h = settings.handoff();
         system.systemActorOf(CheckpointReceiver.create(store, h.maxBytes(), h.maxTransfers(), h.idleTimeout()),
                 "checkpoint-handoff", Props.empty());
-        CoordinatorMetrics metrics = new CoordinatorMetrics(Clock.systemUTC());
         ProgressLog stepLog = ProgressLog.in(runDir, metrics.registry());
+        JournalHealth journal = new JournalHealth(settings.database().url().isEmpty() ? runDir.toAbsolutePath() : null);
         Behavior<ToCoordinator> behavior = Behaviors.<ToCoordinator>supervise(Behaviors.setup(ctx -> {
             system.receptionist().tell(Receptionist.register(CoordinatorProtocol.SERVICE_KEY, ctx.getSelf()));
-            return Coordinator.create(settings, store, metrics, Clock.systemUTC(), stepLog);
+            return Coordinator.create(settings, store, metrics, Clock.systemUTC(), stepLog, journal);
         })).onFailure(SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2));
         ActorRef<ToCoordinator> proxy = ClusterSingleton.get(system).init(
                 SingletonActor.of(behavior, CoordinatorProtocol.SINGLETON_NAME)
@@ -133,16 +158,19 @@ public final class CoordinatorNode implements AutoCloseable {
         StatusHttpServer http;
         try {
             http = StatusHttpServer.start(settings.httpHost(), settings.httpPort(), system, proxy, metrics.registry(),
-                    spec, settings.askTimeout(), HttpGuard.of(security, securitySettings.controlToken()), https);
+                    spec, settings.askTimeout(), HttpGuard.of(security, securitySettings.controlToken()), https,
+                    last -> journal.pausing().map(f -> StatusView.pausedBy(last, f.why())));
         } catch (RuntimeException e) {
             system.terminate();
             store.close();
+            closeQuietly(lock);
             throw e;
         }
         system.getWhenTerminated().whenComplete((done, err) -> {
             http.close();
             store.close();
             stepLog.close();
+            closeQuietly(lock);
         });
         return new CoordinatorNode(system, proxy, store, http, settings, spec);
     }
@@ -165,6 +193,10 @@ public final class CoordinatorNode implements AutoCloseable {
                 Map.entry("akka.coordinated-shutdown.exit-jvm", "off"),
                 Map.entry("akka.persistence.journal.plugin", "jdbc-journal"),
                 Map.entry("akka.persistence.snapshot-store.plugin", "jdbc-snapshot-store"),
+                // the journal's connection pool starts with the node, not when the singleton first recovers
+                Map.entry("akka.extensions", List.of("akka.persistence.Persistence")),
+                Map.entry("akka.persistence.journal.auto-start-journals", List.of("jdbc-journal")),
+                Map.entry("akka.persistence.snapshot-store.auto-start-snapshot-stores", List.of("jdbc-snapshot-store")),
                 Map.entry("jdbc-journal.use-shared-db", "slick"),
                 Map.entry("jdbc-snapshot-store.use-shared-db", "slick"),
                 Map.entry("jdbc-read-journal.use-shared-db", "slick"),
@@ -181,6 +213,12 @@ public final class CoordinatorNode implements AutoCloseable {
             c = c.withValue(e.getKey(), ConfigValueFactory.fromAnyRef(e.getValue()));
         }
         return c;
+    }
+
+    private static void closeQuietly(RunDirLock lock) {
+        if (lock != null) {
+            lock.close();
+        }
     }
 
     private static RuntimeException bindFailure(RuntimeException e, CoordinatorSettings s) {

@@ -32,13 +32,15 @@ import java.util.List;
  *                            whom to evict (0: act on each report at once)
  * @param httpTls             whether the HTTP endpoint serves HTTPS with the node's key material
  * @param handoff             what the node takes of checkpoints that workers hand over
+ * @param minFreeDisk         bytes the H2 database's file system must have free beyond twice the newest
+ *                            checkpoint before a checkpoint is asked for (0: no check)
  */
 public record CoordinatorSettings(DatabaseSettings database, String clusterHost, int clusterPort, List<String> seedNodes,
                                   String httpHost, int httpPort, String persistenceId, int snapshotEveryEvents,
                                   int planSteps, double rebalanceThreshold, double throughputEmaAlpha,
                                   Duration formationDelay, TolerancePolicy tolerance, Duration askTimeout,
                                   Duration downUnreachableAfter, Duration peerTimeoutWindow, boolean httpTls,
-                                  HandoffSettings handoff) {
+                                  HandoffSettings handoff, long minFreeDisk) {
     /** The setting that turns HTTPS on. */
     public static final String HTTP_TLS_KEY = "clmr.coordinator.http.tls";
 
@@ -65,7 +67,8 @@ public record CoordinatorSettings(DatabaseSettings database, String clusterHost,
                 c.getDuration("down-unreachable-after", Duration.ofSeconds(1), Duration.ofMinutes(10)),
                 r.getDuration("peer-timeout-window", Duration.ZERO, Duration.ofMinutes(1)),
                 h.getBoolean("tls"),
-                HandoffSettings.from(r.at("checkpoint-handoff")));
+                HandoffSettings.from(r.at("checkpoint-handoff")),
+                r.getBytes("min-free-disk", 0, 1L << 40));
     }
 
     private static List<String> stringList(ConfigReader r, String path) {
@@ -86,7 +89,7 @@ public record CoordinatorSettings(DatabaseSettings database, String clusterHost,
     public CoordinatorSettings withPorts(int cluster, int http) {
         return new CoordinatorSettings(database, clusterHost, cluster, seedNodes, httpHost, http, persistenceId,
                 snapshotEveryEvents, planSteps, rebalanceThreshold, throughputEmaAlpha, formationDelay, tolerance,
-                askTimeout, downUnreachableAfter, peerTimeoutWindow, httpTls, handoff);
+                askTimeout, downUnreachableAfter, peerTimeoutWindow, httpTls, handoff, minFreeDisk);
     }
 
     /**

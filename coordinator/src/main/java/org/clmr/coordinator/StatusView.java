@@ -2,6 +2,7 @@ package org.clmr.coordinator;
 
 import org.clmr.coordinator.journal.CoordinatorState;
 import org.clmr.coordinator.journal.RunData;
+import org.clmr.coordinator.journal.RunPhase;
 import org.clmr.coordinator.journal.WorkerInfo;
 import org.clmr.coordinator.plan.ProgressTracker;
 import org.clmr.coordinator.plan.RunPlanner;
@@ -17,6 +18,14 @@ import java.util.Optional;
 /** The coordinator's answer to GetStatus, built from its state and the in-memory progress reports. */
 final class StatusView {
     private StatusView() {
+    }
+
+    /** The last status ({@code last}, null if none) of a run paused in memory (its journal fails), with why. */
+    static Status pausedBy(Status last, String why) {
+        Status s = last != null ? last
+                : new Status(RunPhase.IDLE.name(), "", 0, List.of(), List.of(), 0, 0, 0, 0, null, -1, why);
+        return new Status(RunPhase.PAUSED.name(), s.runId(), s.generation(), s.members(), s.pendingWorkers(), s.epoch(),
+                s.step(), s.committedStep(), s.totalSteps(), s.lastCheckpoint(), s.checkpointAgeSeconds(), why);
     }
 
     /** The run as {@code clmr status} shows it: members with their newest reports, progress, last checkpoint. */

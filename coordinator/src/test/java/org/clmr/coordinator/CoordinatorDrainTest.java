@@ -11,6 +11,10 @@ import org.clmr.coordinator.journal.CoordinatorState;
 import org.clmr.coordinator.journal.FailureReason;
 import org.clmr.coordinator.journal.WorkerInfo;
 import org.clmr.protocol.checkpoint.JdbcCheckpointStore;
+import org.clmr.protocol.checkpoint.CheckpointRecord;
+import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointCommitted;
+import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointRequest;
+import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointWritten;
 import org.clmr.protocol.cluster.CoordinatorProtocol.DrainWorker;
 import org.clmr.protocol.cluster.CoordinatorProtocol.OperatorReply;
 import org.clmr.protocol.cluster.CoordinatorProtocol.PauseRun;
@@ -114,15 +118,37 @@ class CoordinatorDrainTest {
     }
 
     @Test
-    void shouldRefuseToDrainTheLastMemberOrAnUnknownWorker() {
+    void shouldRefuseToDrainAnUnknownWorker() {
         TestWorker a = join("a");
-        OperatorReply last = drain("a");
-        assertFalse(last.accepted());
-        assertTrue(last.message().contains("last member"), last.message());
         OperatorReply unknown = drain("nobody");
         assertFalse(unknown.accepted());
         assertTrue(unknown.message().contains("[a]"), unknown.message());
-        assertTrue(kit.runCommand(a.progress(1, 2)).events().isEmpty());
+        assertTrue(kit.runCommand(a.progress(1, 1)).events().isEmpty());
+    }
+
+    @Test
+    void shouldCheckpointTheLastMembersStepBeforeItLeavesAndThenWaitForWorkersThere() {
+        TestWorker a = join("a");
+        OperatorReply last = drain("a");
+        assertTrue(last.accepted() && last.message().contains("last member"), last.message());
+        kit.runCommand(a.progress(1, 1));
+        kit.runCommand(a.progress(1, 2));
+        CheckpointRequest request = a.next(CheckpointRequest.class);
+        assertEquals(2, request.step(), "the checkpoint of the step it holds at the plan boundary");
+        assertTrue(kit.<OperatorReply>runCommand(r -> new DrainWorker("a", r)).events().isEmpty(),
+                "it stays until it is saved");
+        CheckpointRecord record = store.write("run-1", 2, 0, request.generation(), RunSpec.from(config).hash(),
+                "weights at 2".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        kit.runCommand(new CheckpointWritten("a", request.generation(), request.checkpointId(), record));
+        a.next(CheckpointCommitted.class);
+        var leaves = kit.<OperatorReply>runCommand(r -> new DrainWorker("a", r));
+        assertTrue(leaves.reply().accepted() && leaves.reply().message().contains("step 2"), leaves.reply().message());
+        assertEquals(StopReason.DRAINED, a.next(Stop.class).reason());
+        CoordinatorState after = kit.getState();
+        assertEquals("WAITING_FOR_WORKERS", after.phase().name());
+        assertEquals(2, after.run().orElseThrow().lastCheckpoint().step(), "the run waits for workers at step 2");
+        TestWorker b = join("b");
+        assertEquals(ResumePoint.fromCheckpoint(record), b.next(Reconfigure.class).resume());
     }
 
     @Test

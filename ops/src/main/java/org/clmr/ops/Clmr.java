@@ -51,6 +51,7 @@ public final class Clmr implements Runnable {
     }
 
     public static void main(String[] args) {
+        ParentWatch.start(args.length > 0 ? args[0] : "");
         System.exit(execute(args));
     }
 
@@ -63,6 +64,7 @@ public final class Clmr implements Runnable {
     /** The configured picocli command line. */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Clmr());
+        cl.setExecutionStrategy(OptionRanges.checkingFirst());
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             Throwable e = ex;
             while (e.getCause() != null && !(e instanceof SettingsException) && !(e instanceof UserError)) {

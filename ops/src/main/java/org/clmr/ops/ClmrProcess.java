@@ -8,7 +8,7 @@ import java.util.List;
  * A child JVM that runs the {@code clmr} command line: how the commands that start other clmr processes (a local
  * cluster's coordinator and workers, an Aeron media driver, a device supervisor's workers) name the CLI's main
  * class. It holds that name as a string, so those commands need not import the CLI root {@code Clmr}, which lists
- * them as its subcommands; this class imports nothing from ops. Stateless; any thread.
+ * them as its subcommands. Stateless; any thread.
  */
 public final class ClmrProcess {
     /** The main class of the {@code clmr} command line ({@code ClmrTest} checks that it is the CLI root's name). */
@@ -17,8 +17,11 @@ public final class ClmrProcess {
     private ClmrProcess() {
     }
 
-    /** A JVM (not yet started) that will run {@code clmr args...} with the flags and malloc settings of every clmr process. */
+    /**
+     * A JVM (not yet started) that will run {@code clmr args...} with the flags and malloc settings of every clmr
+     * process; it stops when this process is gone ({@link ParentWatch}).
+     */
     public static JavaProcess of(List<String> args) {
-        return JavaProcess.of(MAIN_CLASS).args(args);
+        return JavaProcess.of(MAIN_CLASS).args(args).env(ParentWatch.ENV, String.valueOf(ProcessHandle.current().pid()));
     }
 }

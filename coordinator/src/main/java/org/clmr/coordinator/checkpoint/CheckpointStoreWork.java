@@ -1,9 +1,11 @@
 package org.clmr.coordinator.checkpoint;
 
 import org.clmr.coordinator.journal.RunData;
+import org.clmr.coordinator.lifecycle.StoredRun;
 import org.clmr.protocol.checkpoint.CheckpointRecord;
 import org.clmr.protocol.checkpoint.CheckpointStore;
 import org.clmr.protocol.checkpoint.RetentionPolicy;
+import org.clmr.protocol.cluster.CoordinatorProtocol.IfRunExists;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,6 +33,11 @@ public final class CheckpointStoreWork {
         String runId = run.runId();
         String specHash = run.spec().hash();
         return CompletableFuture.supplyAsync(() -> CheckpointVerifier.verify(store, record, runId, specHash), blocking);
+    }
+
+    /** What the store holds of run {@code runId}, archived or dropped as {@code existing} says ({@link StoredRun}). */
+    public CompletableFuture<StoredRun> lookUp(String runId, IfRunExists existing) {
+        return CompletableFuture.supplyAsync(() -> StoredRun.lookUp(store, runId, existing), blocking);
     }
 
     /** Deletes the run's checkpoints its retention policy no longer keeps; a failure is logged, never fatal. */

@@ -19,8 +19,10 @@ import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointRequest;
 import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointWritten;
 import org.clmr.protocol.cluster.CoordinatorProtocol.StopReason;
 
+import java.time.Clock;
 import java.time.Instant;
 import java.util.Optional;
+import java.util.function.LongSupplier;
 
 /**
  * The checkpoint desk: where a checkpoint is asked for, verified and committed. At a checkpoint step (and at the
@@ -35,14 +37,32 @@ import java.util.Optional;
  */
 public final class Checkpoints {
     private final TolerancePolicy tolerance;
+    private final LongSupplier freeBytes;
+    private final long minFreeBytes;
+    private final Clock clock;
     private CheckpointRound round;
     private long nextId = 1;
     private int failuresInARow;
     private long finalFailedAt = -1;
 
-    /** A desk that pauses the run as {@code tolerance} says. */
+    /** A desk that pauses the run as {@code tolerance} says, and never for space. */
     public Checkpoints(TolerancePolicy tolerance) {
+        this(tolerance, () -> -1, 0, Clock.systemUTC());
+    }
+
+    /**
+     * A desk that also pauses the run, instead of asking for a checkpoint, while the store's file system is short
+     * of space: it must have {@code minFreeBytes} free beyond twice the newest checkpoint (a database that runs out
+     * of space mid-write closes itself).
+     *
+     * @param freeBytes bytes free where the checkpoints go, or -1 where that is not known (a database server)
+     * @param clock     when a pause for space happens
+     */
+    public Checkpoints(TolerancePolicy tolerance, LongSupplier freeBytes, long minFreeBytes, Clock clock) {
         this.tolerance = tolerance;
+        this.freeBytes = freeBytes;
+        this.minFreeBytes = minFreeBytes;
+        this.clock = clock;
     }
 
     /** The coordinator recovered {@code run}: ids go on after its newest committed checkpoint. */
@@ -65,7 +85,28 @@ public final class Checkpoints {
         CheckpointRecord last = run.lastCheckpoint();
         boolean due = step > 0 && step % run.spec().checkpoint().everySteps() == 0
                 && (last == null || last.step() < step) && (round == null || round.step() < step);
-        return due ? request(run, step) : Decision.none();
+        if (!due) {
+            return Decision.none();
+        }
+        Optional<String> noRoom = shortOfSpace(run);
+        return noRoom.isEmpty() ? request(run, step) : Decision.persist(new RunPaused(noRoom.get(), clock.instant()))
+                .warn("no checkpoint of step " + step + ": " + noRoom.get());
+    }
+
+    /** Why the store's file system has no room for the next checkpoint, if it has none. */
+    private Optional<String> shortOfSpace(RunData run) {
+        long free = freeBytes.getAsLong();
+        long newest = run.lastCheckpoint() == null ? 0 : run.lastCheckpoint().sizeBytes();
+        if (minFreeBytes <= 0 || free < 0 || free >= minFreeBytes + 2 * newest) {
+            return Optional.empty();
+        }
+        return Optional.of("the file system of the coordinator's database has " + mib(free) + " free, less than"
+                + " clmr.coordinator.min-free-disk (" + mib(minFreeBytes) + ") plus twice the newest checkpoint ("
+                + mib(2 * newest) + "): free space there, then `clmr control resume`");
+    }
+
+    private static String mib(long bytes) {
+        return String.format(java.util.Locale.ROOT, "%.1f MiB", bytes / 1048576.0);
     }
 
     /**
@@ -77,7 +118,25 @@ public final class Checkpoints {
         if (saved || finalFailedAt == step) {
             return Decision.persist(new RunCompleted(StopReason.FINISHED, now));
         }
+        Optional<String> noRoom = shortOfSpace(run);
+        if (noRoom.isPresent()) {
+            return Decision.persist(new RunPaused(noRoom.get(), now)).warn("no final checkpoint yet: " + noRoom.get());
+        }
         return round == null || round.step() < step ? request(run, step) : Decision.none();
+    }
+
+    /**
+     * The last member is leaving and holds {@code step}: its checkpoint is asked for, unless that step is saved
+     * already or its round is still open.
+     */
+    public Decision beforeLastMemberLeaves(RunData run, long step) {
+        boolean saved = run.lastCheckpoint() != null && run.lastCheckpoint().step() >= step;
+        boolean asked = round != null && round.step() == step;
+        Optional<String> noRoom = shortOfSpace(run);
+        if (!saved && !asked && noRoom.isPresent()) {
+            return Decision.none().warn("the last member waits: " + noRoom.get());
+        }
+        return saved || asked ? Decision.none() : request(run, step);
     }
 
     private Decision request(RunData run, long step) {

@@ -19,10 +19,12 @@ import org.clmr.protocol.UserError;
 import org.clmr.protocol.cluster.ControlInput;
 import org.clmr.protocol.cluster.CoordinatorProtocol.DrainWorker;
 import org.clmr.protocol.cluster.CoordinatorProtocol.GetStatus;
+import org.clmr.protocol.cluster.CoordinatorProtocol.IfRunExists;
 import org.clmr.protocol.cluster.CoordinatorProtocol.OperatorReply;
 import org.clmr.protocol.cluster.CoordinatorProtocol.PauseRun;
 import org.clmr.protocol.cluster.CoordinatorProtocol.ResumeRun;
 import org.clmr.protocol.cluster.CoordinatorProtocol.StartRun;
+import org.clmr.protocol.cluster.CoordinatorProtocol.Status;
 import org.clmr.protocol.cluster.CoordinatorProtocol.StopRun;
 import org.clmr.protocol.cluster.CoordinatorProtocol.ToCoordinator;
 import org.clmr.protocol.http.HttpGuard;
@@ -45,6 +47,7 @@ import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 
 /**
@@ -52,8 +55,8 @@ import java.util.function.Function;
  * <ul>
  *   <li>{@code GET /status}: the run's {@code Status} as JSON (what {@code clmr status} prints);</li>
  *   <li>{@code GET /metrics}: Prometheus text format;</li>
- *   <li>{@code POST /control/start?run-id=ID&dataset-hash=HASH&tracks=N}: start a run with this node's
- *       RunSpec; {@code POST /control/pause}, {@code /control/resume}, {@code /control/stop}: answer an
+ *   <li>{@code POST /control/start?run-id=ID&dataset-hash=HASH&tracks=N[&if-exists=resume|fresh-keep|fresh-drop]}:
+ *       start a run with this node's RunSpec (an existing run id is refused unless {@code if-exists} says); {@code POST /control/pause}, {@code /control/resume}, {@code /control/stop}: answer an
  *       {@code OperatorReply} as JSON, status 200 when accepted and 409 when refused;</li>
  *   <li>{@code POST /control/drain?worker=ID}: drain a worker ({@code DrainWorker}), answered the same way;</li>
  *   <li>{@code GET /history?since=INSTANT&kind=K1,K2&run-id=ID}: the runs' history read from the journal
@@ -98,6 +101,18 @@ public final class StatusHttpServer implements AutoCloseable {
     public static StatusHttpServer start(String host, int port, ActorSystem<?> system,
                                          ActorRef<ToCoordinator> coordinator, PrometheusRegistry metrics, RunSpec spec,
                                          Duration timeout, HttpGuard guard, Optional<SSLContext> tls) {
+        return start(host, port, system, coordinator, metrics, spec, timeout, guard, tls, last -> Optional.empty());
+    }
+
+    /**
+     * Listens as above; while the coordinator does not answer (it cannot read its journal), {@code GET /status}
+     * answers what {@code whenUnanswered} makes of the last status served (null before the first), if anything.
+     */
+    public static StatusHttpServer start(String host, int port, ActorSystem<?> system,
+                                         ActorRef<ToCoordinator> coordinator, PrometheusRegistry metrics, RunSpec spec,
+                                         Duration timeout, HttpGuard guard, Optional<SSLContext> tls,
+                                         Function<Status, Optional<Status>> whenUnanswered) {
+        AtomicReference<Status> last = new AtomicReference<>();
         HttpServer server;
         try {
             server = HttpTls.server(new InetSocketAddress(host, port), tls);
@@ -119,7 +134,20 @@ public final class StatusHttpServer implements AutoCloseable {
                 send(ex, 405, Map.of("error", "use GET /status"));
                 return;
             }
-            answer(ex, () -> ask(system, coordinator, GetStatus::new, timeout), s -> 200);
+            Status status;
+            try {
+                status = ask(system, coordinator, GetStatus::new, timeout);
+                last.set(status);
+            } catch (Exception e) {
+                Optional<Status> instead = whenUnanswered.apply(last.get());
+                if (instead.isPresent()) {
+                    send(ex, 200, instead.get());
+                } else {
+                    send(ex, 503, Map.of("error", "the coordinator did not answer: " + e));
+                }
+                return;
+            }
+            send(ex, 200, status);
         }));
         server.createContext("/history", guard.guard(Access.READ, ex -> {
             if (!ex.getRequestMethod().equals("GET")) {
@@ -203,9 +231,13 @@ public final class StatusHttpServer implements AutoCloseable {
             return Parsed.refuse(400, new OperatorReply(false, "start needs run-id, dataset-hash and tracks: "
                     + e.getMessage()));
         }
+        IfRunExists existing = IfRunExists.fromParameter(q.getOrDefault("if-exists", "refuse"));
+        if (existing == null) {
+            return Parsed.refuse(400, new OperatorReply(false, "if-exists must be " + IfRunExists.PARAMETERS));
+        }
         Optional<String> bad = ControlInput.runIdProblem(runId).or(() -> ControlInput.datasetHashProblem(hash));
         return bad.map(why -> Parsed.refuse(400, new OperatorReply(false, why)))
-                .orElseGet(() -> Parsed.ask(r -> new StartRun(runId, spec, hash, tracks, r)));
+                .orElseGet(() -> Parsed.ask(r -> new StartRun(runId, spec, hash, tracks, r, existing)));
     }
 
     private static <R> R ask(ActorSystem<?> system, ActorRef<ToCoordinator> coordinator,

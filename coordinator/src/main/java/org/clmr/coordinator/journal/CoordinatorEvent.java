@@ -35,9 +35,33 @@ import java.util.List;
 })
 public sealed interface CoordinatorEvent extends CborSerializable {
 
-    /** An operator started a run. */
-    record RunStarted(String runId, RunSpec spec, String datasetHash, long tracks, long stepsPerEpoch, Instant at)
-            implements CoordinatorEvent {
+    /**
+     * An operator started a run.
+     *
+     * @param resumeFrom the checkpoint an existing run of this id goes on from (started with
+     *                   {@code IfRunExists.RESUME}), or null for a run from step 0 (absent in earlier journals)
+     */
+    record RunStarted(String runId, RunSpec spec, String datasetHash, long tracks, long stepsPerEpoch, Instant at,
+                      CheckpointRecord resumeFrom) implements CoordinatorEvent {
+
+        @JsonCreator
+        public RunStarted(@JsonProperty("runId") String runId, @JsonProperty("spec") RunSpec spec,
+                          @JsonProperty("datasetHash") String datasetHash, @JsonProperty("tracks") long tracks,
+                          @JsonProperty("stepsPerEpoch") long stepsPerEpoch, @JsonProperty("at") Instant at,
+                          @JsonProperty("resumeFrom") CheckpointRecord resumeFrom) {
+            this.runId = runId;
+            this.spec = spec;
+            this.datasetHash = datasetHash;
+            this.tracks = tracks;
+            this.stepsPerEpoch = stepsPerEpoch;
+            this.at = at;
+            this.resumeFrom = resumeFrom;
+        }
+
+        /** A run from step 0. */
+        public RunStarted(String runId, RunSpec spec, String datasetHash, long tracks, long stepsPerEpoch, Instant at) {
+            this(runId, spec, datasetHash, tracks, stepsPerEpoch, at, null);
+        }
     }
 
     /** A worker registered; it becomes a member at the next generation. */

@@ -38,10 +38,16 @@ public record RunData(String runId, RunSpec spec, String datasetHash, long track
         pending = List.copyOf(pending);
     }
 
-    /** The run as an operator started it: no generation, no members, nothing durable yet. */
+    /**
+     * The run as an operator started it: no generation, no members, and nothing durable yet but the checkpoint
+     * it resumes from, if any.
+     */
     public static RunData start(RunStarted e) {
+        CheckpointRecord from = e.resumeFrom();
+        long step = from == null ? 0 : from.step();
         return new RunData(e.runId(), e.spec(), e.datasetHash(), e.tracks(), e.stepsPerEpoch(), e.at(), 0,
-                List.of(), List.of(), ResumePoint.fresh(), null, 0, 0, 0);
+                List.of(), List.of(), from == null ? ResumePoint.fresh() : ResumePoint.fromCheckpoint(from), from, 0,
+                step, (int) (step / e.stepsPerEpoch()));
     }
 
     /** Steps of the whole run. */

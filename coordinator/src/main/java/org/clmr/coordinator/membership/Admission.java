@@ -31,7 +31,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Predicate;
+import java.util.stream.Collectors;
 
 /**
  * The admission desk: where membership is decided. Registrations are refused (with one line saying why and how to
@@ -45,7 +47,8 @@ import java.util.function.Predicate;
  * incarnation on the same host and port replaces the old one, so the address stands for the node.) A refusal never
  * carries what the run keeps to itself: the run's dataset hash is not in it.
  *
- * <p>In memory only, owned by the coordinator's shell: whether registrations are open. From recovery until the
+ * <p>In memory only, owned by the coordinator's shell: whether registrations are open, and the workers a recovered
+ * run had (when all of them are back, its generation forms without the formation delay). From recovery until the
  * members recorded by an earlier incarnation were checked against the cluster they wait (the shell stashes
  * them), so that a returning worker is not matched with its stale entry. And the current generation's frame
  * key, drawn when the generation is first announced and sent again unchanged with it (never journaled). Runs on
@@ -60,6 +63,8 @@ public final class Admission {
     private String keyedRun;
     private long keyedGeneration = -1;
     private FrameKey frameKey;
+    /** The workers a recovered run had; once all have registered again, its next generation forms at once. */
+    private Set<String> awaited = Set.of();
 
     /**
      * @param planner      forms new generations
@@ -84,6 +89,7 @@ public final class Admission {
         }
         List<WorkerInfo> recorded = new ArrayList<>(state.run().get().members());
         recorded.addAll(state.run().get().pending());
+        awaited = recorded.stream().map(WorkerInfo::workerId).collect(Collectors.toSet());
         return recorded;
     }
 
@@ -124,11 +130,17 @@ public final class Admission {
         if (state instanceof Running && known.isPresent() && run.member(c.workerId()).isPresent()) {
             d = d.and(nextGeneration(run, List.of(c.workerId()), List.of(WorkerInfo.of(c)),
                     c.workerId() + " restarted", now));
-        } else if (state instanceof WaitingForWorkers && formsAtOnce) {
+        } else if (state instanceof WaitingForWorkers) {
             List<WorkerInfo> joiners = new ArrayList<>(run.pending());
             joiners.removeIf(w -> w.workerId().equals(c.workerId()));
             joiners.add(WorkerInfo.of(c));
-            d = d.and(planner.generation(run, joiners, "first members", now));
+            // after a restart there is nobody else to wait for once every worker of the run is back
+            boolean allBack = !awaited.isEmpty()
+                    && joiners.stream().map(WorkerInfo::workerId).collect(Collectors.toSet()).containsAll(awaited);
+            if (formsAtOnce || allBack) {
+                awaited = Set.of();
+                d = d.and(planner.generation(run, joiners, allBack ? "every member is back" : "first members", now));
+            }
         }
         return d.reply(c.replyTo(), new Registered(c.workerId(), run.runId(), run.spec(),
                 d.generationAfter(run.generation())));

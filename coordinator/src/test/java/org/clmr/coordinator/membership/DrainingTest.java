@@ -4,6 +4,7 @@ import akka.actor.testkit.typed.javadsl.TestProbe;
 import org.clmr.coordinator.desk.Classification;
 import org.clmr.coordinator.desk.Decision;
 import org.clmr.coordinator.desk.DeskFixture;
+import org.clmr.coordinator.journal.CoordinatorEvent.CheckpointRecorded;
 import org.clmr.coordinator.journal.CoordinatorEvent.GenerationStarted;
 import org.clmr.coordinator.journal.CoordinatorEvent.RunPaused;
 import org.clmr.coordinator.journal.CoordinatorEvent.WorkerJoined;
@@ -13,6 +14,7 @@ import org.clmr.coordinator.journal.FailureReason;
 import org.clmr.coordinator.journal.WorkerInfo;
 import org.clmr.coordinator.plan.ProgressTracker;
 import org.clmr.coordinator.plan.RunPlanner;
+import org.clmr.protocol.checkpoint.CheckpointRecord;
 import org.clmr.protocol.cluster.CoordinatorProtocol.DrainWorker;
 import org.clmr.protocol.cluster.CoordinatorProtocol.OperatorReply;
 import org.clmr.protocol.cluster.CoordinatorProtocol.ResumePoint;
@@ -61,16 +63,38 @@ class DrainingTest {
     }
 
     @Test
-    void shouldRefuseAnUnknownWorkerTheLastMemberAndARunThatIsNotOn() {
+    void shouldRefuseAnUnknownWorkerAndARunThatIsNotOn() {
         WorkerInfo a = fixture.worker("a", 100);
         OperatorReply unknown = reply(drain(fixture.running(a), "nobody"));
         assertFalse(unknown.accepted());
         assertTrue(unknown.message().contains("[a]"), unknown.message());
-        OperatorReply last = reply(drain(fixture.running(a), "a"));
-        assertFalse(last.accepted());
-        assertTrue(last.message().contains("last member"), last.message());
         assertFalse(reply(drain(fixture.waiting(), "a")).accepted());
         assertFalse(draining.isDraining("a"));
+    }
+
+    @Test
+    void shouldLetTheLastMemberLeaveOnlyAfterACheckpointOfTheStepItHolds() {
+        List<Long> asked = new java.util.ArrayList<>();
+        draining = new Draining(new RunPlanner(DeskFixture.PLAN_STEPS, 0.1, new ProgressTracker(0.2)),
+                (run, step) -> {
+                    asked.add(step);
+                    return Decision.none();
+                });
+        WorkerInfo a = fixture.worker("a", 100);
+        CoordinatorState running = fixture.running(a);
+        Decision first = drain(running, "a");
+        assertTrue(reply(first).accepted() && reply(first).message().contains("last member")
+                && reply(first).message().contains("checkpoint"), reply(first).message());
+        assertTrue(first.events().isEmpty() && asked.isEmpty(), "it trains on to the plan boundary");
+        assertTrue(draining.nobodyStays(run(running)));
+        draining.lastMemberAt(run(running), 5, Decision.none());
+        assertTrue(drain(running, "a").events().isEmpty(), "no checkpoint of step 5 is committed yet");
+        assertEquals(List.of(5L), asked, "a repeated request asks again for the checkpoint of the boundary's step");
+        CoordinatorState saved = then(running, new CheckpointRecorded(1, new CheckpointRecord("run-1", 5, 1, 1, 10, "0".repeat(64), NOW,
+                fixture.spec.hash(), "jdbc:clmr_checkpoint#run-1/5"), NOW));
+        Decision leaves = drain(saved, "a");
+        assertEquals(List.of(new WorkerRemoved("a", FailureReason.DRAINED, NOW)), leaves.events());
+        assertTrue(reply(leaves).message().contains("step 5"), reply(leaves).message());
     }
 
     @Test

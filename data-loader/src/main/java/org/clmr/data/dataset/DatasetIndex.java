@@ -43,6 +43,9 @@ import java.util.TreeMap;
  *   totalSamples  sum of the tracks' lengths
  *   tags          the tag vocabulary, an array of strings; a track's tags are indices into it
  *   dataSha256    SHA-256 (hex) of the data file
+ *   chunkBytes    optional: length of the data file's chunks that chunkSha256 hashes (a positive even number)
+ *   chunkSha256   optional: SHA-256 (hex) of each chunk, in file order (the last one shorter); a reader checks a
+ *                 chunk before it first reads from it (not hashed into contentHash: it describes the same bytes)
  *   contentHash   SHA-256 (hex) of the canonical content below: what workers compare
  *   provenance    object: input, inputFormat, createdBy, createdAt (informative, not hashed)
  *   tracks        array of {id, source, offset, length, tags:[int], split:"train"|"valid"|"test", song?}
@@ -58,7 +61,7 @@ import java.util.TreeMap;
  * from different folders gives the same hash, and covers everything that decides what a worker reads.
  */
 public record DatasetIndex(int sampleRate, List<String> tags, List<Track> tracks, List<Skipped> skipped,
-                           String dataSha256, String contentHash, Map<String, String> provenance) {
+                           String dataSha256, String contentHash, Map<String, String> provenance, DataChunks chunks) {
 
     /** The {@code format} field's value. */
     public static final String FORMAT = "clmr-packed-dataset";
@@ -77,6 +80,13 @@ public record DatasetIndex(int sampleRate, List<String> tags, List<Track> tracks
         tracks = List.copyOf(tracks);
         skipped = List.copyOf(skipped);
         provenance = Collections.unmodifiableMap(new TreeMap<>(provenance));
+        chunks = chunks == null ? DataChunks.NONE : chunks;
+    }
+
+    /** An index without chunk hashes (as written before they existed). */
+    public DatasetIndex(int sampleRate, List<String> tags, List<Track> tracks, List<Skipped> skipped,
+                        String dataSha256, String contentHash, Map<String, String> provenance) {
+        this(sampleRate, tags, tracks, skipped, dataSha256, contentHash, provenance, DataChunks.NONE);
     }
 
     /** Sum of the tracks' lengths. */
@@ -130,6 +140,11 @@ public record DatasetIndex(int sampleRate, List<String> tags, List<Track> tracks
         ArrayNode t = o.putArray("tags");
         tags.forEach(t::add);
         o.put("dataSha256", dataSha256).put("contentHash", contentHash);
+        if (chunks.recorded()) {
+            o.put("chunkBytes", chunks.bytes());
+            ArrayNode c = o.putArray("chunkSha256");
+            chunks.sha256().forEach(c::add);
+        }
         ObjectNode p = o.putObject("provenance");
         provenance.forEach(p::put);
         ArrayNode rows = o.putArray("tracks");
@@ -172,8 +187,14 @@ public record DatasetIndex(int sampleRate, List<String> tags, List<Track> tracks
             throw new UserError(where + " has format version " + version + " but this clmr reads version "
                     + VERSION + "; re-run clmr prepare with this version");
         }
-        if (!o.path("tags").isArray() || !o.path("tracks").isArray() || !o.path("sampleRate").canConvertToInt()) {
-            throw damaged(where, "tags, tracks or sampleRate is missing or of the wrong type");
+        for (String array : List.of("tags", "tracks")) {
+            if (!o.path(array).isArray()) {
+                throw damaged(where, "field " + array + " is " + shown(o.path(array)) + ", not an array");
+            }
+        }
+        if (!o.path("sampleRate").isIntegralNumber() || !o.path("sampleRate").canConvertToInt()
+                || o.path("sampleRate").asInt() <= 0) {
+            throw damaged(where, "field sampleRate is " + shown(o.path("sampleRate")) + ", not a positive integer");
         }
         int rate = o.path("sampleRate").asInt(0);
         List<String> tags = new ArrayList<>();
@@ -194,14 +215,50 @@ public record DatasetIndex(int sampleRate, List<String> tags, List<Track> tracks
         o.path("provenance").fields().forEachRemaining(e -> prov.put(e.getKey(), e.getValue().asText()));
         String dataSha = o.path("dataSha256").asText();
         String hash = o.path("contentHash").asText();
-        if (rate <= 0 || o.path("trackCount").asInt(-1) != tracks.size() || o.path("totalSamples").asLong(-1) != next) {
-            throw damaged(where, "sampleRate, trackCount or totalSamples do not match the tracks");
+        if (!o.path("trackCount").isIntegralNumber() || o.path("trackCount").asLong(-1) != tracks.size()) {
+            throw damaged(where, "field trackCount is " + shown(o.path("trackCount")) + " but tracks lists "
+                    + tracks.size());
         }
+        if (!o.path("totalSamples").isIntegralNumber() || o.path("totalSamples").asLong(-1) != next) {
+            throw damaged(where, "field totalSamples is " + shown(o.path("totalSamples")) + " but the tracks add up to "
+                    + next);
+        }
+        DataChunks chunks = chunks(o, 2 * next, where);
         if (!hash.equals(contentHash(rate, tags, tracks, dataSha))) {
             throw new UserError(where + ": contentHash " + quote(hash) + " does not match the index's content; "
                     + "the index was edited or damaged, re-run clmr prepare");
         }
-        return new DatasetIndex(rate, tags, tracks, skipped, dataSha, hash, prov);
+        return new DatasetIndex(rate, tags, tracks, skipped, dataSha, hash, prov, chunks);
+    }
+
+    /** The optional chunk hashes, checked against the data file's length. */
+    private static DataChunks chunks(JsonNode o, long dataBytes, String where) {
+        if (!o.has("chunkBytes") && !o.has("chunkSha256")) {
+            return DataChunks.NONE;
+        }
+        JsonNode size = o.path("chunkBytes");
+        if (!size.isIntegralNumber() || size.asLong() <= 0 || size.asLong() % 2 != 0) {
+            throw damaged(where, "field chunkBytes is " + shown(size) + ", not a positive even number");
+        }
+        JsonNode list = o.path("chunkSha256");
+        long expected = DataChunks.count(dataBytes, size.asLong());
+        if (!list.isArray() || list.size() != expected) {
+            throw damaged(where, "field chunkSha256 has " + (list.isArray() ? list.size() + " entries" : shown(list))
+                    + ", the data's " + dataBytes + " bytes make " + expected + " chunks of " + size.asLong());
+        }
+        List<String> sha = new ArrayList<>();
+        for (JsonNode h : list) {
+            if (!h.isTextual() || !h.asText().matches("[0-9a-f]{64}")) {
+                throw damaged(where, "field chunkSha256 has entry " + shown(h) + ", not a SHA-256 in hex");
+            }
+            sha.add(h.asText());
+        }
+        return new DataChunks(size.asLong(), sha);
+    }
+
+    /** A JSON value for a message: missing, or its text quoted and cut. */
+    private static String shown(JsonNode v) {
+        return v.isMissingNode() ? "missing" : quote(v.toString());
     }
 
     private static JsonNode tree(Path file) {
@@ -221,10 +278,16 @@ public record DatasetIndex(int sampleRate, List<String> tags, List<Track> tracks
         String id = r.path("id").asText();
         JsonNode tagNodes = r.path("tags");
         Split split = Split.parse(r.path("split").asText(""));
-        if (!r.isObject() || !tagNodes.isArray() || split == null || !r.path("offset").canConvertToLong()
-                || !r.path("length").isIntegralNumber() || !r.path("length").canConvertToInt()
-                || r.path("length").asInt() < 0) {
-            throw damaged(where, "track " + quote(id) + " has a bad split, tags, offset or length");
+        String bad = !r.isObject() ? "the entry is " + shown(r) + ", not an object"
+                : !tagNodes.isArray() ? "field tags is " + shown(tagNodes) + ", not an array"
+                : split == null ? "field split is " + shown(r.path("split")) + ", not train, valid or test"
+                : !r.path("offset").isIntegralNumber() || !r.path("offset").canConvertToLong()
+                        ? "field offset is " + shown(r.path("offset")) + ", not an integer"
+                : !r.path("length").isIntegralNumber() || !r.path("length").canConvertToInt()
+                        || r.path("length").asInt() < 0
+                        ? "field length is " + shown(r.path("length")) + ", not a count of samples" : null;
+        if (bad != null) {
+            throw damaged(where, "track " + quote(id) + " has a bad split, tags, offset or length: " + bad);
         }
         int[] tg = new int[tagNodes.size()];
         for (int i = 0; i < tg.length; i++) {

@@ -4,6 +4,7 @@ import org.clmr.protocol.UserError;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.ShortBuffer;
 import java.nio.channels.FileChannel;
@@ -13,12 +14,16 @@ import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 
 /**
  * A packed dataset opened for reading (format: {@link DatasetIndex}). The data file is memory-mapped in
  * chunks (a data file may exceed 2 GiB), so a crop read is one pass that converts int16 to float
- * straight from the page cache into the caller's array. Immutable after {@link #open}; every read method
- * is safe to call from any number of threads.
+ * straight from the page cache into the caller's array. Before the first read from a chunk of the data file,
+ * the chunk's SHA-256 is checked against the index ({@link DataChunks}; the whole file once, for a dataset
+ * prepared before chunk hashes existed), so a data file changed after {@code clmr prepare} stops the reader with
+ * one line before a changed sample is used. Immutable after {@link #open} but for the chunks found whole; every
+ * read method is safe to call from any number of threads.
  */
 public final class PackedDataset implements AutoCloseable {
     /** Samples per mapped chunk: 2^29 samples = 1 GiB. */
@@ -29,12 +34,16 @@ public final class PackedDataset implements AutoCloseable {
     private final DatasetIndex index;
     private final ShortBuffer[] chunks;
     private final long chunkSamples;
+    /** Per hashed chunk of the data file (one for the whole file when the index records none): found whole. */
+    private final AtomicIntegerArray checked;
 
     private PackedDataset(Path dir, DatasetIndex index, ShortBuffer[] chunks, long chunkSamples) {
         this.dir = dir;
         this.index = index;
         this.chunks = chunks;
         this.chunkSamples = chunkSamples;
+        DataChunks hashed = index.chunks();
+        this.checked = new AtomicIntegerArray(hashed.recorded() ? hashed.sha256().size() : 1);
     }
 
     /** Opens the dataset in {@code dir} whatever its sample rate. */
@@ -139,6 +148,9 @@ public final class PackedDataset implements AutoCloseable {
         }
         int avail = (int) Math.max(0, Math.min(length, rangeLength - offset));
         long pos = rangeStart + offset;
+        if (avail > 0) {
+            check(2 * pos, 2 * (pos + avail));
+        }
         int out = dstOffset;
         int left = avail;
         while (left > 0) {
@@ -154,6 +166,66 @@ public final class PackedDataset implements AutoCloseable {
             left -= n;
         }
         java.util.Arrays.fill(dst, dstOffset + avail, dstOffset + length, 0f);
+    }
+
+    /**
+     * Checks the hashed chunks that bytes {@code [from, to)} of the data file lie in, those not checked yet.
+     *
+     * @throws UserError when one differs from what the index says
+     */
+    private void check(long from, long to) {
+        DataChunks hashed = index.chunks();
+        if (!hashed.recorded()) {
+            if (checked.get(0) == 0) {
+                checkWhole();
+            }
+            return;
+        }
+        for (long c = from / hashed.bytes(); c <= (to - 1) / hashed.bytes(); c++) {
+            if (checked.get((int) c) == 0) {
+                checkChunk((int) c, hashed);
+            }
+        }
+    }
+
+    private synchronized void checkWhole() {
+        if (checked.get(0) == 0) {
+            verify();
+            checked.set(0, 1);
+        }
+    }
+
+    private synchronized void checkChunk(int c, DataChunks hashed) {
+        if (checked.get(c) != 0) {
+            return;
+        }
+        Path data = dir.resolve(DatasetIndex.DATA_FILE);
+        long start = c * hashed.bytes();
+        long end = Math.min(2 * index.totalSamples(), start + hashed.bytes());
+        MessageDigest md = DatasetIndex.sha256Digest();
+        ByteBuffer buf = ByteBuffer.allocate(1 << 20);
+        try (FileChannel ch = FileChannel.open(data, StandardOpenOption.READ)) {
+            long at = start;
+            while (at < end) {
+                buf.clear().limit((int) Math.min(buf.capacity(), end - at));
+                int n = ch.read(buf, at);
+                if (n < 0) {
+                    break;
+                }
+                buf.flip();
+                md.update(buf);
+                at += n;
+            }
+        } catch (IOException e) {
+            throw new UserError("cannot read " + data + ": " + e.getMessage());
+        }
+        String actual = HexFormat.of().formatHex(md.digest());
+        if (!actual.equals(hashed.sha256().get(c))) {
+            throw new UserError("dataset " + dir + ": bytes " + start + ".." + end + " of " + DatasetIndex.DATA_FILE
+                    + " (chunk " + c + ") have SHA-256 " + actual + " but the index says " + hashed.sha256().get(c)
+                    + "; the data changed after clmr prepare: prepare it again, or copy the dataset whole");
+        }
+        checked.set(c, 1);
     }
 
     /**

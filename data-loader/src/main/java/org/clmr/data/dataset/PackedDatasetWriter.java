@@ -11,11 +11,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -35,7 +33,7 @@ public final class PackedDatasetWriter implements AutoCloseable {
     private final List<String> tags;
     private final Map<String, String> provenance;
     private final FileChannel data;
-    private final MessageDigest digest = DatasetIndex.sha256Digest();
+    private final DataChunks.Hasher digest;
     private final List<Track> tracks = new ArrayList<>();
     private final List<Skipped> skipped = new ArrayList<>();
     private final Set<String> ids = new HashSet<>();
@@ -55,6 +53,13 @@ public final class PackedDatasetWriter implements AutoCloseable {
      */
     public PackedDatasetWriter(Path target, int sampleRate, List<String> tags, Map<String, String> provenance,
                                boolean replace) {
+        this(target, sampleRate, tags, provenance, replace, DataChunks.DEFAULT_BYTES);
+    }
+
+    /** A writer whose data file is hashed in chunks of {@code chunkBytes} (tests use small ones). */
+    PackedDatasetWriter(Path target, int sampleRate, List<String> tags, Map<String, String> provenance,
+                        boolean replace, long chunkBytes) {
+        this.digest = new DataChunks.Hasher(chunkBytes);
         this.target = target.toAbsolutePath().normalize();
         this.sampleRate = sampleRate;
         this.tags = List.copyOf(tags);
@@ -167,9 +172,10 @@ public final class PackedDatasetWriter implements AutoCloseable {
             }
             throw new UserError(why + "; check --input and --format");
         }
-        String dataSha = HexFormat.of().formatHex(digest.digest());
+        String dataSha = digest.wholeSha256();
         String hash = DatasetIndex.contentHash(sampleRate, tags, tracks, dataSha);
-        DatasetIndex index = new DatasetIndex(sampleRate, tags, tracks, skipped, dataSha, hash, provenance);
+        DatasetIndex index = new DatasetIndex(sampleRate, tags, tracks, skipped, dataSha, hash, provenance,
+                digest.chunks());
         try {
             data.force(true);
             data.close();

@@ -319,7 +319,8 @@ public final class BatchPipeline implements AutoCloseable {
                 }
             }
             if (failure != null) {
-                throw new UserError("could not assemble batch " + request + ": " + failure, failure);
+                throw new UserError("could not assemble batch " + request + ": " + (failure instanceof UserError
+                        ? failure.getMessage() : failure.toString()), failure);
             }
             return new Batch(request, items, offsets, view0, view1, crop);
         }

@@ -174,6 +174,59 @@ class PackedDatasetTest {
     }
 
     @Test
+    void shouldRefuseADataFileChangedAfterPrepareBeforeAChangedSampleIsRead(@TempDir Path dir) throws IOException {
+        Path ds = dir.resolve("ds");
+        try (PackedDatasetWriter w = new PackedDatasetWriter(ds, 8000, List.of("a"), Map.of(), false, 1000)) {
+            w.add("t0", "t0.wav", ramp(1500, 0), new int[0], Split.TRAIN, null);
+            w.add("t1", "t1.wav", ramp(1500, 1), new int[0], Split.TRAIN, null);
+            w.commit(Map.of());
+        }
+        assertEquals(6, PackedDataset.open(ds).index().chunks().sha256().size(), "6000 bytes in chunks of 1000");
+        try (RandomAccessFile f = new RandomAccessFile(ds.resolve(DatasetIndex.DATA_FILE).toFile(), "rw")) {
+            f.seek(4500);  // a sample of track t1, in chunk 4
+            f.write(f.read() ^ 1);
+        }
+        PackedDataset p = PackedDataset.open(ds);
+        float[] dst = new float[1500];
+        p.readCrop(p.track(0), 0, dst, 0, 1500);  // chunks 0..2 are unchanged
+        UserError changed = assertThrows(UserError.class, () -> p.readCrop(p.track(1), 0, dst, 0, 1500));
+        assertTrue(changed.getMessage().contains("chunk 4") && changed.getMessage().contains("changed after clmr prepare")
+                && !changed.getMessage().contains("\n"), changed.getMessage());
+    }
+
+    @Test
+    void shouldCheckTheWholeDataFileOfADatasetWithoutChunkHashesBeforeItsFirstRead(@TempDir Path dir)
+            throws IOException {
+        Path ds = write(dir.resolve("ds"), 8000, ramp(1000, 0));
+        Path index = ds.resolve(DatasetIndex.FILE);
+        var json = (com.fasterxml.jackson.databind.node.ObjectNode) DatasetIndex.JSON.readTree(index.toFile());
+        json.remove("chunkBytes");
+        json.remove("chunkSha256");
+        Files.write(index, DatasetIndex.JSON.writeValueAsBytes(json));
+        try (RandomAccessFile f = new RandomAccessFile(ds.resolve(DatasetIndex.DATA_FILE).toFile(), "rw")) {
+            f.seek(1900);
+            f.write(f.read() ^ 1);
+        }
+        PackedDataset p = PackedDataset.open(ds);
+        assertFalse(p.index().chunks().recorded());
+        UserError changed = assertThrows(UserError.class, () -> p.readCrop(p.track(0), 0, new float[10], 0, 10));
+        assertTrue(changed.getMessage().contains("SHA-256"), changed.getMessage());
+    }
+
+    @Test
+    void shouldNameTheFieldOfADamagedIndex(@TempDir Path dir) throws IOException {
+        Path ds = write(dir.resolve("ds"), 8000, ramp(1000, 0));
+        Path index = ds.resolve(DatasetIndex.FILE);
+        String original = Files.readString(index);
+        Files.writeString(index, original.replace("\"trackCount\" : 1", "\"trackCount\" : -3"));
+        UserError count = assertThrows(UserError.class, () -> PackedDataset.open(ds));
+        assertTrue(count.getMessage().contains("field trackCount is -3"), count.getMessage());
+        Files.writeString(index, original.replaceFirst("\"chunkBytes\" : \\d+", "\"chunkBytes\" : 0"));
+        UserError chunks = assertThrows(UserError.class, () -> PackedDataset.open(ds));
+        assertTrue(chunks.getMessage().contains("field chunkBytes is 0"), chunks.getMessage());
+    }
+
+    @Test
     void shouldWriteAReportWithCountsAndEverySkippedFile(@TempDir Path dir) throws IOException {
         Path ds = write(dir.resolve("ds"), 100, ramp(300, 0), ramp(200, 1), ramp(100, 2));
         String text = Files.readString(ds.resolve(PrepareReport.TEXT_FILE));

@@ -76,6 +76,13 @@ public final class StepLoop implements AutoCloseable {
     public record Failed(long generation, String reason) implements Outcome {
     }
 
+    /**
+     * The process's Aeron client closed itself (a starved host) and failed the generation; the transport opens a
+     * new one at the next join, so this worker should leave the generation and register again, not stop.
+     */
+    public record Rejoin(long generation, String reason) implements Outcome {
+    }
+
     private final BlockingQueue<Task> queue = new ArrayBlockingQueue<>(QUEUE);
     private final String workerId;
     private final AeronTransport transport;
@@ -176,7 +183,7 @@ public final class StepLoop implements AutoCloseable {
                 handle(t);
             } catch (RuntimeException e) {
                 LOG.error("training thread: {} failed", t.message(), e);
-                out.accept(new Failed(generation, e instanceof UserError ? e.getMessage() : e.toString()));
+                out.accept(failed(generation, e instanceof UserError ? e.getMessage() : e.toString()));
             }
         }
         release();
@@ -229,8 +236,17 @@ public final class StepLoop implements AutoCloseable {
         } catch (RuntimeException e) {
             publishHeld(training != null ? training.fingerprint() : null);
             LOG.error("cannot adopt generation {}: {}", r.generation(), e.getMessage());
-            out.accept(new Failed(r.generation(), e.getMessage()));
+            out.accept(failed(r.generation(), e.getMessage()));
         }
+    }
+
+    /** A failure of generation {@code gen}: a {@link Rejoin} when it came from a client that closed itself. */
+    private Outcome failed(long gen, String reason) {
+        if (transport != null && transport.clientLost()) {
+            closeCollective();
+            return new Rejoin(gen, "the Aeron client closed itself (" + reason + ")");
+        }
+        return new Failed(gen, reason);
     }
 
     /**

@@ -27,6 +27,7 @@ import org.clmr.protocol.cluster.CoordinatorProtocol.ToCoordinator;
 import org.clmr.protocol.cluster.CoordinatorProtocol.ToWorker;
 import org.clmr.worker.actor.StepLoop.Adopted;
 import org.clmr.worker.actor.StepLoop.Failed;
+import org.clmr.worker.actor.StepLoop.Rejoin;
 import org.clmr.worker.actor.StepLoop.Outcome;
 import org.clmr.worker.actor.StepLoop.PlanDone;
 import org.clmr.worker.actor.StepLoop.Report;
@@ -360,7 +361,23 @@ public final class WorkerActor extends AbstractBehavior<ToWorker> {
             }
         } else if (o instanceof Failed f) {
             return leave(f.generation(), f.reason());
+        } else if (o instanceof Rejoin j) {
+            return rejoin(j);
         }
+        return this;
+    }
+
+    /**
+     * Leaves the generation a starved host's Aeron client failed and registers again (the next generation gets a
+     * new client); a draining worker just leaves, as it would have at its next boundary.
+     */
+    private Behavior<ToWorker> rejoin(Rejoin j) {
+        if (draining()) {
+            return leave(j.generation(), j.reason());
+        }
+        getContext().getLog().warn("leaving generation {} to register again: {}", j.generation(), j.reason());
+        coordinator.tell(new Leave(id.workerId(), j.generation(), j.reason()));
+        to(WorkerPhase.REGISTERING, "left generation " + j.generation() + " to rejoin (" + j.reason() + ")");
         return this;
     }
 

@@ -35,23 +35,36 @@ import java.util.regex.Pattern;
  * thread; a generation is joined by the thread that will run its operations.
  */
 public final class AeronTransport implements AutoCloseable {
+    /**
+     * The least time a process's Aeron client may go without running its conductor ("service interval exceeded":
+     * the clients take the driver's client liveness as their service interval) or without a driver heartbeat (a
+     * driver timeout) before it closes itself: a host loaded far beyond its cores starved conductors and embedded
+     * drivers for 2.5-7 s and killed workers when these followed {@code liveness-timeout} and
+     * {@code connect-timeout} (2 s and 5 s in tests). A lost peer is still found by its image's liveness
+     * ({@code liveness-timeout}); only an IPC peer's death (one shared driver) is now noticed after this long.
+     */
+    static final long STARVED_HOST_MS = 10_000;
+
     private static final Logger LOG = LoggerFactory.getLogger(AeronTransport.class);
     private static final Pattern HEARTBEAT_AGE = Pattern.compile("heartbeat age is \\(ms\\): (-?\\d+)");
     private final AeronSettings settings;
     private final MediaDriver driver;
     private final DriverDuty duty;
-    private final Aeron aeron;
     private final String directory;
     private final NanoClock clock;
     private final CollectiveMetrics metrics = new CollectiveMetrics();
+    /** The client; replaced by {@link #reopenIfLost()} on the training thread after it closed itself. */
+    private volatile Aeron aeron;
+    /** Set by the client's close handler when it closed itself (its conductor's thread), not by {@link #close()}. */
+    private volatile boolean lost;
+    private volatile boolean closing;
 
-    private AeronTransport(AeronSettings settings, NanoClock clock, MediaDriver driver, DriverDuty duty, Aeron aeron,
+    private AeronTransport(AeronSettings settings, NanoClock clock, MediaDriver driver, DriverDuty duty,
                            String directory) {
         this.settings = settings;
         this.clock = clock;
         this.driver = driver;
         this.duty = duty;
-        this.aeron = aeron;
         this.directory = directory;
     }
 
@@ -75,32 +88,88 @@ public final class AeronTransport implements AutoCloseable {
             driver = launchDriver(settings, dir, true);
             duty = new DriverDuty(driver.sharedAgentInvoker(), settings.idleMaxPark().toNanos());
         }
-        Aeron.Context ctx = new Aeron.Context();
-        if (!dir.isEmpty()) {
-            ctx.aeronDirectoryName(dir);
+        String directory = dir.isEmpty() ? CommonContext.getAeronDirectoryName() : dir;
+        if (!settings.embeddedDriver() && !CommonContext.isDriverActive(new File(directory),
+                Math.max(1_000, settings.connectTimeout().toMillis()), ignored -> { })) {
+            throw noDriver(directory, settings, "no active driver found there", null);
         }
-        ctx.driverTimeoutMs(Math.max(1_000, settings.connectTimeout().toMillis()));
+        AeronTransport transport = new AeronTransport(settings, clock, driver, duty, directory);
         try {
-            Aeron aeron = Aeron.connect(ctx);
+            transport.aeron = transport.connect();
             LOG.info("aeron: {} driver in {}, transport {}", settings.embeddedDriver() ? "embedded" : "external",
-                    ctx.aeronDirectoryName(), settings.ipc() ? "ipc" : "udp " + settings.endpoint());
-            return new AeronTransport(settings, clock, driver, duty, aeron, ctx.aeronDirectoryName());
+                    directory, settings.ipc() ? "ipc" : "udp " + settings.endpoint());
+            return transport;
         } catch (DriverTimeoutException e) {
             CloseHelper.quietCloseAll(duty, driver);
-            String stale = staleDriver(ctx.aeronDirectoryName(), settings.livenessTimeout().toMillis());
-            if (stale != null) {
-                throw new UserError("the Aeron media driver directory " + ctx.aeronDirectoryName()
-                        + " is stale (" + stale + "; clmr.worker.aeron.driver = external): its driver stopped;"
-                        + " start it again with `clmr driver --dir " + ctx.aeronDirectoryName() + "`", e);
-            }
-            throw new UserError("no Aeron media driver is running in " + ctx.aeronDirectoryName()
-                    + " (clmr.worker.aeron.driver = external): start the host's driver there (`clmr driver --dir "
-                    + ctx.aeronDirectoryName() + "`), point clmr.worker.aeron.driver-dir at it, or set"
-                    + " clmr.worker.aeron.driver = embedded (" + oneLine(e) + ")", e);
+            throw noDriver(directory, settings, oneLine(e), e);
         } catch (RuntimeException e) {
             CloseHelper.quietCloseAll(duty, driver);
             throw e;
         }
+    }
+
+    /**
+     * Connects a client to this transport's driver. Its errors are logged in one line: Aeron's default handler
+     * prints stack traces and, on a driver timeout, exits the JVM (status 255, "Media Driver timeout - is it
+     * running? exiting client"), which is how a loaded host killed workers. When the client closes itself (its
+     * conductor starved past the driver's client liveness, or no driver heartbeat for {@link #STARVED_HOST_MS})
+     * it is marked lost, and {@link #reopenIfLost()} replaces it: a loaded host costs a worker its generation,
+     * never its process.
+     */
+    private Aeron connect() {
+        Aeron.Context ctx = new Aeron.Context().aeronDirectoryName(directory)
+                .errorHandler(e -> LOG.warn("aeron client: {}", oneLine(e)));
+        // a starved host must not time its own driver out (see STARVED_HOST_MS); a missing one is found at once
+        ctx.driverTimeoutMs(Math.max(STARVED_HOST_MS, settings.connectTimeout().toMillis()));
+        Aeron client = Aeron.connect(ctx);
+        client.addCloseHandler(() -> {
+            if (!closing) {
+                lost = true;
+            }
+        });
+        return client;
+    }
+
+    /**
+     * Whether the client closed itself (see {@link #connect()}): operations on it fail until
+     * {@link #reopenIfLost()}. Any thread.
+     */
+    public boolean clientLost() {
+        return lost;
+    }
+
+    /**
+     * Replaces a client that closed itself with a new one on the same driver, counted in
+     * {@link CollectiveMetrics#clientsReopened()}; nothing when the client is fine. Called by the thread that
+     * joins generations, before it joins; a driver that is gone too is a {@link UserError}.
+     */
+    public synchronized void reopenIfLost() {
+        if (!lost || closing) {
+            return;
+        }
+        CloseHelper.quietClose(aeron);
+        try {
+            aeron = connect();
+        } catch (DriverTimeoutException e) {
+            throw noDriver(directory, settings, oneLine(e), e);
+        }
+        lost = false;
+        metrics.clientReopened();
+        LOG.warn("aeron: the client had closed itself (a starved host: its conductor or the driver did not run"
+                + " for {} ms); reopened on the driver in {}", STARVED_HOST_MS, directory);
+    }
+
+    /** The one line for an external driver that is not there: stale (it was killed) or never started. */
+    private static UserError noDriver(String dir, AeronSettings settings, String detail, Exception cause) {
+        String stale = staleDriver(dir, settings.livenessTimeout().toMillis());
+        if (stale != null) {
+            return new UserError("the Aeron media driver directory " + dir + " is stale (" + stale
+                    + "; clmr.worker.aeron.driver = external): its driver stopped; start it again with `clmr driver --dir "
+                    + dir + "`", cause);
+        }
+        return new UserError("no Aeron media driver is running in " + dir + " (clmr.worker.aeron.driver = external):"
+                + " start the host's driver there (`clmr driver --dir " + dir + "`), point clmr.worker.aeron.driver-dir"
+                + " at it, or set clmr.worker.aeron.driver = embedded (" + detail + ")", cause);
     }
 
     /**
@@ -130,7 +199,7 @@ public final class AeronTransport implements AutoCloseable {
                 .sharedIdleStrategy(new BackoffIdleStrategy(200, 50, TimeUnit.MICROSECONDS.toNanos(1),
                         settings.idleMaxPark().toNanos()))
                 .timerIntervalNs(Math.min(TimeUnit.SECONDS.toNanos(1), liveness / 4))
-                .clientLivenessTimeoutNs(liveness)
+                .clientLivenessTimeoutNs(Math.max(liveness, TimeUnit.MILLISECONDS.toNanos(STARVED_HOST_MS)))
                 .imageLivenessTimeoutNs(liveness)
                 .publicationConnectionTimeoutNs(liveness)
                 .publicationUnblockTimeoutNs(Math.max(3 * liveness, TimeUnit.SECONDS.toNanos(15)))
@@ -184,8 +253,12 @@ public final class AeronTransport implements AutoCloseable {
         return parent.resolve("clmr-aeron-" + ProcessHandle.current().pid() + "-" + System.nanoTime()).toString();
     }
 
-    /** Opens the collective of {@code membership}'s generation; waits until every peer is connected. */
+    /**
+     * Opens the collective of {@code membership}'s generation, on a new client when the last one closed itself;
+     * waits until every peer is connected.
+     */
     public AeronCollective join(Membership membership) {
+        reopenIfLost();
         return new AeronCollective(this, membership);
     }
 
@@ -221,6 +294,7 @@ public final class AeronTransport implements AutoCloseable {
     /** Closes the client, then the embedded driver if there is one. */
     @Override
     public void close() {
+        closing = true;
         CloseHelper.closeAll(aeron, duty, driver);
     }
 

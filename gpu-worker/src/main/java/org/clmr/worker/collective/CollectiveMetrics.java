@@ -21,6 +21,7 @@ public final class CollectiveMetrics {
     private final AtomicLong timeouts = new AtomicLong();
     private final AtomicLong peersLost = new AtomicLong();
     private final AtomicLong operations = new AtomicLong();
+    private final AtomicLong clientsReopened = new AtomicLong();
 
     /**
      * A consistent-enough copy of the counters.
@@ -72,6 +73,16 @@ public final class CollectiveMetrics {
     /** Counts {@code n} peers found lost. */
     void lost(int n) {
         peersLost.addAndGet(n);
+    }
+
+    /** Counts an Aeron client that closed itself (a starved host) and was replaced. */
+    void clientReopened() {
+        clientsReopened.incrementAndGet();
+    }
+
+    /** Aeron clients of this process that closed themselves (a starved host) and were replaced; any thread. */
+    public long clientsReopened() {
+        return clientsReopened.get();
     }
 
     /** Counts a completed operation. */

@@ -138,6 +138,8 @@ public final class WorkerMetrics {
                 () -> m.snapshot().peersLost());
         counter("clmr_worker_collective_operations_total", "Collective operations completed", id,
                 () -> m.snapshot().operations());
+        counter("clmr_worker_aeron_client_reopened_total",
+                "Aeron clients that closed themselves on a starved host and were reopened", id, m::clientsReopened);
         CounterWithCallback.builder().name("clmr_worker_collective_bytes_total")
                 .help("Payload bytes of collective frames, sent and accepted").constLabels(id).labelNames("direction")
                 .callback(cb -> {

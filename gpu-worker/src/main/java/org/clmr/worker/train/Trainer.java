@@ -4,6 +4,7 @@ import org.clmr.protocol.UserError;
 import org.clmr.protocol.checkpoint.CheckpointCorruptException;
 import org.clmr.protocol.checkpoint.CheckpointRecord;
 import org.clmr.protocol.checkpoint.CheckpointStore;
+import org.clmr.protocol.checkpoint.CheckpointWriteException;
 import org.clmr.protocol.checkpoint.RetentionPolicy;
 import org.clmr.protocol.cluster.CoordinatorProtocol.Plan;
 import org.clmr.protocol.run.RunSpec;
@@ -131,9 +132,22 @@ public final class Trainer implements AutoCloseable {
                 loop.lastCheckpoint().orElse(null));
     }
 
-    /** Writes, verifies and records a checkpoint of the current state, then applies retention. */
+    /**
+     * Writes, verifies and records a checkpoint of the current state, then applies retention.
+     *
+     * @throws UserError when the checkpoint cannot be stored (a full disk): nothing of it is left, the newest
+     *                   checkpoint stored before is the one the next run resumes from
+     */
     public CheckpointRecord checkpoint() {
-        CheckpointRecord r = loop.write(store, runId);
+        Optional<CheckpointRecord> before = loop.lastCheckpoint();
+        CheckpointRecord r;
+        try {
+            r = loop.write(store, runId);
+        } catch (CheckpointWriteException | CheckpointCorruptException e) {
+            throw new UserError(e.getMessage() + "; nothing of it was kept, the newest good checkpoint is "
+                    + before.map(c -> "of step " + c.step() + " (" + c.location() + ")").orElse("none")
+                    + ": free space (or fix the store), then run the same command again to resume from it");
+        }
         store.prune(runId, RetentionPolicy.of(spec.checkpoint()));
         listener.onCheckpoint(r, loop.fingerprint());
         return r;

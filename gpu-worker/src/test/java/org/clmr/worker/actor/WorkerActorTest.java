@@ -17,6 +17,7 @@ import org.clmr.protocol.checkpoint.DirectoryCheckpointStore;
 import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointRequest;
 import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointWritten;
 import org.clmr.protocol.cluster.CoordinatorProtocol.DrainWorker;
+import org.clmr.protocol.cluster.CoordinatorProtocol.Leave;
 import org.clmr.protocol.cluster.CoordinatorProtocol.Member;
 import org.clmr.protocol.cluster.CoordinatorProtocol.OperatorReply;
 import org.clmr.protocol.cluster.CoordinatorProtocol.Plan;
@@ -55,6 +56,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -201,6 +203,47 @@ class WorkerActorTest {
             assertNull(w.finished().get(10, TimeUnit.SECONDS));
             assertEquals("finished", phase(metrics));
         }
+    }
+
+    @Test
+    void shouldLeaveTheGenerationAndRegisterAgainWhenItsAeronClientClosedItself(@TempDir Path dir) throws Exception {
+        TestProbe<ToCoordinator> coordinator = kit.createTestProbe();
+        WorkerMetrics metrics = WorkerMetrics.standalone();
+        try (Worker w = worker(coordinator, dir, hash, metrics)) {
+            Register r = coordinator.expectMessageClass(Register.class, Duration.ofSeconds(10));
+            RunSpec spec = RunSpec.from(config());
+            r.replyTo().tell(new Registered("w0", "r1", spec, 0));
+            w.ref().tell(new Reconfigure("r1", spec, 1, List.of(new Member(0, "w0", w.id().aeronEndpoint(), 4)),
+                    ResumePoint.fresh(), items / 4, FrameKey.random()));
+            w.ref().tell(new Plan(1, 0, 1));
+            expectProgress(coordinator, 1);
+
+            w.ref().tell(WorkerActor.outcome(new StepLoop.Rejoin(1, "the Aeron client closed itself (starved)")));
+            Leave leave = expect(coordinator, Leave.class);
+            assertEquals(1, leave.generation());
+            assertEquals("w0", leave.workerId());
+            expect(coordinator, Register.class);
+            assertFalse(w.finished().isDone(), "a worker whose client closed itself stays in the cluster");
+            assertEquals("registering", phase(metrics));
+
+            w.ref().tell(new Reconfigure("r1", spec, 2, List.of(new Member(0, "w0", w.id().aeronEndpoint(), 4)),
+                    ResumePoint.fresh(), items / 4, FrameKey.random()));
+            w.ref().tell(new Plan(2, 0, 1));
+            assertEquals(2, expectProgress(coordinator, 1).generation());
+            w.ref().tell(new Stop("r1", StopReason.FINISHED));
+            assertNull(w.finished().get(10, TimeUnit.SECONDS));
+        }
+    }
+
+    private static <T extends ToCoordinator> T expect(TestProbe<ToCoordinator> coordinator, Class<T> type) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline) {
+            ToCoordinator m = coordinator.receiveMessage(Duration.ofSeconds(30));
+            if (type.isInstance(m)) {
+                return type.cast(m);
+            }
+        }
+        throw new AssertionError("no " + type.getSimpleName());
     }
 
     /** The one phase whose gauge is 1. */

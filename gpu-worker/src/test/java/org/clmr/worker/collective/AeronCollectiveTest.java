@@ -168,6 +168,66 @@ class AeronCollectiveTest {
         }
     }
 
+    /**
+     * A starved host's client closes itself (its conductor missed the driver's client liveness): its generation's
+     * operations fail at once, and the next generation runs on a new client instead of the process giving up.
+     */
+    @Test
+    void shouldReopenAClientThatClosedItselfAtTheNextGeneration() throws Exception {
+        String dir = tmp.resolve("driver").toString();
+        AeronSettings s = settings().with(false, dir, true, "ipc").withTimeouts(Duration.ofSeconds(20),
+                Duration.ofSeconds(10), Duration.ofSeconds(5));
+        try (MediaDriver driver = AeronTransport.launchDriver(s, dir);
+             AeronTransport t0 = AeronTransport.start(s);
+             AeronTransport t1 = AeronTransport.start(s)) {
+            CompletableFuture<AeronCollective> c1 = CompletableFuture.supplyAsync(
+                    () -> t1.join(new Membership(RUN, 2, 1, List.of("ipc", "ipc"), KEY)));
+            try (AeronCollective c0 = t0.join(new Membership(RUN, 2, 0, List.of("ipc", "ipc"), KEY));
+                 AeronCollective peer = c1.get(30, TimeUnit.SECONDS)) {
+                assertFalse(t0.clientLost());
+                t0.aeron().close();
+                assertTrue(t0.clientLost(), "a client closed from under the transport is lost");
+                float[] x = new float[1000];
+                assertThrows(CollectiveException.class, () -> c0.allReduceSum(new OpTag(2, 0, 0), x, 0, x.length));
+            }
+            CompletableFuture<float[]> r1 = CompletableFuture.supplyAsync(() -> rankWork(t1, 1));
+            float[] r0 = rankWork(t0, 0);
+            assertArrayEquals(r0, r1.get(30, TimeUnit.SECONDS));
+            assertArrayEquals(RankData.plainSum(5, new int[] {0, 1}, "x", 100_003), r0);
+            assertFalse(t0.clientLost());
+            assertEquals(1, t0.metrics().clientsReopened());
+            assertEquals(0, t1.metrics().clientsReopened());
+        }
+    }
+
+    /**
+     * A driver that stops answering (here: stopped; on a starved host: not run for 10 s) times the client out.
+     * Aeron's default error handler then exits the JVM ("Media Driver timeout - is it running? exiting client"):
+     * this one marks the client lost, the process lives on, and the next join runs on a new client.
+     */
+    @Test
+    void shouldOutliveADriverTimeoutAndJoinOnANewClientOnceADriverRunsAgain() throws Exception {
+        String dir = tmp.resolve("driver").toString();
+        AeronSettings s = settings().with(false, dir, true, "ipc").withTimeouts(Duration.ofSeconds(20),
+                Duration.ofSeconds(2), Duration.ofSeconds(2));
+        MediaDriver first = AeronTransport.launchDriver(s, dir);
+        try (AeronTransport t0 = AeronTransport.start(s)) {
+            first.close();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(AeronTransport.STARVED_HOST_MS / 1000 + 20);
+            while (!t0.clientLost() && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            assertTrue(t0.clientLost(), "the client saw its driver time out");
+            try (MediaDriver again = AeronTransport.launchDriver(s, dir);
+                 AeronTransport t1 = AeronTransport.start(s)) {
+                CompletableFuture<float[]> r1 = CompletableFuture.supplyAsync(() -> rankWork(t1, 1));
+                float[] r0 = rankWork(t0, 0);
+                assertArrayEquals(r0, r1.get(30, TimeUnit.SECONDS));
+                assertEquals(1, t0.metrics().clientsReopened());
+            }
+        }
+    }
+
     private static float[] rankWork(AeronTransport t, int rank) {
         try (AeronCollective c = t.join(new Membership(RUN, 3, rank, List.of("ipc", "ipc"), KEY))) {
             assertEquals(64 * 1024 / 8 - 32 - FrameFlyweight.HEADER_LENGTH - FrameFlyweight.MAC_LENGTH, c.chunkBytes());

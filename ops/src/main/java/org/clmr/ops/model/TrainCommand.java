@@ -161,7 +161,8 @@ public final class TrainCommand implements Callable<Integer> {
             out.printf("step log: %s (clmr history --run-dir %s tells the run's events, clmr report --run-dir %s plots"
                     + " both)%n", StepLog.fileFor(runDir, cluster.runId()), runDir, runDir);
         } catch (IOException e) {
-            throw new UserError("local cluster in " + runDir + ": " + e.getMessage());
+            throw new UserError("local cluster in " + runDir + ": " + (e.getMessage() == null ? e.toString()
+                    : e.getMessage()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new UserError("interrupted");

@@ -15,6 +15,7 @@ public interface CheckpointStore extends AutoCloseable {
      *
      * @return the verified record
      * @throws CheckpointCorruptException if what was read back differs from what was written
+     * @throws CheckpointWriteException   if it could not be stored; nothing of it is left in the store
      */
     CheckpointRecord write(String runId, long step, int epoch, long generation, String runSpecHash, byte[] payload);
 
@@ -37,6 +38,21 @@ public interface CheckpointStore extends AutoCloseable {
 
     /** Removes one checkpoint. */
     void delete(CheckpointRecord record);
+
+    /**
+     * Gives every checkpoint of run {@code runId} to run {@code newRunId} (which must have none), so that a run
+     * started afresh under {@code runId} neither sees nor prunes them.
+     *
+     * @return how many were moved
+     */
+    int rename(String runId, String newRunId);
+
+    /** Deletes every checkpoint of a run; returns how many. */
+    default int deleteAll(String runId) {
+        List<CheckpointRecord> all = list(runId);
+        all.forEach(this::delete);
+        return all.size();
+    }
 
     /** Applies a retention policy; returns what was deleted. */
     default List<CheckpointRecord> prune(String runId, RetentionPolicy policy) {

@@ -124,6 +124,13 @@ public final class ClusterCheckpointStore implements CheckpointStore {
                 + " deleting them is the coordinator's");
     }
 
+    /** Not offered to workers: the coordinator archives a run's checkpoints when an operator starts it afresh. */
+    @Override
+    public int rename(String runId, String newRunId) {
+        throw new UnsupportedOperationException("a worker writes and reads checkpoints through the coordinator;"
+                + " archiving them is the coordinator's");
+    }
+
     /** A coordinator node's receiver, as this node's receptionist knows them (the lowest address when several). */
     private ActorRef<CheckpointHandoff> receiver() {
         ActorSystem<?> sys = system.get();

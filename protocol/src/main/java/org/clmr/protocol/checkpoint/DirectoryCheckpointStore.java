@@ -28,12 +28,16 @@ import java.util.stream.Stream;
  * A {@link CheckpointStore} in a directory: {@code <root>/<runId>/step-<step>.ckpt} holds the payload and
  * {@code step-<step>.json} its record. A write goes to a temporary name, is forced to disk, read back and
  * checked for size and SHA-256, and only then renamed into place (the record last), so a crash leaves
- * either a complete checkpoint or none. Checkpoints hold the run's weights: the directories it creates are 0700
- * and every file it writes 0600 from its creation ({@link PrivateFiles}). Thread-safe: writes are serialised.
+ * either a complete checkpoint or none. A write that fails (a full disk) deletes its temporary files before
+ * it throws {@link CheckpointWriteException}, and every write first deletes those of writes whose process
+ * died. Checkpoints hold the run's weights: the directories it creates are 0700 and every file it writes 0600
+ * from its creation ({@link PrivateFiles}). Thread-safe: writes are serialised.
  */
 public final class DirectoryCheckpointStore implements CheckpointStore {
     private static final Pattern RUN_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** What a temporary file's name has between its final name and the writing process's PID. */
+    private static final String TEMP = ".tmp-";
     private final Path root;
 
     /** A store rooted at {@code root} (created if absent). */
@@ -55,27 +59,69 @@ public final class DirectoryCheckpointStore implements CheckpointStore {
         Path dir = runDirectory(runId);
         String base = String.format("step-%012d", step);
         Path target = dir.resolve(base + ".ckpt");
-        Path temp = dir.resolve("." + base + ".ckpt.tmp-" + ProcessHandle.current().pid());
+        Path temp = dir.resolve("." + base + ".ckpt" + TEMP + ProcessHandle.current().pid());
+        Path recordTemp = dir.resolve("." + base + ".json" + TEMP + ProcessHandle.current().pid());
+        boolean done = false;
         try {
             PrivateFiles.createDirectory(dir);
+            removeStaleTemporaries(dir);
             writeAndForce(temp, payload);
             byte[] back = Files.readAllBytes(temp);
             String sha = CheckpointPayload.sha256Hex(payload);
             if (back.length != payload.length || !CheckpointPayload.sha256Hex(back).equals(sha)) {
-                Files.deleteIfExists(temp);
                 throw new CheckpointCorruptException("checkpoint " + temp + " read back " + back.length
                         + " bytes with another SHA-256 than the " + payload.length + " written; check the disk");
             }
-            move(temp, target);
             CheckpointRecord record = new CheckpointRecord(runId, step, epoch, generation, payload.length, sha,
                     Instant.now(), runSpecHash, target.toString());
-            Path recordTemp = dir.resolve("." + base + ".json.tmp-" + ProcessHandle.current().pid());
             writeAndForce(recordTemp, JSON.writeValueAsBytes(toJson(record)));
+            // the payload goes into place first: a record never names a file that is not there
+            move(temp, target);
             move(recordTemp, dir.resolve(base + ".json"));
             forceDirectory(dir);
+            done = true;
             return record;
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write checkpoint " + target + ": " + e.getMessage(), e);
+            throw new CheckpointWriteException("cannot write checkpoint " + target + ": " + e.getMessage(), e);
+        } finally {
+            if (!done) {
+                deleteQuietly(temp);
+                deleteQuietly(recordTemp);
+            }
+        }
+    }
+
+    /**
+     * Deletes the temporary files of writes that did not finish (their process died mid-write, or is this one):
+     * every {@code .step-*.tmp-PID} whose PID is not alive or is this process's.
+     */
+    private static void removeStaleTemporaries(Path dir) throws IOException {
+        long self = ProcessHandle.current().pid();
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path p : (Iterable<Path>) files::iterator) {
+                String name = p.getFileName().toString();
+                int at = name.lastIndexOf(TEMP);
+                if (!name.startsWith(".step-") || at < 0) {
+                    continue;
+                }
+                long pid;
+                try {
+                    pid = Long.parseLong(name.substring(at + TEMP.length()));
+                } catch (NumberFormatException e) {
+                    continue;
+                }
+                if (pid == self || ProcessHandle.of(pid).map(h -> !h.isAlive()).orElse(true)) {
+                    deleteQuietly(p);
+                }
+            }
+        }
+    }
+
+    private static void deleteQuietly(Path p) {
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException e) {
+            // a temporary that cannot be deleted now is deleted by the next write's sweep
         }
     }
 
@@ -131,6 +177,35 @@ public final class DirectoryCheckpointStore implements CheckpointStore {
             Files.deleteIfExists(file);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot delete checkpoint " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public synchronized int rename(String runId, String newRunId) {
+        Path from = runDirectory(runId);
+        Path to = runDirectory(newRunId);
+        List<CheckpointRecord> records = list(runId);
+        try {
+            if (Files.exists(to)) {
+                throw new CheckpointWriteException("cannot move the checkpoints of run " + runId + " to " + to
+                        + ": it exists", null);
+            }
+            if (!Files.isDirectory(from)) {
+                return 0;
+            }
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+            for (CheckpointRecord r : records) {
+                String base = Path.of(r.location()).getFileName().toString().replaceFirst("\\.ckpt$", "");
+                CheckpointRecord moved = new CheckpointRecord(newRunId, r.step(), r.epoch(), r.generation(),
+                        r.sizeBytes(), r.sha256(), r.createdAt(), r.runSpecHash(), to.resolve(base + ".ckpt").toString());
+                Path temp = to.resolve("." + base + ".json" + TEMP + ProcessHandle.current().pid());
+                writeAndForce(temp, JSON.writeValueAsBytes(toJson(moved)));
+                move(temp, to.resolve(base + ".json"));
+            }
+            return records.size();
+        } catch (IOException e) {
+            throw new CheckpointWriteException("cannot move the checkpoints of run " + runId + " to " + to + ": "
+                    + e.getMessage(), e);
         }
     }
 

@@ -120,7 +120,7 @@ public final class JdbcCheckpointStore implements CheckpointStore {
                 throw e;
             }
         } catch (SQLException e) {
-            throw new IllegalStateException("cannot write checkpoint " + record.location() + ": " + e.getMessage(), e);
+            throw new CheckpointWriteException("cannot write checkpoint " + record.location() + ": " + e.getMessage(), e);
         }
         try {
             read(record);
@@ -194,6 +194,19 @@ public final class JdbcCheckpointStore implements CheckpointStore {
             d.executeUpdate();
         } catch (SQLException e) {
             throw new IllegalStateException("cannot delete checkpoint " + record.location() + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public int rename(String runId, String newRunId) {
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement u = c.prepareStatement("UPDATE " + TABLE + " SET run_id = ? WHERE run_id = ?")) {
+            u.setString(1, newRunId);
+            u.setString(2, runId);
+            return u.executeUpdate();
+        } catch (SQLException e) {
+            throw new CheckpointWriteException("cannot move the checkpoints of run " + runId + " to run " + newRunId
+                    + ": " + e.getMessage(), e);
         }
     }
 

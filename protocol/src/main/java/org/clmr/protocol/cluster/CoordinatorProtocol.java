@@ -416,6 +416,41 @@ public final class CoordinatorProtocol {
 
     /** An operator's command; each gets an {@link OperatorReply}. */
     public interface OperatorCommand extends ToCoordinator {
+        /** Where the {@link OperatorReply} goes. */
+        ActorRef<OperatorReply> replyTo();
+    }
+
+    /**
+     * What a {@link StartRun} means when its run id exists already (the coordinator's last run, or checkpoints of
+     * that id in the store): a run id is never reused silently.
+     */
+    public enum IfRunExists {
+        /** Refuse, saying what exists and how to resume it or start it afresh (the default). */
+        REFUSE,
+        /** Go on from its newest checkpoint (refused when it has none, finished, or ran under another RunSpec). */
+        RESUME,
+        /** Start at step 0; its checkpoints are kept under the run id {@code ID.archived-N}. */
+        FRESH_KEEP,
+        /** Start at step 0; its checkpoints are deleted. */
+        FRESH_DROP;
+
+        /** The values of the HTTP parameter {@code if-exists}. */
+        public static final String PARAMETERS = "refuse, resume, fresh-keep or fresh-drop";
+
+        /** This value as the HTTP parameter {@code if-exists} names it ({@code fresh-keep}). */
+        public String parameter() {
+            return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+        }
+
+        /** The value an HTTP parameter names, or null. */
+        public static IfRunExists fromParameter(String p) {
+            for (IfRunExists v : values()) {
+                if (v.parameter().equals(p)) {
+                    return v;
+                }
+            }
+            return null;
+        }
     }
 
     /**
@@ -425,9 +460,33 @@ public final class CoordinatorProtocol {
      * @param spec        what to train
      * @param datasetHash content hash of the packed dataset every worker must have
      * @param tracks      tracks in that dataset (steps per epoch = tracks / global batch)
+     * @param ifExists    what to do when the run id exists (null: {@link IfRunExists#REFUSE})
      */
     public record StartRun(String runId, RunSpec spec, String datasetHash, long tracks,
-                           ActorRef<OperatorReply> replyTo) implements OperatorCommand {
+                           ActorRef<OperatorReply> replyTo, IfRunExists ifExists) implements OperatorCommand {
+
+        @JsonCreator
+        public StartRun(@JsonProperty("runId") String runId, @JsonProperty("spec") RunSpec spec,
+                        @JsonProperty("datasetHash") String datasetHash, @JsonProperty("tracks") long tracks,
+                        @JsonProperty("replyTo") ActorRef<OperatorReply> replyTo,
+                        @JsonProperty("ifExists") IfRunExists ifExists) {
+            this.runId = runId;
+            this.spec = spec;
+            this.datasetHash = datasetHash;
+            this.tracks = tracks;
+            this.replyTo = replyTo;
+            this.ifExists = ifExists;
+        }
+
+        /** A start of a new run id, refused when it exists. */
+        public StartRun(String runId, RunSpec spec, String datasetHash, long tracks, ActorRef<OperatorReply> replyTo) {
+            this(runId, spec, datasetHash, tracks, replyTo, IfRunExists.REFUSE);
+        }
+
+        /** What to do when the run id exists. */
+        public IfRunExists existing() {
+            return ifExists == null ? IfRunExists.REFUSE : ifExists;
+        }
     }
 
     /** Stop issuing plans; members stop at the next plan boundary. */

@@ -126,6 +126,22 @@ public final class ConfigReader {
         return d;
     }
 
+    /** A size in bytes ({@code 128M}, {@code 4096}) in {@code [min, max]}. */
+    public long getBytes(String path, long min, long max) {
+        long v;
+        try {
+            v = config.getBytes(path);
+        } catch (ConfigException.BadValue | ConfigException.WrongType e) {
+            throw new SettingsException(key(path), raw(path), "must be a size such as 128M or 4096");
+        } catch (ConfigException.Missing e) {
+            throw new SettingsException(key(path), "missing; expected a size such as 128M");
+        }
+        if (v < min || v > max) {
+            throw new SettingsException(key(path), v, "must be a size in [" + min + ", " + max + "] bytes");
+        }
+        return v;
+    }
+
     public List<Integer> getIntList(String path, int min, int max) {
         List<Integer> v;
         try {
