@@ -61,7 +61,7 @@ public final class DeviceMemory {
     }
 
     /** This process's resident set size from {@code /proc/self/status}, if readable. */
-    static OptionalLong residentSetBytes() {
+    public static OptionalLong residentSetBytes() {
         try {
             for (String line : Files.readAllLines(STATUS)) {
                 if (line.startsWith("VmRSS:")) {
