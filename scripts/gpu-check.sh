@@ -20,11 +20,12 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 pack() {
   local dir="$1"
   mkdir -p "$dir/lib"
-  (cd "$ROOT" && mvn -B -o -q -DskipTests -Dclmr.fuzz.skip=true install -pl gpu-worker -am)
   local cp
   cp="$(mktemp)"
-  (cd "$ROOT" && mvn -B -o -q dependency:build-classpath -pl gpu-worker -Dmdep.includeScope=runtime \
-      -Dmdep.outputFile="$cp" >/dev/null)
+  # package, not install: this branch's snapshot jars stay out of the shared ~/.m2; in one reactor the
+  # project's own modules resolve to the jars just packaged under */target
+  (cd "$ROOT" && mvn -B -o -q -DskipTests -Dclmr.fuzz.skip=true package dependency:build-classpath \
+      -pl gpu-worker -am -Dmdep.includeScope=runtime -Dmdep.outputFile="$cp" >/dev/null)
   tr ':' '\n' <"$cp" | grep -E '/(api-0\.33|pytorch-engine|pytorch-jni|jna-[0-9]|gson|slf4j-api|config-|agrona|jackson-(annotations|core|databind)|protocol-|data-loader-)[^/]*\.jar$' \
     | xargs -I{} cp {} "$dir/lib/"
   cp "$ROOT/gpu-worker/target/gpu-worker-"*.jar "$dir/lib/"
@@ -38,8 +39,8 @@ pack() {
 run() {
   local dir="$1" out="$2"
   shift 2
-  local args=("${@:-}")
-  [ "$#" -eq 4 ] || args=(cuda:0 paper 48 30)
+  local args=(cuda:0 paper 48 30)
+  [ "$#" -eq 0 ] || args=("$@")
   mkdir -p "$out"
   local java="$dir/java/bin/java"
   [ -x "$java" ] || java=java
@@ -51,6 +52,6 @@ run() {
 
 case "${1:-}" in
   pack) [ "$#" -eq 2 ] || { echo "usage: $0 pack DIR" >&2; exit 2; }; pack "$2" ;;
-  run) [ "$#" -ge 3 ] || { echo "usage: $0 run DIR OUT [DEVICE PRESET BATCH STEPS]" >&2; exit 2; }; shift; run "$@" ;;
+  run) [ "$#" -eq 3 ] || [ "$#" -eq 7 ] || { echo "usage: $0 run DIR OUT [DEVICE PRESET BATCH STEPS]" >&2; exit 2; }; shift; run "$@" ;;
   *) echo "usage: $0 pack DIR | run DIR OUT [DEVICE PRESET BATCH STEPS]" >&2; exit 2 ;;
 esac
