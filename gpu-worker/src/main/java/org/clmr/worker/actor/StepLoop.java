@@ -354,7 +354,7 @@ public final class StepLoop implements AutoCloseable {
         @Override
         public void onStep(StepReport r) {
             metrics.step(r.step(), r.epoch(), r.share(), r.result(), r.wallNs() / 1e9);
-            String fingerprint = training.fingerprint();
+            String fingerprint = r.fingerprint();
             publishHeld(fingerprint);
             out.accept(new Report(new Progress(workerId, r.generation(), r.step(), r.epoch(), r.loss(),
                     r.samplesPerSecond(), fingerprint, r.times())));

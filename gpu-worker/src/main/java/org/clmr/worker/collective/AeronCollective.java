@@ -45,7 +45,8 @@ import java.util.concurrent.TimeUnit;
  *       ring; here every element is summed in the same order as the direct exchange and a local plain
  *       sum, bit for bit. Each rank still sends and receives 2(N-1)/N of the vector, the ring's optimum.</li>
  * </ul>
- * Not thread safe: one thread at a time runs its operations (the training thread today), and closes it.
+ * Not thread safe: one thread at a time runs its operations (a step's {@link CommThread}, or the training
+ * thread between steps), and closes it.
  */
 public final class AeronCollective implements Collective {
     private static final Logger LOG = LoggerFactory.getLogger(AeronCollective.class);

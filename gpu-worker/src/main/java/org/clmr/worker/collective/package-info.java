@@ -21,9 +21,11 @@
  *       whoever sent it: only the operation's deadline or a lost peer does.</li>
  * </ul>
  *
- * <p>Threads. One thread at a time runs a collective's operations and closes it: the training thread
- * today; a communication thread running gradient buckets while the backward goes on would own the
- * collective alone and take its work from a bounded queue. Aeron's client thread calls a peer link's image
+ * <p>Threads. One thread at a time runs a collective's operations and closes it. During a distributed step
+ * that is the step's {@link org.clmr.worker.collective.CommThread}, which owns the collective alone and takes
+ * its work from one bounded queue (the training thread waits for batch-norm exchanges and leaves gradient
+ * buckets, cut by {@link org.clmr.worker.collective.BucketLayout}, running behind the backward pass);
+ * between steps (state transfer) it is the training thread. Aeron's client thread calls a peer link's image
  * callbacks, which only set volatile flags. An embedded media driver's duty cycle runs on the operation's
  * thread during a phase and on a keeper thread otherwise ({@code DriverDuty}, a lock between them).
  * {@code CollectiveMetrics} may be read from any thread.

@@ -1,11 +1,8 @@
 package org.clmr.worker.device;
 
-import ai.djl.Device;
-import ai.djl.util.cuda.CudaUtils;
 import org.clmr.protocol.config.SettingsException;
 
 import java.io.IOException;
-import java.lang.management.MemoryUsage;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,14 +15,17 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The devices of this machine: CUDA GPUs (model and memory from {@code nvidia-smi}, else count and memory
- * from the CUDA runtime through DJL) and the CPU (model from {@code /proc/cpuinfo}, cores available to the
- * JVM, main memory from {@code /proc/meminfo}). Used by {@code clmr worker --devices} to start one worker
- * per device and by every worker to describe its device at registration. Blocking (it may run a process);
- * call it at start-up, not on an actor's thread.
+ * The devices of this machine: CUDA GPUs (model and memory from {@code nvidia-smi}, else models from the
+ * driver's {@code /proc/driver/nvidia/gpus}, both in PCI bus order) and the CPU (model from
+ * {@code /proc/cpuinfo}, cores available to the JVM, main memory from {@code /proc/meminfo}). Neither source
+ * loads the CUDA runtime nor creates a context on any GPU (the supervisor of {@code clmr worker --devices}
+ * holds none; each worker creates one, on its own GPU). Used by {@code clmr worker --devices} to start one
+ * worker per device and by every worker to describe its device at registration. Blocking (it may run a
+ * process); call it at start-up, not on an actor's thread.
  */
 public final class Devices {
     private static final Pattern CUDA = Pattern.compile("(?:cuda|gpu):(\\d+)");
+    private static final Path DRIVER_GPUS = Path.of("/proc/driver/nvidia/gpus");
 
     private Devices() {
     }
@@ -35,7 +35,7 @@ public final class Devices {
      *
      * @param gpus      the GPUs, by index
      * @param cpu       the CPU
-     * @param gpuSource where the GPUs came from ("nvidia-smi" or "CUDA runtime"), or why none were found
+     * @param gpuSource where the GPUs came from ("nvidia-smi" or the driver's directory), or why none were found
      */
     public record Detected(List<DeviceInfo> gpus, DeviceInfo cpu, String gpuSource) {
         public Detected {
@@ -58,12 +58,12 @@ public final class Devices {
                 return new Detected(gpus, cpu, "nvidia-smi");
             }
         }
-        List<DeviceInfo> gpus = cudaRuntime();
+        List<DeviceInfo> gpus = driverGpus(DRIVER_GPUS);
         if (!gpus.isEmpty()) {
-            return new Detected(gpus, cpu, "CUDA runtime");
+            return new Detected(gpus, cpu, DRIVER_GPUS.toString());
         }
-        return new Detected(List.of(), cpu, smi == null ? "no nvidia-smi on PATH and no CUDA runtime"
-                : "nvidia-smi lists no GPU and the CUDA runtime sees none");
+        return new Detected(List.of(), cpu, smi == null ? "no nvidia-smi on PATH and no " + DRIVER_GPUS
+                : "nvidia-smi lists no GPU");
     }
 
     /**
@@ -150,19 +150,33 @@ public final class Devices {
         }
     }
 
-    private static List<DeviceInfo> cudaRuntime() {
+    /**
+     * The GPUs of the NVIDIA driver's {@code gpus} directory: one folder per GPU named by its PCI bus id, so
+     * that sorting the names is PCI bus order (nvidia-smi's); the model from the {@code Model:} line of its
+     * {@code information} file, the memory unknown (0).
+     */
+    static List<DeviceInfo> driverGpus(Path dir) {
         List<DeviceInfo> out = new ArrayList<>();
-        try {
-            if (!CudaUtils.hasCuda()) {
-                return out;
+        if (!Files.isDirectory(dir)) {
+            return out;
+        }
+        try (java.util.stream.Stream<Path> buses = Files.list(dir)) {
+            List<Path> sorted = buses.sorted(java.util.Comparator.comparing(p -> p.getFileName().toString()
+                    .toLowerCase(java.util.Locale.ROOT))).toList();
+            for (Path bus : sorted) {
+                String model = "NVIDIA GPU at " + bus.getFileName();
+                Path info = bus.resolve("information");
+                if (Files.isReadable(info)) {
+                    for (String line : Files.readAllLines(info)) {
+                        if (line.startsWith("Model:")) {
+                            model = line.substring(6).trim();
+                        }
+                    }
+                }
+                out.add(new DeviceInfo("cuda:" + out.size(), model, 0, 0));
             }
-            for (int i = 0; i < CudaUtils.getGpuCount(); i++) {
-                MemoryUsage mem = CudaUtils.getGpuMemory(Device.gpu(i));
-                out.add(new DeviceInfo("cuda:" + i, "CUDA GPU (compute capability "
-                        + CudaUtils.getComputeCapability(i) + ")", mem.getMax(), 0));
-            }
-        } catch (RuntimeException | LinkageError e) {
-            // no usable CUDA runtime on this machine: no GPUs
+        } catch (IOException e) {
+            // an unreadable driver directory: no GPUs from it
             out.clear();
         }
         return out;

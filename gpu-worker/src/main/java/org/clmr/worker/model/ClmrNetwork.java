@@ -2,6 +2,8 @@ package org.clmr.worker.model;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -19,6 +21,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.function.IntConsumer;
 
 /**
  * SampleCNN encoder + projection head (the CLMR model) on DJL's PyTorch engine, as explicit segments:
@@ -27,9 +30,10 @@ import java.util.List;
  * seed with {@link Rng} (He-uniform for convs as the reference implementation, PyTorch's defaults for
  * conv biases and linear layers), so every JVM and device starts from the same bits.
  *
- * <p>Training goes view by view: {@link #forwardTrain} records each segment's own graph and
- * {@link #backward} walks them from the top, seeded with the gradient of the loss w.r.t. z. Parameter
- * gradients accumulate in the parameters' gradient arrays. Owns its NDManager; training thread only.
+ * <p>Training goes segment by segment, both views through a segment before the next: {@link #forwardTrain}
+ * records each segment's own graph and {@link #backward} walks them from the top, seeded with the gradient of
+ * the loss w.r.t. z. Parameter gradients accumulate in the parameters' gradient arrays. Owns its NDManager;
+ * training thread only.
  */
 public final class ClmrNetwork implements AutoCloseable {
     private static final long INIT_STREAM = 0x494E4954L;
@@ -153,14 +157,12 @@ public final class ClmrNetwork implements AutoCloseable {
 
     /** What one view's training forward keeps for its backward. */
     public static final class ViewTape {
-        final int view;
         final List<ConvBnSegment.Tape> tapes;
         final NDArray h;
         /** The projection, [B, projectionDim]. */
         public final NDArray z;
 
-        ViewTape(int view, List<ConvBnSegment.Tape> tapes, NDArray h, NDArray z) {
-            this.view = view;
+        ViewTape(List<ConvBnSegment.Tape> tapes, NDArray h, NDArray z) {
             this.tapes = tapes;
             this.h = h;
             this.z = z;
@@ -168,38 +170,108 @@ public final class ClmrNetwork implements AutoCloseable {
     }
 
     /**
-     * Training forward of one view; autograd recording must be on.
+     * Every batch-norm weight as the host holds it, in one transfer: the segments need gamma on the host for
+     * the statistics' gradient, and it changes only when the weights do, so a training forward reads it once.
+     */
+    public double[][] hostGammas() {
+        NDList gammas = new NDList(segments.size());
+        for (ConvBnSegment s : segments) {
+            gammas.add(s.params().get(2).value());
+        }
+        double[] all;
+        try (NDArray packed = NDArrays.concat(gammas)) {
+            all = Tensors.download(packed);
+        }
+        double[][] out = new double[segments.size()][];
+        int at = 0;
+        for (ConvBnSegment s : segments) {
+            out[s.index()] = java.util.Arrays.copyOfRange(all, at, at + s.outChannels());
+            at += s.outChannels();
+        }
+        return out;
+    }
+
+    /**
+     * Training forward of one view; autograd recording must be on. Its batch norm exchanges one message per
+     * layer with {@code stats}; {@link #forwardTrain(List, BatchStats)} takes both views in as many.
      *
      * @param x [B, 1, L] in a step-scoped manager
      */
     public ViewTape forwardTrain(NDArray x, int view, BatchStats stats) {
-        List<ConvBnSegment.Tape> tapes = new ArrayList<>(segments.size());
-        NDArray a = x;
+        return forwardTrain(List.of(x), stats).get(0);
+    }
+
+    /**
+     * Training forward of several views (each its own batch with its own batch-norm statistics), all of
+     * them through a segment before the next: one exchange with {@code stats} per layer for all views. The
+     * running statistics see the views in list order at every layer, as they would view after view.
+     *
+     * @param xs [B, 1, L] per view, in a step-scoped manager
+     */
+    public List<ViewTape> forwardTrain(List<NDArray> xs, BatchStats stats) {
+        int views = xs.size();
+        double[][] gammas = hostGammas();
+        List<List<ConvBnSegment.Tape>> tapes = new ArrayList<>();
+        NDArray[] a = xs.toArray(new NDArray[0]);
+        for (int v = 0; v < views; v++) {
+            tapes.add(new ArrayList<>(segments.size()));
+        }
         for (ConvBnSegment s : segments) {
-            ConvBnSegment.Tape t = s.forwardTrain(a, !tapes.isEmpty(), view, stats);
-            tapes.add(t);
-            a = t.output;                                            // [B, C, T/3...]
+            ConvBnSegment.Tape[] t = s.forwardTrain(a, s.index() > 0, gammas[s.index()], stats);
+            for (int v = 0; v < views; v++) {
+                tapes.get(v).add(t[v]);
+                a[v] = t[v].output;                                      // [B, C, T/3...]
+            }
         }
-        long batch = a.getShape().get(0);
-        NDArray h;
-        try (NDArray top = a.stopGradient()) {
-            h = top.reshape(batch, spec.encoderDim());                  // [B, D]
+        List<ViewTape> out = new ArrayList<>(views);
+        for (int v = 0; v < views; v++) {
+            long batch = a[v].getShape().get(0);
+            NDArray h;
+            try (NDArray top = a[v].stopGradient()) {
+                h = top.reshape(batch, spec.encoderDim());                // [B, D]
+            }
+            h.setRequiresGradient(true);
+            out.add(new ViewTape(tapes.get(v), h, project(h)));
         }
-        h.setRequiresGradient(true);
-        return new ViewTape(view, tapes, h, project(h));
+        return out;
     }
 
     /** Back-propagates dL/dz of one view through the head and every segment, top first; spends the tape. */
     public void backward(ViewTape tape, NDArray gradZ, BatchStats stats) {
-        JniUtils.backward((PtNDArray) tape.z, (PtNDArray) gradZ, false, false);
-        NDArray g;
-        try (NDArray gh = tape.h.getGradient()) {
-            g = gh.reshape(gh.getShape().get(0), gh.getShape().get(1), 1);  // [B, D, 1]
+        backward(List.of(tape), List.of(gradZ), stats, from -> { });
+    }
+
+    /**
+     * Back-propagates dL/dz of several views through the head, then through every segment (top first) for
+     * all views before the next segment: one exchange with {@code stats} per layer. Every parameter's
+     * gradient accumulates the views' contributions in list order. Spends the tapes.
+     *
+     * @param finalFrom told, after the head and after each segment, the index (in {@link #params()} order)
+     *                  from which on every parameter's gradient is final
+     */
+    public void backward(List<ViewTape> tapes, List<NDArray> gradZ, BatchStats stats, IntConsumer finalFrom) {
+        int views = tapes.size();
+        NDArray[] g = new NDArray[views];
+        for (int v = 0; v < views; v++) {
+            JniUtils.backward((PtNDArray) tapes.get(v).z, (PtNDArray) gradZ.get(v), false, false);
+        }
+        finalFrom.accept(params().size() - headParams().size());
+        for (int v = 0; v < views; v++) {
+            try (NDArray gh = tapes.get(v).h.getGradient()) {
+                g[v] = gh.reshape(gh.getShape().get(0), gh.getShape().get(1), 1);  // [B, D, 1]
+            }
         }
         for (int i = segments.size() - 1; i >= 0; i--) {
-            NDArray below = segments.get(i).backward(tape.tapes.get(i), g, tape.view, stats);
-            g.close();
-            g = below;
+            ConvBnSegment.Tape[] t = new ConvBnSegment.Tape[views];
+            for (int v = 0; v < views; v++) {
+                t[v] = tapes.get(v).tapes.get(i);
+            }
+            NDArray[] below = segments.get(i).backward(t, g, stats);
+            for (int v = 0; v < views; v++) {
+                g[v].close();
+                g[v] = below[v];
+            }
+            finalFrom.accept(i * segments.get(i).params().size());
         }
     }
 
@@ -247,10 +319,15 @@ public final class ClmrNetwork implements AutoCloseable {
      * little-endian float bits): equal fingerprints mean bit-identical models.
      */
     public String fingerprint() {
+        List<Param> all = params();
+        float[] weights = weights(all);
         try {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
-            for (Param p : params()) {
-                update(md, p.name(), p.value().getShape().getShape(), p.value().toFloatArray());
+            int at = 0;
+            for (Param p : all) {
+                int n = Math.toIntExact(p.size());
+                update(md, p.name(), p.value().getShape().getShape(), java.util.Arrays.copyOfRange(weights, at, at + n));
+                at += n;
             }
             for (ConvBnSegment s : segments) {
                 update(md, s.prefix() + ".1.running_mean", new long[] {s.outChannels()}, s.runningMean());
@@ -259,6 +336,21 @@ public final class ClmrNetwork implements AutoCloseable {
             return HexFormat.of().formatHex(md.digest());
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 missing from this JVM", e);
+        }
+    }
+
+    /** Every parameter's values, concatenated in {@code params} order: one transfer. */
+    public static float[] weights(List<Param> params) {
+        NDList flat = new NDList(params.size());
+        try {
+            for (Param p : params) {
+                flat.add(p.value().reshape(-1));
+            }
+            try (NDArray packed = NDArrays.concat(flat)) {
+                return Tensors.downloadFloats(packed);
+            }
+        } finally {
+            flat.close();
         }
     }
 

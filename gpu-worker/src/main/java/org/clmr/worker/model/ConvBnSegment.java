@@ -1,6 +1,8 @@
 package org.clmr.worker.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -145,100 +147,162 @@ public final class ConvBnSegment {
     }
 
     /**
-     * Training forward: batch statistics from {@code stats}, running statistics updated. Must run with
-     * autograd recording on (inside the step's gradient collector). Small temporaries are closed at once.
+     * Training forward of one or more views (each its own batch, with its own statistics): batch statistics
+     * from {@code stats}, running statistics updated view after view. The views' local moments come down in
+     * one packed array, go to {@code stats} in one call, and their normalisation statistics go up in one
+     * array, whatever the number of views. Must run with autograd recording on.
      *
-     * @param input      [B, Cin, T], in the step's manager
-     * @param inputGrad  whether to make the input a gradient-requiring leaf (all but the first segment)
+     * @param inputs    [B, Cin, T] per view, in the step's manager
+     * @param inputGrad whether to make the inputs gradient-requiring leaves (all but the first segment)
+     * @param gammaHost this segment's BN weight as the host holds it (see {@link ClmrNetwork#hostGammas()})
      */
-    public Tape forwardTrain(NDArray input, boolean inputGrad, int view, BatchStats stats) {
-        NDManager m = input.getManager();
-        NDArray in = input;
-        if (inputGrad) {
-            in = input.stopGradient();
-            in.setRequiresGradient(true);
-        }
-        NDArray y = conv(in);                                    // [B, C, T]
-        NDArray value = y.stopGradient();
-        long count = value.getShape().get(0) * value.getShape().get(2);
+    public Tape[] forwardTrain(NDArray[] inputs, boolean inputGrad, double[] gammaHost, BatchStats stats) {
+        int views = inputs.length;
         int c = outChannels;
-        DataType type = value.getDataType();
-        double[] local = localMoments(m, value, count, type);
-        double[] global = stats.reduceMoments(view, index, local);
-        double n = global[2 * c];
-        double[] mean = new double[c];
-        double[] meanT = new double[c];   // the statistics as the tensors' type holds them
-        double[] varT = new double[c];
+        NDManager m = inputs[0].getManager();
+        NDArray[] in = new NDArray[views];
+        NDArray[] y = new NDArray[views];
+        NDArray[] value = new NDArray[views];
+        long[] count = new long[views];
+        NDList packed = new NDList(3 * views);
+        for (int v = 0; v < views; v++) {
+            in[v] = inputs[v];
+            if (inputGrad) {
+                in[v] = inputs[v].stopGradient();
+                in[v].setRequiresGradient(true);
+            }
+            y[v] = conv(in[v]);                                            // [B, C, T]
+            value[v] = y[v].stopGradient();
+            count[v] = value[v].getShape().get(0) * value[v].getShape().get(2);
+            packed.addAll(localMoments(m, value[v], count[v]));             // 3 x [C]
+        }
+        double[] moments;
+        try (NDArray all = NDArrays.stack(packed)) {                      // [3 views, C]
+            moments = Tensors.download(all);
+        }
+        packed.close();
+        double[] global = stats.reduceMoments(index, local(moments, count));
+        DataType type = value[0].getDataType();
+        double[][] mean = new double[views][];
+        double[][] invStd = new double[views][];
+        double[][] gammaInvStd = new double[views][];
+        double[] normalisation = new double[views * 2 * c];                // per view: mean as T, var as T
+        for (int v = 0; v < views; v++) {
+            mean[v] = new double[c];
+            invStd[v] = new double[c];
+            gammaInvStd[v] = new double[c];
+            statistics(global, v * (2 * c + 1), type, gammaHost, mean[v], invStd[v], gammaInvStd[v],
+                    normalisation, v * 2 * c);
+        }
+        Tape[] tapes = new Tape[views];
+        try (NDArray stat = Tensors.upload(m, normalisation, new Shape(views, 2, c), type)) {
+            for (int v = 0; v < views; v++) {
+                tapes[v] = normalise(in[v], inputGrad, y[v], value[v], stat, v, mean[v], gammaInvStd[v], invStd[v],
+                        global[v * (2 * c + 1) + 2 * c]);
+            }
+        }
+        return tapes;
+    }
+
+    /**
+     * Mean, variance (as the tensors' type holds them) and the running statistics' update of one view, from
+     * its block of the reduced moments at {@code at}; the order of updates over views is the views' order.
+     */
+    private void statistics(double[] global, int at, DataType type, double[] g, double[] mean, double[] invStd,
+                            double[] gammaInvStd, double[] normalisation, int out) {
+        int c = outChannels;
+        double n = global[at + 2 * c];
         for (int i = 0; i < c; i++) {
-            mean[i] = global[i] / n;
-            double var = Math.max(global[c + i] / n - mean[i] * mean[i], 0);
-            meanT[i] = Tensors.round(mean[i], type);
-            varT[i] = Tensors.round(var, type);
+            mean[i] = global[at + i] / n;
+            double var = Math.max(global[at + c + i] / n - mean[i] * mean[i], 0);
+            double varT = Tensors.round(var, type);
+            normalisation[out + i] = Tensors.round(mean[i], type);
+            normalisation[out + c + i] = varT;
             float meanF = (float) mean[i];
             float unbiased = (float) (n > 1 ? var * n / (n - 1) : var);
             runningMean[i] = (1 - MOMENTUM) * runningMean[i] + MOMENTUM * meanF;
             runningVar[i] = (1 - MOMENTUM) * runningVar[i] + MOMENTUM * unbiased;
-        }
-        batchesTracked++;
-        // Normalisation by PyTorch's fused batch_norm in inference form, fed the (global) statistics; the
-        // gradient w.r.t. those statistics follows from the local BN weight/bias gradients (see backward),
-        // which per-view leaf copies of gamma and beta collect separately from the accumulated ones.
-        double[] g = Tensors.download(gamma);
-        double[] invStd = new double[c];
-        double[] gammaInvStd = new double[c];
-        for (int i = 0; i < c; i++) {
-            invStd[i] = 1 / Math.sqrt(varT[i] + (double) EPS);
+            invStd[i] = 1 / Math.sqrt(varT + (double) EPS);
             gammaInvStd[i] = g[i] * invStd[i];
         }
+        batchesTracked++;
+    }
+
+    /**
+     * Normalisation by PyTorch's fused batch_norm in inference form, fed the (global) statistics of row
+     * {@code v} of {@code stat} [views, 2, C]; the gradient w.r.t. those statistics follows from the local BN
+     * weight/bias gradients (see backward), which per-view leaf copies of gamma and beta collect separately
+     * from the accumulated ones.
+     */
+    private Tape normalise(NDArray in, boolean inputGrad, NDArray y, NDArray value, NDArray stat, int v,
+                           double[] mean, double[] gammaInvStd, double[] invStd, double n) {
+        NDManager m = value.getManager();
         NDArray leaf = y.stopGradient();
         leaf.setRequiresGradient(true);
         NDArray gammaLeaf = scoped(gamma.stopGradient(), m);
         gammaLeaf.setRequiresGradient(true);
         NDArray betaLeaf = scoped(beta.stopGradient(), m);
         betaLeaf.setRequiresGradient(true);
-        Shape channels = new Shape(c);
         NDArray out;
         // the graph keeps its own references to the statistics it saves
-        try (NDArray meanArray = Tensors.upload(m, meanT, channels, type);
-             NDArray varArray = Tensors.upload(m, varT, channels, type)) {
-            out = activateRecorded(pool, JniUtils.batchNorm((PtNDArray) leaf, (PtNDArray) meanArray, (PtNDArray) varArray,
-                    (PtNDArray) gammaLeaf, (PtNDArray) betaLeaf, false, MOMENTUM, EPS));
+        try (NDArray meanArray = stat.get(v + ", 0");                       // [C]
+             NDArray varArray = stat.get(v + ", 1")) {
+            out = activateRecorded(pool, JniUtils.batchNorm((PtNDArray) leaf, (PtNDArray) meanArray,
+                    (PtNDArray) varArray, (PtNDArray) gammaLeaf, (PtNDArray) betaLeaf, false, MOMENTUM, EPS));
         }
         return new Tape(inputGrad ? in : null, y, value, leaf, gammaLeaf, betaLeaf, mean, gammaInvStd, invStd, n, out);
     }
 
     /**
-     * {@code [sum_c, sumsq_c, count]} of the conv output over batch and time. The sum of squares comes from
-     * the local batch centred on its own mean m (|y - m|^2, plus m (2 sum y - n m) in double): a float sum
-     * of y^2 would lose the variance to cancellation where |mean| >> std, and the statistics of a split
-     * batch would then differ from the whole batch's by far more than rounding.
+     * {@code [sum_c, sumsq_c, count]} per view of the conv output over batch and time, from the packed
+     * device moments (per view: sum, centred sum of squares, shift). The sum of squares comes from the local
+     * batch centred on its own mean m (|y - m|^2, plus m (2 sum y - n m) in double): a float sum of y^2 would
+     * lose the variance to cancellation where |mean| >> std, and the statistics of a split batch would then
+     * differ from the whole batch's by far more than rounding.
      */
-    private double[] localMoments(NDManager m, NDArray value, long count, DataType type) {
+    private double[] local(double[] moments, long[] count) {
+        int c = outChannels;
+        double[] local = new double[count.length * (2 * c + 1)];
+        for (int v = 0; v < count.length; v++) {
+            int in = v * 3 * c;
+            int out = v * (2 * c + 1);
+            for (int i = 0; i < c; i++) {
+                double s1 = moments[in + i];
+                double shift = moments[in + 2 * c + i];
+                local[out + i] = s1;
+                local[out + c + i] = moments[in + c + i] + shift * (2.0 * s1 - count[v] * shift);
+            }
+            local[out + 2 * c] = count[v];
+        }
+        return local;
+    }
+
+    /**
+     * The device part of the moments, three [C] arrays: the sum over batch and time, the sum of squares
+     * centred on the shift, and the shift (the local mean as the tensors' type holds it: an element-wise
+     * division by a tensor of counts is correctly rounded, so it equals the host's rounding of the double
+     * quotient, as the double carries more than twice the float's bits).
+     */
+    private NDList localMoments(NDManager m, NDArray value, long count) {
+        if (count > 1L << 24) {
+            throw new IllegalArgumentException("a batch-norm layer sees " + count + " values per channel, more than"
+                    + " the 2^24 that its float count holds exactly; lower the share per worker");
+        }
         int c = outChannels;
         int[] axes = {0, 2};
-        double[] s1;
-        try (NDArray sum = value.sum(axes)) {
-            s1 = Tensors.download(sum);
+        NDArray sum = value.sum(axes);                                       // [C]
+        NDArray shift;
+        try (NDArray n = m.full(new Shape(c), count, value.getDataType())) {
+            shift = sum.div(n);
         }
-        double[] shift = new double[c];
-        for (int i = 0; i < c; i++) {
-            shift[i] = Tensors.round(s1[i] / count, type);
-        }
-        double[] s2;
+        NDArray squares;
         // (y - m)^2 squared in place and summed: two cheap passes, where libtorch's norm reduction took 3x
         // as long as both on the paper preset's widest layer
-        try (NDArray shiftArray = Tensors.upload(m, shift, new Shape(1, c, 1), type);
-             NDArray centred = value.sub(shiftArray);
-             NDArray squares = centred.muli(centred).sum(axes)) {   // |y - m|^2 per channel
-            s2 = Tensors.download(squares);
+        try (NDArray column = shift.reshape(1, c, 1);
+             NDArray centred = value.sub(column)) {
+            squares = centred.muli(centred).sum(axes);                       // |y - m|^2 per channel
         }
-        double[] local = new double[2 * c + 1];
-        for (int i = 0; i < c; i++) {
-            local[i] = s1[i];
-            local[c + i] = s2[i] + shift[i] * (2.0 * s1[i] - count * shift[i]);
-        }
-        local[2 * c] = count;
-        return local;
+        return new NDList(sum, squares, shift);
     }
 
     private static NDArray scoped(NDArray a, NDManager scope) {
@@ -247,57 +311,86 @@ public final class ConvBnSegment {
     }
 
     /**
-     * Backward through this segment, seeded with the gradient of the loss w.r.t. its output; the tape is
-     * spent afterwards (its conv output holds dL/dy).
+     * Backward through this segment for one or more views, each seeded with the gradient of the loss w.r.t.
+     * its output; the tapes are spent afterwards (their conv outputs hold dL/dy). The views' statistic
+     * gradients come down in one packed array, go to {@code stats} in one call, and the per-channel terms
+     * of dL/dy go up in one array. The BN weight and bias accumulate each view's gradient in the views' order.
      *
-     * @return the gradient w.r.t. the segment's input (the caller closes it), or null for the first segment
+     * @return the gradient w.r.t. each view's input (the caller closes them), or nulls for the first segment
      */
-    public NDArray backward(Tape t, NDArray gradOutput, int view, BatchStats stats) {
-        JniUtils.backward((PtNDArray) t.output, (PtNDArray) gradOutput, false, false);
+    public NDArray[] backward(Tape[] tapes, NDArray[] gradOutputs, BatchStats stats) {
+        int views = tapes.length;
         int c = outChannels;
-        double[] dGamma;                                            // sum dL/dbn * xhat, this view only
-        double[] dBeta;                                             // sum dL/dbn
-        try (NDArray gg = t.gammaLeaf.getGradient(); NDArray gb = t.betaLeaf.getGradient()) {
-            dGamma = Tensors.download(gg);
-            dBeta = Tensors.download(gb);
+        NDList leafGrads = new NDList(2 * views);
+        for (int v = 0; v < views; v++) {
+            JniUtils.backward((PtNDArray) tapes[v].output, (PtNDArray) gradOutputs[v], false, false);
+            leafGrads.add(tapes[v].gammaLeaf.getGradient());                // sum dL/dbn * xhat, this view only
+            leafGrads.add(tapes[v].betaLeaf.getGradient());                 // sum dL/dbn
         }
-        accumulate(gamma, dGamma);
-        accumulate(beta, dBeta);
+        double[] d;
+        try (NDArray all = NDArrays.stack(leafGrads)) {                   // [2 views, C]
+            d = Tensors.download(all);
+        }
+        for (int v = 0; v < views; v++) {
+            accumulate(gamma, leafGrads.get(2 * v));
+            accumulate(beta, leafGrads.get(2 * v + 1));
+        }
+        leafGrads.close();
         // xhat = (y - mean) invstd, so dL/dmean = -gamma invstd sum(dL/dbn) and
         // dL/dvar = -1/2 gamma invstd^2 sum(dL/dbn xhat), with mean and var held as inputs
-        double[] local = new double[2 * c];
-        for (int i = 0; i < c; i++) {
-            local[i] = -t.gammaInvStd[i] * dBeta[i];
-            local[c + i] = -0.5 * t.gammaInvStd[i] * t.invStd[i] * dGamma[i];
+        double[] local = new double[views * 2 * c];
+        for (int v = 0; v < views; v++) {
+            Tape t = tapes[v];
+            for (int i = 0; i < c; i++) {
+                local[v * 2 * c + i] = -t.gammaInvStd[i] * d[(2 * v + 1) * c + i];
+                local[v * 2 * c + c + i] = -0.5 * t.gammaInvStd[i] * t.invStd[i] * d[2 * v * c + i];
+            }
         }
-        double[] global = stats.reduceGradients(view, index, local);
+        double[] global = stats.reduceGradients(index, local);
         // mean = S1/N and var = S2/N - mean^2, so dmean/dy = 1/N and dvar/dy = 2 (y - mean) / N:
         // dL/dy = gy + a + b y with a = (Gmean - 2 mean Gvar) / N and b = 2 Gvar / N, per channel
-        double[] a = new double[c];
-        double[] b = new double[c];
-        for (int i = 0; i < c; i++) {
-            a[i] = (global[i] - 2 * t.mean[i] * global[c + i]) / t.count;
-            b[i] = 2 * global[c + i] / t.count;
+        double[] terms = new double[views * 2 * c];                          // per view: b, then a
+        for (int v = 0; v < views; v++) {
+            Tape t = tapes[v];
+            for (int i = 0; i < c; i++) {
+                double gMean = global[v * 2 * c + i];
+                double gVar = global[v * 2 * c + c + i];
+                terms[v * 2 * c + i] = 2 * gVar / t.count;
+                terms[v * 2 * c + c + i] = (gMean - 2 * t.mean[i] * gVar) / t.count;
+            }
         }
-        NDManager m = t.convValue.getManager();
-        DataType type = t.convValue.getDataType();
-        // dy is built in the conv output's own storage: nothing reads y after the first stage (the conv
-        // backward needs only its input and weight), so no [B, C, T] array is allocated here
+        NDManager m = tapes[0].convValue.getManager();
+        NDArray[] below = new NDArray[views];
+        try (NDArray ab = Tensors.upload(m, terms, new Shape(views, 2, c), tapes[0].convValue.getDataType())) {
+            for (int v = 0; v < views; v++) {
+                below[v] = convBackward(tapes[v], ab, v);
+            }
+        }
+        return below;
+    }
+
+    /**
+     * The second stage of one view: dL/dy built in the conv output's own storage (nothing reads y after
+     * the first stage; the conv backward needs only its input and weight), so no [B, C, T] array is allocated.
+     */
+    private NDArray convBackward(Tape t, NDArray ab, int v) {
+        int c = outChannels;
         NDArray dy = t.convValue;
-        try (NDArray gy = t.convLeaf.getGradient();                 // [B, C, T], = dL/dbn * gamma * invstd
-             NDArray bArray = Tensors.upload(m, b, new Shape(1, c, 1), type);
-             NDArray aArray = Tensors.upload(m, a, new Shape(1, c, 1), type)) {
-            dy.muli(bArray).addi(aArray).addi(gy);
+        try (NDArray gy = t.convLeaf.getGradient();                           // [B, C, T], = dL/dbn * gamma * invstd
+             NDArray b = ab.get(v + ", 0");
+             NDArray bColumn = b.reshape(1, c, 1);
+             NDArray a = ab.get(v + ", 1");
+             NDArray aColumn = a.reshape(1, c, 1)) {
+            dy.muli(bColumn).addi(aColumn).addi(gy);
         }
         JniUtils.backward((PtNDArray) t.conv, (PtNDArray) dy, false, false);
         return t.input == null ? null : t.input.getGradient();
     }
 
     /** Adds a per-channel gradient into a parameter's accumulated gradient (a backward through a view of it). */
-    private static void accumulate(NDArray param, double[] grad) {
-        try (NDArray view = param.reshape(param.getShape());
-             NDArray g = Tensors.upload(param.getManager(), grad, param.getShape(), param.getDataType())) {
-            JniUtils.backward((PtNDArray) view, (PtNDArray) g, false, false);
+    private static void accumulate(NDArray param, NDArray grad) {
+        try (NDArray view = param.reshape(param.getShape())) {
+            JniUtils.backward((PtNDArray) view, (PtNDArray) grad, false, false);
         }
     }
 

@@ -75,7 +75,7 @@ public final class ModelCheckpoint {
 
     /** A tensor's values as a checkpoint tensor. */
     public static CheckpointPayload.Tensor tensor(String name, NDArray a) {
-        return new CheckpointPayload.Tensor(name, a.getShape().getShape(), a.toFloatArray());
+        return new CheckpointPayload.Tensor(name, a.getShape().getShape(), Tensors.downloadFloats(a));
     }
 
     private static CheckpointPayload.Tensor find(Map<String, CheckpointPayload.Tensor> byName, String name, long[] shape) {

@@ -14,9 +14,11 @@ import org.clmr.worker.step.DistributedStep;
  * @param result     the global loss, whether the weights were updated (or why not), the phases' times
  * @param wallNs     its wall time on this process, loading the data included
  * @param skipped    steps of the run skipped so far (this one included)
+ * @param fingerprint the state's fingerprint after it, equal on every rank: the weights' SHA-256 at the end
+ *                    of a plan, a chained hash of the plan's steps inside it (see {@code StateFingerprint})
  */
 public record StepReport(long generation, long step, int epoch, int share, DistributedStep.Result result, long wallNs,
-                         long skipped) {
+                         long skipped, String fingerprint) {
 
     /** The global NT-Xent loss (the same on every rank). */
     public double loss() {

@@ -58,6 +58,7 @@ public final class TrainingLoop implements AutoCloseable {
     private int consecutiveNonFinite;
     private String lastSkipReason;
     private CheckpointRecord lastCheckpoint;
+    private final StateFingerprint fingerprints = new StateFingerprint();
 
     /**
      * A fresh state at step 0: the model initialised from the run's seed, Adam's moments zero.
@@ -133,16 +134,17 @@ public final class TrainingLoop implements AutoCloseable {
             throw new IllegalStateException("plan of generation " + plan.generation() + " starts at step "
                     + plan.fromStep() + " but this state holds step " + completed);
         }
+        fingerprints.startPlan(network, completed);
         while (completed < plan.toStep()) {
             if (abandon.getAsBoolean()) {
                 return false;
             }
-            runStep();
+            runStep(plan.toStep());
         }
         return true;
     }
 
-    private void runStep() {
+    private void runStep(long planEnd) {
         int epoch = epochOf(completed);
         long k = completed % source.stepsPerEpoch();
         long t0 = System.nanoTime();
@@ -158,7 +160,9 @@ public final class TrainingLoop implements AutoCloseable {
             LOG.warn("step {} (epoch {}) skipped: {} ({} in a row)", completed, epoch, r.skipReason(),
                     consecutiveNonFinite);
         }
-        listener.onStep(new StepReport(generation, completed, epoch, shares[rank], r, wallNs, skipped));
+        String fingerprint = completed == planEnd ? fingerprints.weights(network, completed)
+                : fingerprints.afterStep(network, completed, r);
+        listener.onStep(new StepReport(generation, completed, epoch, shares[rank], r, wallNs, skipped, fingerprint));
         if (consecutiveNonFinite >= maxConsecutiveNonFinite) {
             throw new UserError("training stopped at step " + completed + " (epoch " + epoch + "): "
                     + consecutiveNonFinite + " consecutive steps had a non-finite loss or gradient (last: "
@@ -243,6 +247,7 @@ public final class TrainingLoop implements AutoCloseable {
                     + " training goes on from it", payload.step(), from, payload.configHash(), configHash);
         }
         Gradients.zero(network.params());
+        fingerprints.invalidate();
         TrainingCheckpoint.restore(payload, network, adam);
         completed = payload.step();
         skipped = payload.counters().getOrDefault(SKIPPED_COUNTER, 0L);
@@ -281,9 +286,9 @@ public final class TrainingLoop implements AutoCloseable {
         return Optional.ofNullable(lastCheckpoint);
     }
 
-    /** The weights' checksum (equal on every rank after a step). */
+    /** The weights' checksum (equal on every rank after a step), computed once per state. */
     public String fingerprint() {
-        return network.fingerprint();
+        return fingerprints.weights(network, completed);
     }
 
     /** The model (for inspection; do not train it elsewhere). */

@@ -2,6 +2,10 @@ package org.clmr.worker.device;
 
 import org.clmr.protocol.config.SettingsException;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 import java.util.List;
 
@@ -41,6 +45,20 @@ class DevicesTest {
         assertThrows(SettingsException.class, () -> Devices.resolve("cuda:0,cuda:0", two));
         assertThrows(SettingsException.class, () -> Devices.resolve("tpu:0", two));
         assertThrows(SettingsException.class, () -> Devices.resolve("cuda:0", NO_GPU));
+    }
+
+    /** Without nvidia-smi, the driver's directory: one folder per GPU by PCI bus id, in bus order. */
+    @Test
+    void shouldListTheDriversGpusInPciBusOrderWithoutTheCudaRuntime(@TempDir Path dir) throws Exception {
+        for (String[] gpu : new String[][] {{"0000:b1:00.0", "NVIDIA H100 80GB HBM3"}, {"0000:1a:00.0", "NVIDIA A10G"}}) {
+            Path bus = Files.createDirectories(dir.resolve(gpu[0]));
+            Files.writeString(bus.resolve("information"), "Model: \t\t " + gpu[1] + "\nIRQ:   123\nBus Type:   PCIe\n");
+        }
+        Files.createDirectories(dir.resolve("0000:3b:00.0"));
+        assertEquals(List.of(new DeviceInfo("cuda:0", "NVIDIA A10G", 0, 0),
+                new DeviceInfo("cuda:1", "NVIDIA GPU at 0000:3b:00.0", 0, 0),
+                new DeviceInfo("cuda:2", "NVIDIA H100 80GB HBM3", 0, 0)), Devices.driverGpus(dir));
+        assertTrue(Devices.driverGpus(dir.resolve("missing")).isEmpty());
     }
 
     @Test

@@ -20,6 +20,11 @@ final class Ranks {
     }
 
     static <T> List<T> run(int worldSize, Function<Collective, T> body) {
+        return run(worldSize, 120, body);
+    }
+
+    /** As {@link #run(int, Function)}, waiting up to {@code seconds} for the ranks. */
+    static <T> List<T> run(int worldSize, long seconds, Function<Collective, T> body) {
         List<Collective> collectives = worldSize == 1 ? List.of(new LocalCollective(0))
                 : InProcessCollective.group(worldSize, 0, 60_000);
         ExecutorService pool = Executors.newFixedThreadPool(worldSize);
@@ -30,7 +35,7 @@ final class Ranks {
             }
             List<T> results = new ArrayList<>();
             for (Future<T> f : futures) {
-                results.add(f.get(120, TimeUnit.SECONDS));
+                results.add(f.get(seconds, TimeUnit.SECONDS));
             }
             return results;
         } catch (ExecutionException e) {

@@ -11,15 +11,15 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.clmr.data.random.Rng;
 import org.clmr.protocol.UserError;
-import org.clmr.protocol.config.SettingsException;
 import org.clmr.protocol.run.ModelSpec;
 import org.clmr.protocol.run.OptimizerSpec;
 import org.clmr.worker.collective.Collective;
-import org.clmr.worker.collective.InProcessCollective;
 import org.clmr.worker.collective.LocalCollective;
-import org.clmr.worker.loss.NtXent;
+import org.clmr.worker.loss.DeviceNtXent;
+import org.clmr.worker.metrics.DeviceMemory;
 import org.clmr.worker.model.ClmrNetwork;
 import org.clmr.worker.model.Gradients;
+import org.clmr.worker.model.NativeResources;
 import org.clmr.worker.model.Tensors;
 import org.clmr.worker.optim.Adam;
 import org.clmr.worker.step.DistributedStep.Phases;
@@ -43,20 +43,21 @@ import java.util.concurrent.Future;
 
 /**
  * {@code clmr bench step}: the distributed step's time split into its phases (data, forward, loss,
- * communication, backward, optimizer), and the cost of segmentation: the segmented single-worker step
- * (batch norm from reduced moments, one graph per segment, statistics' gradient added analytically)
- * against an ordinary step with one autograd graph through PyTorch's own batch_norm, on the same batch.
- * With {@code --ranks R > 1} the ranks run as threads of this JVM over {@link InProcessCollective}: they
- * share this machine's cores, so their communication phase includes waiting for each other. With
- * {@code --auth on|off|on,off} they run over Aeron IPC instead (one embedded driver, a transport per rank), with
- * frame MACs on, off, or both as two generations side by side, steps alternating between them. Fastest of
- * a few iterations (other load only adds time).
+ * communication, backward, optimizer), what it moves (host-device transfers and their bytes, collectives,
+ * of which batch-norm exchanges, gradient buckets), the share of the step the training thread waits for
+ * collectives (the communication the gradient buckets do not hide), the process's memory growth over the
+ * timed steps, and the cost of segmentation: the segmented single-worker step (batch norm from reduced
+ * moments, one graph per segment, statistics' gradient added analytically) against an ordinary step with one
+ * autograd graph through PyTorch's own batch_norm, on the same batch. With {@code --ranks R > 1} the ranks run
+ * as threads of this JVM ({@link StepWorld}: in-process exchange, Aeron IPC or Aeron UDP): they share this
+ * machine's cores, so their communication phase includes waiting for each other. Phases are those of the
+ * fastest of a few iterations (other load only adds time); the rest are means over the timed steps.
  */
 @Command(name = "step", mixinStandardHelpOptions = true,
         description = "Time the distributed training step by phase, and its segmentation overhead.")
 public final class BenchStep implements Callable<Integer> {
-    static final OptimizerSpec ADAM = new OptimizerSpec(3e-4, 0.9, 0.999, 1e-8);
-    static final double TAU = 0.5;
+    private static final OptimizerSpec ADAM = new OptimizerSpec(3e-4, 0.9, 0.999, 1e-8);
+    private static final double TAU = 0.5;
 
     @Spec
     CommandSpec spec;
@@ -69,6 +70,15 @@ public final class BenchStep implements Callable<Integer> {
 
     @Option(names = "--ranks", defaultValue = "2", description = "ranks (threads here) of the distributed run (default ${DEFAULT-VALUE})")
     int ranks;
+
+    @Option(names = "--transport", defaultValue = "inproc",
+            description = "what the ranks exchange over: inproc (no Aeron), ipc (Aeron, one media driver) or udp (Aeron on"
+                    + " loopback, a driver per rank) (default ${DEFAULT-VALUE})")
+    String transport;
+
+    @Option(names = "--bucket-elements", defaultValue = "" + DistributedStep.DEFAULT_BUCKET_ELEMENTS,
+            description = "gradient elements per all-reduce bucket (default ${DEFAULT-VALUE})")
+    int bucketElements;
 
     @Option(names = "--batch", defaultValue = "4", description = "global batch B, split evenly over the ranks (default ${DEFAULT-VALUE})")
     int batch;
@@ -94,11 +104,6 @@ public final class BenchStep implements Callable<Integer> {
                     + "the stepping thread; needs --threads 1); the phases are always elapsed time (default ${DEFAULT-VALUE})")
     BenchClock clock;
 
-    @Option(names = "--auth", defaultValue = "none",
-            description = "none: ranks exchange over in-process queues; on, off or on,off: over Aeron IPC with frame"
-                    + " MACs on, off, or both, alternating step by step (default ${DEFAULT-VALUE})")
-    String auth;
-
     @Option(names = "--json", description = "print one JSON object")
     boolean json;
 
@@ -108,28 +113,54 @@ public final class BenchStep implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         ModelSpec model = ModelSpec.preset(preset, projectionDim).validated();
-        if (ranks < 1 || batch < ranks || iterations < 1 || warmup < 0) {
-            throw new UserError("need --ranks >= 1, --batch >= --ranks, --iterations >= 1 and --warmup >= 0; got "
-                    + ranks + ", " + batch + ", " + iterations + ", " + warmup);
+        if (ranks < 1 || batch < ranks || iterations < 1 || warmup < 0 || bucketElements < 1) {
+            throw new UserError("need --ranks >= 1, --batch >= --ranks, --iterations >= 1, --warmup >= 0 and"
+                    + " --bucket-elements >= 1; got " + ranks + ", " + batch + ", " + iterations + ", " + warmup + ", "
+                    + bucketElements);
+        }
+        if (!StepWorld.TRANSPORTS.contains(transport)) {
+            throw new UserError("--transport " + transport + " is not one of " + String.join(", ", StepWorld.TRANSPORTS));
         }
         Engine.getEngine("PyTorch");  // loads the natives before the first JNI call
         if (threads > 0) {
             JniUtils.setNumThreads(threads);
         }
         clock.check(threads);
-        List<String> modes = auth.equals("none") ? List.of("none") : BenchAllReduce.parseAuth(auth);
-        if (!modes.contains("none") && ranks < 2) {
-            throw new SettingsException("--auth", auth, "needs --ranks >= 2 (one rank exchanges no frames)");
-        }
         ViewPairs data = gaussianBatch(model.inputLength());
         double[] whole = new double[2];
-        Phases single = singleWorker(model, data, whole);
+        Memory singleMemory = new Memory();
+        StepFigures single = singleWorker(model, data, whole, singleMemory);
         int[] shares = shares();
-        StepOverAeron.Figures distributed = ranks == 1 ? new StepOverAeron.Figures(List.of(List.of(single)), null)
-                : modes.contains("none") ? new StepOverAeron.Figures(List.of(segmented(model, data, shares)), null)
-                : StepOverAeron.run(model, data, shares, modes, settledAfter, iterations, TAU, ADAM);
-        print(model, shares, whole[0], whole[1], single, modes, distributed);
+        Memory memory = singleMemory;
+        List<StepFigures> distributed = List.of(single);
+        String world = "one rank";
+        if (ranks > 1) {
+            memory = new Memory();
+            try (StepWorld w = StepWorld.open(transport, ranks)) {
+                distributed = segmented(model, data, shares, w, memory);
+                world = w.describe();
+            }
+        }
+        print(model, shares, whole[0], whole[1], single, distributed, world, memory);
         return 0;
+    }
+
+    /** The process's resident set and rank 0's managed native resources before and after the timed steps. */
+    static final class Memory {
+        long rssBefore;
+        long rssAfter;
+        int resourcesBefore;
+        int resourcesAfter;
+
+        void before(ClmrNetwork net) {
+            resourcesBefore = NativeResources.of(net.manager()).total();
+            rssBefore = DeviceMemory.residentSetBytes().orElse(0);
+        }
+
+        void after(ClmrNetwork net) {
+            resourcesAfter = NativeResources.of(net.manager()).total();
+            rssAfter = DeviceMemory.residentSetBytes().orElse(0);
+        }
     }
 
     private int[] shares() {
@@ -151,18 +182,17 @@ public final class BenchStep implements Callable<Integer> {
         return new ViewPairs(batch, length, v[0], v[1]);
     }
 
-    /** Each rank's phases of its fastest step (by total), ranks on threads. */
-    private List<Phases> segmented(ModelSpec model, ViewPairs data, int[] shares) {
-        List<Collective> world = shares.length == 1 ? List.of(new LocalCollective(0))
-                : InProcessCollective.group(shares.length, 0, 600_000);
+    /** Each rank's figures, ranks on threads of {@code world}. */
+    private List<StepFigures> segmented(ModelSpec model, ViewPairs data, int[] shares, StepWorld world, Memory memory) {
         ExecutorService pool = Executors.newFixedThreadPool(shares.length);
         try {
-            List<Future<Phases>> futures = new ArrayList<>();
-            for (Collective c : world) {
-                futures.add(pool.submit(() -> rank(model, data, shares, c)));
+            List<Future<StepFigures>> futures = new ArrayList<>();
+            for (int r = 0; r < shares.length; r++) {
+                int rank = r;
+                futures.add(pool.submit(() -> rank(model, data, shares, world.join(rank), memory)));
             }
-            List<Phases> out = new ArrayList<>();
-            for (Future<Phases> f : futures) {
+            List<StepFigures> out = new ArrayList<>();
+            for (Future<StepFigures> f : futures) {
                 out.add(f.get());
             }
             return out;
@@ -176,36 +206,45 @@ public final class BenchStep implements Callable<Integer> {
         }
     }
 
-    private Phases rank(ModelSpec model, ViewPairs data, int[] shares, Collective c) {
+    private StepFigures rank(ModelSpec model, ViewPairs data, int[] shares, Collective c, Memory memory) {
+        if (threads > 0) {
+            JniUtils.setNumThreads(threads);
+        }
         try (ClmrNetwork net = ClmrNetwork.create(model, 0, Device.cpu());
              Adam adam = new Adam(ADAM, net.params())) {
-            DistributedStep step = new DistributedStep(net, adam, TAU, c, 0);
+            DistributedStep step = new DistributedStep(net, adam, TAU, c, 0, bucketElements);
             DistributedStep.ShareLoader loader = data::slice;
-            Phases best = null;
+            StepFigures figures = new StepFigures();
             // every rank takes the same steps (they are collective): as many warm-up steps as the
             // single-worker figure needed to settle
             for (int k = 0; k < settledAfter + iterations; k++) {
-                Phases p = step.run(k, shares, loader).phases();
-                if (k >= settledAfter && (best == null || p.totalNs() < best.totalNs())) {
-                    best = p;
+                if (k == settledAfter && c.rank() == 0) {
+                    memory.before(net);
+                }
+                DistributedStep.Result r = step.run(k, shares, loader);
+                if (k >= settledAfter) {
+                    figures.add(r);
                 }
             }
-            return best;
+            if (c.rank() == 0) {
+                memory.after(net);
+            }
+            return figures;
         }
     }
 
     /**
      * The segmented step (world of one) and the ordinary whole-graph step on the same batch, alternately,
-     * so that load from other processes weighs on both alike: the segmented step's fastest phases, the
-     * ordinary step's fastest time on the clock in {@code ms[0]} and the segmented step's in {@code ms[1]}.
+     * so that load from other processes weighs on both alike: the segmented step's figures, the ordinary
+     * step's fastest time on the clock in {@code ms[0]} and the segmented step's in {@code ms[1]}.
      */
-    private Phases singleWorker(ModelSpec model, ViewPairs data, double[] ms) {
+    private StepFigures singleWorker(ModelSpec model, ViewPairs data, double[] ms, Memory memory) {
         try (ClmrNetwork net = ClmrNetwork.create(model, 0, Device.cpu());
              Adam adam = new Adam(ADAM, net.params());
              ClmrNetwork plain = ClmrNetwork.create(model, 0, Device.cpu());
              Adam plainAdam = new Adam(ADAM, plain.params())) {
-            DistributedStep step = new DistributedStep(net, adam, TAU, new LocalCollective(0), 0);
-            Phases best = null;
+            DistributedStep step = new DistributedStep(net, adam, TAU, new LocalCollective(0), 0, bucketElements);
+            StepFigures figures = new StepFigures();
             ms[0] = Double.MAX_VALUE;
             ms[1] = Double.MAX_VALUE;
             long[] k = {0};
@@ -213,16 +252,18 @@ public final class BenchStep implements Callable<Integer> {
                 wholeGraphStepMs(plain, plainAdam, model, data);
                 step.run(k[0]++, new int[] {batch}, (offset, count) -> data);
             });
+            memory.before(net);
             for (int i = 0; i < iterations; i++) {
                 double w = wholeGraphStepMs(plain, plainAdam, model, data);
                 long t = clock.nanos();
-                Phases p = step.run(k[0]++, new int[] {batch}, (offset, count) -> data).phases();
+                DistributedStep.Result r = step.run(k[0]++, new int[] {batch}, (offset, count) -> data);
                 double s = (clock.nanos() - t) / 1e6;
                 ms[0] = Math.min(ms[0], w);
                 ms[1] = Math.min(ms[1], s);
-                best = best == null || p.totalNs() < best.totalNs() ? p : best;
+                figures.add(r);
             }
-            return best;
+            memory.after(net);
+            return figures;
         }
     }
 
@@ -232,21 +273,12 @@ public final class BenchStep implements Callable<Integer> {
         long t = clock.nanos();
         JniUtils.setGradMode(true);
         try (NDManager s = net.manager().newSubManager()) {
-            NDArray z1 = net.forwardWholeGraph(Tensors.upload(s, data.first(), shape));
-            NDArray z2 = net.forwardWholeGraph(Tensors.upload(s, data.second(), shape));
-            float[] z = concat(z1.toFloatArray(), z2.toFloatArray());
-            int[] anchors = new int[2 * batch];
-            for (int i = 0; i < anchors.length; i++) {
-                anchors[i] = i;
-            }
-            float[] g = NtXent.compute(z, projectionDim, anchors, NtXent.pairedPositives(new int[] {batch}),
-                    2 * batch, TAU).gradient();
-            int half = batch * projectionDim;
-            Shape rows = new Shape(batch, projectionDim);
-            JniUtils.backward((PtNDArray) z1, (PtNDArray) Tensors.upload(s, Arrays.copyOfRange(g, 0, half), rows),
-                    false, false);
-            JniUtils.backward((PtNDArray) z2, (PtNDArray) Tensors.upload(s, Arrays.copyOfRange(g, half, 2 * half),
-                    rows), false, false);
+            List<NDArray> x = Tensors.uploadRows(s, List.of(data.first(), data.second()), shape);
+            NDArray z1 = net.forwardWholeGraph(x.get(0));
+            NDArray z2 = net.forwardWholeGraph(x.get(1));
+            DeviceNtXent.Views l = DeviceNtXent.ofViews(z1, z2, TAU);
+            JniUtils.backward((PtNDArray) z1, (PtNDArray) l.gradients().get(0), false, false);
+            JniUtils.backward((PtNDArray) z2, (PtNDArray) l.gradients().get(1), false, false);
         } finally {
             JniUtils.setGradMode(false);
         }
@@ -258,12 +290,6 @@ public final class BenchStep implements Callable<Integer> {
         return (clock.nanos() - t) / 1e6;
     }
 
-    private static float[] concat(float[] a, float[] b) {
-        float[] out = Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, out, a.length, b.length);
-        return out;
-    }
-
     private static final String[] PHASES = {"data", "forward", "loss", "communication", "backward", "optimizer"};
 
     private static double[] ms(Phases p) {
@@ -271,52 +297,46 @@ public final class BenchStep implements Callable<Integer> {
                 p.backwardNs() / 1e6, p.optimizerNs() / 1e6, p.totalNs() / 1e6};
     }
 
-    private void print(ModelSpec model, int[] shares, double whole, double segmentedMs, Phases single,
-                       List<String> modes, StepOverAeron.Figures figures) throws IOException {
-        List<List<Phases>> byMode = figures.fastest();
-        List<Phases> distributed = byMode.get(0);
+    private void print(ModelSpec model, int[] shares, double whole, double segmentedMs, StepFigures single,
+                       List<StepFigures> distributed, String world, Memory memory) throws IOException {
         PrintWriter out = spec.commandLine().getOut();
         String clockName = clock.label();
         double overhead = 100 * (segmentedMs / whole - 1);
+        double exposed = distributed.stream().mapToDouble(StepFigures::exposedPercent).average().orElse(0);
         if (json) {
             ObjectMapper m = new ObjectMapper();
             ObjectNode o = m.createObjectNode();
             o.put("preset", model.preset());
             o.put("batch", batch);
             o.put("ranks", ranks);
+            o.put("transport", transport);
+            o.put("ranks_run_as", world);
+            o.put("bucket_elements", bucketElements);
             o.put("iterations", iterations);
             o.put("threads", JniUtils.getNumThreads());
             o.put("clock", clockName);
             o.put("whole_graph_step_ms", whole);
             o.put("segmented_step_ms", segmentedMs);
             o.put("segmentation_overhead_percent", overhead);
-            phases(o.putObject("single_worker_ms"), single);
+            phases(o.putObject("single_worker_ms"), single.best());
             o.putArray("shares").addAll(Arrays.stream(shares).mapToObj(o::numberNode).toList());
             var ranksNode = o.putArray("rank_ms");
-            for (Phases p : distributed) {
-                phases(ranksNode.addObject(), p);
+            var trafficNode = o.putArray("rank_traffic");
+            for (StepFigures f : distributed) {
+                phases(ranksNode.addObject(), f.best());
+                f.write(trafficNode.addObject());
             }
-            o.put("exchange", modes.contains("none") ? "in-process" : "aeron-ipc");
-            if (!modes.contains("none")) {
-                ObjectNode byAuth = o.putObject("rank_ms_by_auth");
-                ObjectNode cpuByAuth = o.putObject("rank_cpu_ms_by_auth");
-                for (int i = 0; i < modes.size(); i++) {
-                    var rows = byAuth.putArray(modes.get(i));
-                    for (Phases p : byMode.get(i)) {
-                        phases(rows.addObject(), p);
-                    }
-                    var cpu = cpuByAuth.putArray(modes.get(i));
-                    figures.cpuMs().get(i).forEach(cpu::add);
-                }
-                if (modes.size() == 2) {
-                    o.put("mac_cost_percent", macCostPercent(modes, byMode));
-                    o.put("mac_cost_cpu_percent", macCostCpuPercent(modes, figures.cpuMs()));
-                }
-            }
+            StepFigures first = distributed.get(0);
+            o.put("transfers_per_step", first.transfersPerStep());
+            o.put("transfer_bytes_per_step", first.transferBytesPerStep());
+            o.put("small_collectives_per_step", first.smallCollectivesPerStep());
+            o.put("exposed_communication_percent", exposed);
+            o.put("rss_growth_bytes", memory.rssAfter - memory.rssBefore);
+            o.put("native_resources_growth", memory.resourcesAfter - memory.resourcesBefore);
             out.println(m.writeValueAsString(o));
         } else {
-            out.printf("clmr bench step: preset %s, global batch %d, best of %d iterations, %d intra-op threads%n",
-                    model.preset(), batch, iterations, JniUtils.getNumThreads());
+            out.printf("clmr bench step: preset %s, global batch %d, best of %d iterations, %d intra-op threads, %s%n",
+                    model.preset(), batch, iterations, JniUtils.getNumThreads(), world);
             out.printf("ordinary whole-graph step %.1f ms, segmented single-worker step %.1f ms (%s clock): "
                     + "segmentation overhead %.1f%%%n", whole, segmentedMs, clockName, overhead);
             out.printf("%-22s", "ms");
@@ -324,43 +344,21 @@ public final class BenchStep implements Callable<Integer> {
                 out.printf(" %13s", p);
             }
             out.printf(" %13s%n", "total");
-            row(out, "1 worker (" + batch + ")", single);
+            row(out, "1 worker (" + batch + ")", single.best());
             if (ranks > 1) {
-                for (int i = 0; i < modes.size(); i++) {
-                    String mac = modes.get(i).equals("none") ? "" : " mac " + modes.get(i);
-                    for (int r = 0; r < byMode.get(i).size(); r++) {
-                        row(out, "rank " + r + "/" + ranks + " (" + shares[r] + ")" + mac, byMode.get(i).get(r));
-                    }
+                for (int r = 0; r < distributed.size(); r++) {
+                    row(out, "rank " + r + "/" + ranks + " (" + shares[r] + ")", distributed.get(r).best());
                 }
-                out.println("(ranks are threads of this JVM sharing its cores: communication includes waiting for each other"
-                        + (modes.contains("none") ? "" : "; they exchange over Aeron IPC, steps alternating between MAC "
-                        + String.join(" and ", modes)) + ")");
-                if (!modes.contains("none")) {
-                    for (int i = 0; i < modes.size(); i++) {
-                        out.printf("least CPU time of a step, mac %s: %s ms per rank thread%n", modes.get(i),
-                                figures.cpuMs().get(i).stream().map(c -> String.format("%.1f", c)).toList());
-                    }
-                }
-                if (modes.size() == 2) {
-                    out.printf("frame MAC cost: %+.1f%% of the step's wall time (rank 0's fastest step with it / without,"
-                            + " less 1), %+.1f%% of its CPU time (rank 0's least)%n", macCostPercent(modes, byMode),
-                            macCostCpuPercent(modes, figures.cpuMs()));
-                }
+                out.println("(ranks are threads of this JVM sharing its cores: communication includes waiting for each other)");
             }
+            out.println("per step, 1 worker: " + single.line());
+            for (int r = 0; ranks > 1 && r < distributed.size(); r++) {
+                out.println("per step, rank " + r + ": " + distributed.get(r).line());
+            }
+            out.printf("over the timed steps: resident set %+.1f MB, managed native resources %+d%n",
+                    (memory.rssAfter - memory.rssBefore) / 1e6, memory.resourcesAfter - memory.resourcesBefore);
         }
         out.flush();
-    }
-
-    /** Rank 0's fastest step with MACs over its fastest without, less 1, in percent. */
-    private static double macCostPercent(List<String> modes, List<List<Phases>> byMode) {
-        double on = byMode.get(modes.indexOf("on")).get(0).totalNs();
-        double off = byMode.get(modes.indexOf("off")).get(0).totalNs();
-        return 100 * (on / off - 1);
-    }
-
-    /** Rank 0's least CPU time of a step with MACs over without, less 1, in percent. */
-    private static double macCostCpuPercent(List<String> modes, List<List<Double>> cpuMs) {
-        return 100 * (cpuMs.get(modes.indexOf("on")).get(0) / cpuMs.get(modes.indexOf("off")).get(0) - 1);
     }
 
     private static void phases(ObjectNode o, Phases p) {

@@ -9,6 +9,7 @@ import org.clmr.worker.actor.WorkerActor;
 import org.clmr.worker.actor.WorkerNode;
 import org.clmr.worker.device.DeviceInfo;
 import org.clmr.worker.device.Devices;
+import org.clmr.worker.train.TrainSettings;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -85,7 +86,7 @@ public final class WorkerCommand implements Callable<Integer> {
     }
 
     private int supervise() {
-        options.load();
+        boolean allowTf32 = TrainSettings.from(options.load()).allowTf32();
         PrintWriter out = spec.commandLine().getOut();
         Devices.Detected found = Devices.detect();
         List<DeviceInfo> chosen = Devices.resolve(devices, found);
@@ -95,7 +96,7 @@ public final class WorkerCommand implements Callable<Integer> {
         List<String> common = new ArrayList<>(List.of("--seed-nodes", String.join(",", seedNodes),
                 "--dataset", dataset.toAbsolutePath().toString()));
         common.addAll(options.asArgs());
-        WorkerSupervisor supervisor = new WorkerSupervisor(chosen, common, maxRestarts, out);
+        WorkerSupervisor supervisor = new WorkerSupervisor(chosen, common, maxRestarts, allowTf32, out);
         Signals.onTerm(supervisor::drainAll);
         List<String> failed = supervisor.run();
         if (!failed.isEmpty()) {

@@ -3,6 +3,7 @@ package org.clmr.ops.cluster;
 import org.clmr.ops.ClmrProcess;
 import org.clmr.protocol.process.JavaProcess;
 import org.clmr.protocol.process.JvmFlags;
+import org.clmr.worker.device.CudaEnvironment;
 import org.clmr.worker.device.DeviceInfo;
 
 import java.io.BufferedReader;
@@ -13,6 +14,7 @@ import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -21,7 +23,10 @@ import java.util.concurrent.TimeUnit;
  * code not 0) is started again after a pause, up to {@code maxRestarts} times; one that exits 0 (its run
  * finished, or it was drained) is done. SIGTERM to this process is forwarded to every child, which drains
  * it; this process returns when every child is done. Children get this JVM's {@code -Xmx}, {@code -D} and
- * {@code -XX:} flags (so {@code CLMR_JAVA_OPTS} reaches them).
+ * {@code -XX:} flags (so {@code CLMR_JAVA_OPTS} reaches them). A child on GPU N also gets the CUDA
+ * environment of {@link CudaEnvironment#forWorker}: it sees only its GPU (numbered in PCI bus order, as
+ * nvidia-smi and {@code --devices} number them), with cuBLAS's deterministic workspace and TF32 off unless
+ * allowed. This process itself never loads CUDA, so it holds no context on any GPU.
  */
 final class WorkerSupervisor {
     private static final long RESTART_PAUSE_MS = 5000;
@@ -29,6 +34,7 @@ final class WorkerSupervisor {
     private final List<DeviceInfo> devices;
     private final List<String> commonArgs;
     private final int maxRestarts;
+    private final boolean allowTf32;
     private final PrintWriter out;
     private final Process[] children;
     private volatile boolean draining;
@@ -38,9 +44,16 @@ final class WorkerSupervisor {
      * @param commonArgs arguments every child gets after {@code worker --device D}
      */
     WorkerSupervisor(List<DeviceInfo> devices, List<String> commonArgs, int maxRestarts, PrintWriter out) {
+        this(devices, commonArgs, maxRestarts, false, out);
+    }
+
+    /** @param allowTf32 whether GPU children may use TF32 ({@code clmr.worker.cuda.allow-tf32}) */
+    WorkerSupervisor(List<DeviceInfo> devices, List<String> commonArgs, int maxRestarts, boolean allowTf32,
+                     PrintWriter out) {
         this.devices = List.copyOf(devices);
         this.commonArgs = List.copyOf(commonArgs);
         this.maxRestarts = maxRestarts;
+        this.allowTf32 = allowTf32;
         this.out = out;
         this.children = new Process[devices.size()];
     }
@@ -50,6 +63,15 @@ final class WorkerSupervisor {
         List<String> args = new ArrayList<>(List.of("worker", "--device", devices.get(i).id()));
         args.addAll(commonArgs);
         return args;
+    }
+
+    /** The environment variables the child for device {@code i} gets beyond this process's (none for the CPU). */
+    Map<String, String> childEnvironment(int i) {
+        String id = devices.get(i).id();
+        if (devices.get(i).isCpu()) {
+            return Map.of();
+        }
+        return CudaEnvironment.forWorker(Integer.parseInt(id.substring(id.indexOf(':') + 1)), allowTf32);
     }
 
     /**
@@ -145,6 +167,7 @@ final class WorkerSupervisor {
 
     private Process start(int i) {
         JavaProcess child = ClmrProcess.of(childArgs(i)).pipeOutput();
+        childEnvironment(i).forEach(child::env);
         for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
             if (a.startsWith("-Xmx")) {
                 child.maxHeap(a.substring(4));

@@ -51,6 +51,22 @@ class WorkerCommandTest {
         assertTrue(unreachable.err().contains("cannot reach a coordinator at http://127.0.0.1:1"), unreachable.err());
     }
 
+    /** A GPU worker sees its GPU only, in PCI bus order, with deterministic cuBLAS and TF32 off unless allowed. */
+    @Test
+    void shouldGiveEachGpuWorkerItsCudaEnvironment() {
+        List<DeviceInfo> devices = List.of(new DeviceInfo("cuda:0", "A", 1L << 30, 0), new DeviceInfo("cuda:3", "B", 1L << 30, 0),
+                new DeviceInfo("cpu", "C", 1L << 30, 2));
+        PrintWriter out = new PrintWriter(new StringWriter());
+        WorkerSupervisor off = new WorkerSupervisor(devices, List.of(), 0, false, out);
+        assertEquals(java.util.Map.of("CUDA_VISIBLE_DEVICES", "3", "CUDA_DEVICE_ORDER", "PCI_BUS_ID",
+                "CUBLAS_WORKSPACE_CONFIG", ":4096:8", "NVIDIA_TF32_OVERRIDE", "0"), off.childEnvironment(1));
+        assertEquals("0", off.childEnvironment(0).get("CUDA_VISIBLE_DEVICES"));
+        assertEquals(java.util.Map.of(), off.childEnvironment(2), "the CPU worker's environment is this process's");
+        WorkerSupervisor allowed = new WorkerSupervisor(devices, List.of(), 0, true, out);
+        assertTrue(!allowed.childEnvironment(1).containsKey("NVIDIA_TF32_OVERRIDE"));
+        assertEquals(List.of("worker", "--device", "cuda:3"), off.childArgs(1), "the worker names its GPU as nvidia-smi does");
+    }
+
     @Test
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
     void shouldRestartAFailingWorkerUpToMaxRestartsThenReportIt(@TempDir Path dir) {
