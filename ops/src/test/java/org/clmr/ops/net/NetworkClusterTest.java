@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import org.clmr.data.dataset.PackedDataset;
 import org.clmr.data.dataset.PretrainView;
 import org.clmr.data.generate.GeneratedSet;
+import org.clmr.ops.Clmr;
 import org.clmr.ops.net.NetCluster.StepLine;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -23,6 +24,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -31,9 +33,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * A secured cluster across a real network ({@link NetworkHosts}): the coordinator on h0 and one worker per host on
  * h1..h3, over veth links with MTU 1500, on the deployment's security (mutual TLS, the control token). One coordinator
  * serves every scenario, each a run of its own on the same prepared dataset; a run is long (many epochs) and stopped
- * over the control plane once the scenario has seen what it needs.
- * Scenarios: three hosts on a clean network train the reference's losses with equal fingerprints; a worker host cut
- * off for 30 s leaves the others training, trains nothing alone, and rejoins with the members' state once back.
+ * over the control plane once the scenario has seen what it needs. Scenarios: three hosts on a clean network train
+ * a one-host run's losses with equal fingerprints; a worker host cut off for 30 s leaves the others training, trains
+ * nothing alone, and rejoins with the members' state once back; UDP dropped one way between two worker hosts (Akka
+ * fine) evicts the silent sender and the run goes on; a worker on a link narrower than its Aeron MTU refuses to
+ * start in one line naming the setting and the largest MTU that works. Each prints its recovery times on a
+ * {@code network:} line (surefire's output file).
  */
 @Timeout(value = 480, unit = TimeUnit.SECONDS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -156,6 +161,58 @@ class NetworkClusterTest {
                 + " cut worker training again %.1f s after the link came back%n", recovered, rejoinedAfter);
     }
 
+    @Test
+    @Order(3)
+    void shouldEvictTheWorkerWhoseDatagramsAreDroppedAndGoOnWhenOnlyTheDataPlaneIsCut() throws Exception {
+        List<Process> ws = startWorkers("udp");
+        start("udp");
+        JsonNode before = cluster.awaitStatus("three members training", WAIT, NetworkClusterTest::allThreeTrain);
+        long generation = before.get("generation").asLong();
+        String sender = memberOn(before, 1);
+        int senderRank = rankOf(before, sender);
+        long droppedAt = System.nanoTime();
+        hosts.dropUdp(1, 2);
+        JsonNode after = cluster.awaitStatus("a generation without the silent sender", WAIT,
+                s -> s.get("generation").asLong() > generation && s.get("members").size() == 2);
+        double evictedAfter = (System.nanoTime() - droppedAt) / 1e9;
+        List<String> left = new ArrayList<>();
+        after.get("members").forEach(m -> left.add(m.get("workerId").asText()));
+        assertEquals(List.of(memberOn(before, 2), memberOn(before, 3)).stream().sorted().toList(),
+                left.stream().sorted().toList(), "the jury evicted " + sender + " (h1, whose datagrams to h2 are"
+                        + " dropped) and kept the others; logs in " + dir);
+        String report = NetCluster.await(cluster.log("udp-h2"), Pattern.compile("silent ranks (\\[[\\d, ]*])"),
+                ws.get(1)).group(1);
+        assertTrue(report.matches(".*\\b" + senderRank + "\\b.*"), "h2 named the silent rank " + senderRank
+                + ": " + report);
+        assertTrue(evictedAfter < 30 + 20, "evicted " + evictedAfter + " s after the drop: past the op deadline");
+        long stepAfter = after.get("step").asLong();
+        cluster.awaitStatus("the run going on without it", WAIT, s -> s.get("step").asLong() >= stepAfter + 2);
+        hosts.allowUdp(1);
+        stop(List.of(ws.get(1), ws.get(2)));
+        System.out.printf(Locale.ROOT, "network: one-way UDP drop h1->h2: %s evicted, next generation formed %.1f s"
+                + " after the drop%n", sender, evictedAfter);
+    }
+
+    @Test
+    @Order(4)
+    void shouldRefuseToStartAWorkerOnALinkNarrowerThanItsAeronMtuInOneLine() throws Exception {
+        hosts.mtu(3, 1200);
+        try {
+            Process p = cluster.launchWorker(3, "mtu-h3");
+            workers.add(p);
+            assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the worker on the narrow link did not stop");
+            assertEquals(Clmr.EXIT_USAGE, p.exitValue(), Files.readString(cluster.log("mtu-h3")));
+            List<String> lines = Files.readAllLines(cluster.log("mtu-h3")).stream()
+                    .filter(l -> l.contains("clmr.worker.aeron.mtu")).toList();
+            assertEquals(1, lines.size(), "one line about the MTU: " + lines);
+            assertTrue(lines.get(0).contains("clmr.worker.aeron.mtu = 1408 is invalid")
+                    && lines.get(0).contains("MTU 1200") && lines.get(0).contains("largest that works is 1152"),
+                    lines.get(0));
+        } finally {
+            hosts.mtu(3, NetworkHosts.MTU);
+        }
+    }
+
     // ------------------------------------------------------------------ helpers
 
     /** Three members, each of which has reported steps of the current generation. */
@@ -170,6 +227,26 @@ class NetworkClusterTest {
             }
         }
         return true;
+    }
+
+    /** The worker id of the member on host {@code k}. */
+    private static String memberOn(JsonNode status, int k) {
+        for (JsonNode m : status.get("members")) {
+            if (m.get("workerId").asText().startsWith(hosts.address(k) + "/")) {
+                return m.get("workerId").asText();
+            }
+        }
+        throw new AssertionError("no member on h" + k + " (" + hosts.address(k) + "): " + status);
+    }
+
+    private static int rankOf(JsonNode status, String workerId) {
+        JsonNode members = status.get("members");
+        for (int i = 0; i < members.size(); i++) {
+            if (members.get(i).get("workerId").asText().equals(workerId)) {
+                return i;
+            }
+        }
+        throw new AssertionError(workerId + " is no member: " + status);
     }
 
     /** A worker on each of h1..h3, logging to NAME-hK.log. */
