@@ -26,6 +26,7 @@ import org.clmr.protocol.security.NodeSecurity;
 import org.clmr.protocol.security.SecuritySettings;
 import org.clmr.worker.collective.AeronSettings;
 import org.clmr.worker.collective.AeronTransport;
+import org.clmr.worker.collective.LinkMtu;
 import org.clmr.worker.metrics.DeviceMemory;
 import org.clmr.worker.metrics.MetricsEndpoint;
 import org.clmr.worker.metrics.MetricsSettings;
@@ -125,6 +126,10 @@ public final class WorkerNode implements AutoCloseable {
         if (ws.pickFreeAeronPort()) {
             String host = AeronSettings.parseEndpoint("clmr.worker.aeron.endpoint", as.endpoint())[0];
             as = as.with(as.embeddedDriver(), as.driverDir(), as.ipc(), host + ":" + freeUdpPort(host));
+        }
+        if (!as.ipc()) {
+            LinkMtu.check(AeronSettings.parseEndpoint("clmr.worker.aeron.endpoint", as.endpoint())[0],
+                    as.udpMtu(List.of(as.endpoint())));
         }
         AeronTransport transport = AeronTransport.start(as);
         WorkerNode node = null;
