@@ -49,6 +49,7 @@ import java.util.function.Consumer;
  * messages, which never leave this JVM.
  */
 public final class WorkerActor extends AbstractBehavior<ToWorker> {
+    private static final long NO_GENERATION = -1;
 
     /** Local messages of this actor (timer ticks and the training thread's outcomes); never serialized. */
     public sealed interface Internal extends ToWorker {
@@ -97,7 +98,8 @@ public final class WorkerActor extends AbstractBehavior<ToWorker> {
     private final Consumer<StepLine> steps;
     private final CompletableFuture<String> finished;
     private WorkerPhase phase = WorkerPhase.REGISTERING;
-    private long generation = -1;
+    /** The generation this worker is a member of, or {@link #NO_GENERATION}. */
+    private long generation = NO_GENERATION;
     private int rank = -1;
     private long plannedTo = -1;
     private Progress lastProgress;
@@ -378,6 +380,9 @@ public final class WorkerActor extends AbstractBehavior<ToWorker> {
         getContext().getLog().warn("leaving generation {} to register again: {}", j.generation(), j.reason());
         coordinator.tell(new Leave(id.workerId(), j.generation(), j.reason()));
         to(WorkerPhase.REGISTERING, "left generation " + j.generation() + " to rejoin (" + j.reason() + ")");
+        // the generation left is no longer this worker's: its late outcomes and plans must not move the phase
+        generation = NO_GENERATION;
+        lastProgress = null;
         return this;
     }
 
