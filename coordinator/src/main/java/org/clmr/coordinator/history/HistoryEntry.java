@@ -2,6 +2,8 @@ package org.clmr.coordinator.history;
 
 import com.fasterxml.jackson.annotation.JsonValue;
 
+import org.clmr.protocol.cluster.ControlInput;
+
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.Collections;
@@ -64,7 +66,7 @@ public record HistoryEntry(long sequence, Instant at, String runId, Kind kind, S
                     return k;
                 }
             }
-            throw new IllegalArgumentException("unknown kind '" + label + "'; the kinds are " + labels());
+            throw new IllegalArgumentException("unknown kind " + ControlInput.quoted(label) + "; the kinds are " + labels());
         }
 
         /** Every label, comma-separated. */

@@ -2,6 +2,8 @@ package org.clmr.coordinator.history;
 
 import org.clmr.coordinator.history.HistoryEntry.Kind;
 
+import org.clmr.protocol.cluster.ControlInput;
+
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.EnumSet;
@@ -39,7 +41,8 @@ public record HistoryFilter(Instant since, Set<Kind> kinds, String runId) {
             try {
                 since = Instant.parse(s.strip());
             } catch (DateTimeParseException e) {
-                throw new IllegalArgumentException("since=" + s + " is not an ISO-8601 instant such as 2026-12-02T05:00:00Z");
+                throw new IllegalArgumentException("since=" + ControlInput.quoted(s) + " is not an ISO-8601 instant such as"
+                        + " 2026-12-02T05:00:00Z");
             }
         }
         String run = query.get("run-id");

@@ -19,13 +19,8 @@ import org.clmr.protocol.UserError;
 import org.clmr.protocol.cluster.ControlInput;
 import org.clmr.protocol.cluster.CoordinatorProtocol.DrainWorker;
 import org.clmr.protocol.cluster.CoordinatorProtocol.GetStatus;
-import org.clmr.protocol.cluster.CoordinatorProtocol.IfRunExists;
 import org.clmr.protocol.cluster.CoordinatorProtocol.OperatorReply;
-import org.clmr.protocol.cluster.CoordinatorProtocol.PauseRun;
-import org.clmr.protocol.cluster.CoordinatorProtocol.ResumeRun;
-import org.clmr.protocol.cluster.CoordinatorProtocol.StartRun;
 import org.clmr.protocol.cluster.CoordinatorProtocol.Status;
-import org.clmr.protocol.cluster.CoordinatorProtocol.StopRun;
 import org.clmr.protocol.cluster.CoordinatorProtocol.ToCoordinator;
 import org.clmr.protocol.http.HttpGuard;
 import org.clmr.protocol.http.HttpGuard.Access;
@@ -38,10 +33,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.BindException;
 import java.net.InetSocketAddress;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
@@ -156,7 +148,7 @@ public final class StatusHttpServer implements AutoCloseable {
             }
             HistoryFilter filter;
             try {
-                filter = HistoryFilter.fromQuery(query(ex.getRequestURI().getRawQuery()));
+                filter = ControlRequest.history(ex.getRequestURI().getRawQuery());
             } catch (IllegalArgumentException e) {
                 send(ex, 400, Map.of("error", e.getMessage()));
                 return;
@@ -177,67 +169,14 @@ public final class StatusHttpServer implements AutoCloseable {
             send(ex, 405, Map.of("error", "use POST /control/{start,pause,resume,stop,drain}"));
             return;
         }
-        Parsed p;
-        try {
-            p = parse(ex.getRequestURI().getPath().substring("/control/".length()),
-                    query(ex.getRequestURI().getRawQuery()), spec);
-        } catch (IllegalArgumentException e) {
-            p = Parsed.refuse(400, new OperatorReply(false, "the query string is not percent-encoded UTF-8"));
-        }
+        ControlRequest.Parsed p = ControlRequest.control(ex.getRequestURI().getPath().substring("/control/".length()),
+                ex.getRequestURI().getRawQuery(), spec);
         if (p.message() == null) {
             send(ex, p.code(), p.refusal());
             return;
         }
         Function<ActorRef<OperatorReply>, ToCoordinator> message = p.message();
         answer(ex, () -> ask(system, coordinator, message, timeout), r -> ((OperatorReply) r).accepted() ? 200 : 409);
-    }
-
-    /** What a control request asks: a message for the coordinator, or (without one) the answer to give at once. */
-    private record Parsed(Function<ActorRef<OperatorReply>, ToCoordinator> message, int code, Object refusal) {
-        static Parsed ask(Function<ActorRef<OperatorReply>, ToCoordinator> message) {
-            return new Parsed(message, 0, null);
-        }
-
-        static Parsed refuse(int code, Object body) {
-            return new Parsed(null, code, body);
-        }
-    }
-
-    private static Parsed parse(String action, Map<String, String> q, RunSpec spec) {
-        return switch (action) {
-            case "pause" -> Parsed.ask(PauseRun::new);
-            case "resume" -> Parsed.ask(ResumeRun::new);
-            case "stop" -> Parsed.ask(StopRun::new);
-            case "start" -> start(q, spec);
-            case "drain" -> {
-                String worker = q.getOrDefault("worker", "");
-                yield ControlInput.workerIdProblem(worker)
-                        .map(why -> Parsed.refuse(400, new OperatorReply(false, "drain needs worker=ID: " + why)))
-                        .orElseGet(() -> Parsed.ask(r -> new DrainWorker(worker, r)));
-            }
-            default -> Parsed.refuse(404, Map.of("error", "unknown command; use POST /control/ with start, pause,"
-                    + " resume, stop or drain"));
-        };
-    }
-
-    /** {@code start?run-id=ID&dataset-hash=HASH&tracks=N}, every value checked ({@link ControlInput}). */
-    private static Parsed start(Map<String, String> q, RunSpec spec) {
-        String runId = q.getOrDefault("run-id", "");
-        String hash = q.getOrDefault("dataset-hash", "");
-        long tracks;
-        try {
-            tracks = ControlInput.tracks(q.get("tracks"));
-        } catch (IllegalArgumentException e) {
-            return Parsed.refuse(400, new OperatorReply(false, "start needs run-id, dataset-hash and tracks: "
-                    + e.getMessage()));
-        }
-        IfRunExists existing = IfRunExists.fromParameter(q.getOrDefault("if-exists", "refuse"));
-        if (existing == null) {
-            return Parsed.refuse(400, new OperatorReply(false, "if-exists must be " + IfRunExists.PARAMETERS));
-        }
-        Optional<String> bad = ControlInput.runIdProblem(runId).or(() -> ControlInput.datasetHashProblem(hash));
-        return bad.map(why -> Parsed.refuse(400, new OperatorReply(false, why)))
-                .orElseGet(() -> Parsed.ask(r -> new StartRun(runId, spec, hash, tracks, r, existing)));
     }
 
     private static <R> R ask(ActorSystem<?> system, ActorRef<ToCoordinator> coordinator,
@@ -268,21 +207,6 @@ public final class StatusHttpServer implements AutoCloseable {
         try (OutputStream out = ex.getResponseBody()) {
             out.write(bytes);
         }
-    }
-
-    private static Map<String, String> query(String raw) {
-        Map<String, String> q = new HashMap<>();
-        if (raw == null) {
-            return q;
-        }
-        for (String pair : raw.split("&")) {
-            int eq = pair.indexOf('=');
-            if (eq > 0) {
-                q.put(URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
-                        URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
-            }
-        }
-        return q;
     }
 
     /** The port it listens on. */

@@ -61,6 +61,18 @@ public final class ControlInput {
         }
     }
 
+    /**
+     * {@code value} quoted for an error line, when it is safe to repeat there (1 to 64 printable ASCII characters
+     * without quotes or backslashes); otherwise a description that does not repeat it, so that a request can put
+     * neither line breaks nor anything else into a log line or an answer.
+     */
+    public static String quoted(String value) {
+        return value != null && SHOWABLE.matcher(value).matches() ? "'" + value + "'"
+                : "(a value of " + (value == null ? 0 : value.length()) + " characters not shown)";
+    }
+
+    private static final Pattern SHOWABLE = Pattern.compile("[\\x20-\\x7e&&[^'\"\\\\]]{1,64}");
+
     private static boolean matches(Pattern p, String value) {
         return value != null && p.matcher(value).matches();
     }
