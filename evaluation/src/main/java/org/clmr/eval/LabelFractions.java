@@ -26,55 +26,28 @@ public final class LabelFractions {
     }
 
     /**
-     * One point of the study.
-     *
-     * @param encoder  the encoder's name in the study ("pre-trained", "random")
-     * @param fraction the fraction of training labels
-     * @param result   its probes' metrics
-     * @param report   its report's page
-     */
-    public record Point(String encoder, double fraction, ProbeEvaluation.Result result, Path report) {
-    }
-
-    /**
      * Runs the study and writes its figure and page into {@code out}.
      *
      * @param encoders by name, in the order to show them
      * @param each     told every point as it is done
      * @return every point, by encoder then fraction
      */
-    public static List<Point> run(Map<String, SampleCnnEncoder> encoders, PackedDataset dataset, Path out,
-                                  EvalSettings settings, List<Double> fractions, Consumer<Point> each) throws IOException {
-        List<Point> points = new ArrayList<>();
+    public static List<DataEfficiencyReport.Point> run(Map<String, SampleCnnEncoder> encoders, PackedDataset dataset, Path out,
+                                  EvalSettings settings, List<Double> fractions, Consumer<DataEfficiencyReport.Point> each) throws IOException {
+        List<DataEfficiencyReport.Point> points = new ArrayList<>();
         for (Map.Entry<String, SampleCnnEncoder> e : encoders.entrySet()) {
             Path dir = out.resolve(folder(e.getKey()));
             for (double f : fractions) {
-                Path report = dir.resolve(String.format(Locale.ROOT, "fraction-%s", plain(f)));
+                Path report = dir.resolve(String.format(Locale.ROOT, "fraction-%s", DataEfficiencyReport.plain(f)));
                 EvaluationJob.Outcome o = EvaluationJob.run(e.getValue(), dataset, report,
                         settings.with(null, f, null), dir.resolve(EvaluationJob.FEATURES));
-                Point p = new Point(e.getKey(), f, o.result(), report.resolve(ReportWriter.MARKDOWN));
+                DataEfficiencyReport.Point p = new DataEfficiencyReport.Point(e.getKey(), f, o.result(), report.resolve(ReportWriter.MARKDOWN));
                 points.add(p);
                 each.accept(p);
             }
         }
         DataEfficiencyReport.write(out, points, dataset.dir().getFileName().toString(), settings);
         return points;
-    }
-
-    /**
-     * The training tracks the heads of a point saw: one number, or the range over seeds (a class-balanced subset may
-     * take a few more tracks than its fraction to give every tag a positive, and each seed draws its own).
-     */
-    public static String trainTracks(ProbeEvaluation.Result r) {
-        int min = r.runs().stream().mapToInt(ProbeEvaluation.Run::trainClips).min().orElse(0);
-        int max = r.runs().stream().mapToInt(ProbeEvaluation.Run::trainClips).max().orElse(0);
-        return min == max ? String.valueOf(min) : min + "-" + max;
-    }
-
-    /** A fraction as written in folder names and tables: 0.01, 0.1, 1. */
-    public static String plain(double f) {
-        String s = String.format(Locale.ROOT, "%.6f", f).replaceAll("0+$", "");
-        return s.endsWith(".") ? s.substring(0, s.length() - 1) : s;
     }
 
     private static String folder(String encoder) {

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.clmr.eval.EvalSettings;
-import org.clmr.eval.LabelFractions;
 import org.clmr.eval.probe.ProbeEvaluation;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
@@ -33,6 +32,33 @@ import java.util.Map;
  * point's report linked) and {@code label-fractions.json} (every number). Caller's thread.
  */
 public final class DataEfficiencyReport {
+    /**
+     * One point of the study ({@code org.clmr.eval.LabelFractions}).
+     *
+     * @param encoder  the encoder's name in the study ("pre-trained", "random")
+     * @param fraction the fraction of training labels
+     * @param result   its probes' metrics
+     * @param report   its report's page
+     */
+    public record Point(String encoder, double fraction, ProbeEvaluation.Result result, Path report) {
+    }
+
+    /**
+     * The training tracks the heads of a point saw: one number, or the range over seeds (a class-balanced subset may
+     * take a few more tracks than its fraction to give every tag a positive, and each seed draws its own).
+     */
+    public static String trainTracks(ProbeEvaluation.Result r) {
+        int min = r.runs().stream().mapToInt(ProbeEvaluation.Run::trainClips).min().orElse(0);
+        int max = r.runs().stream().mapToInt(ProbeEvaluation.Run::trainClips).max().orElse(0);
+        return min == max ? String.valueOf(min) : min + "-" + max;
+    }
+
+    /** A fraction as written in folder names and tables: 0.01, 0.1, 1. */
+    public static String plain(double f) {
+        String s = String.format(Locale.ROOT, "%.6f", f).replaceAll("0+$", "");
+        return s.endsWith(".") ? s.substring(0, s.length() - 1) : s;
+    }
+
     /** File names inside the output directory. */
     public static final String PNG = "label-fractions.png";
     public static final String MARKDOWN = "label-fractions.md";
@@ -44,10 +70,10 @@ public final class DataEfficiencyReport {
     }
 
     /** Writes the figure, page and JSON of these points (by encoder, then fraction) into {@code out}. */
-    public static List<Path> write(Path out, List<LabelFractions.Point> points, String dataset, EvalSettings settings)
+    public static List<Path> write(Path out, List<Point> points, String dataset, EvalSettings settings)
             throws IOException {
         Files.createDirectories(out);
-        Map<String, List<LabelFractions.Point>> byEncoder = new LinkedHashMap<>();
+        Map<String, List<Point>> byEncoder = new LinkedHashMap<>();
         points.forEach(p -> byEncoder.computeIfAbsent(p.encoder(), k -> new ArrayList<>()).add(p));
         plot(byEncoder, "Tag-wise test AUC against labelled fraction, " + dataset + " ("
                 + settings.probe().kind().name().toLowerCase(Locale.ROOT) + " head, " + settings.protocol() + " probe)",
@@ -58,7 +84,7 @@ public final class DataEfficiencyReport {
         return List.of(out.resolve(MARKDOWN), out.resolve(PNG), out.resolve(JSON));
     }
 
-    private static void plot(Map<String, List<LabelFractions.Point>> byEncoder, String title, Path png) throws IOException {
+    private static void plot(Map<String, List<Point>> byEncoder, String title, Path png) throws IOException {
         System.setProperty("java.awt.headless", "true");
         XYChart chart = new XYChartBuilder().width(900).height(560).title(title)
                 .xAxisTitle("fraction of training labels (log scale)").yAxisTitle("tag-wise AUC (test)").build();
@@ -78,9 +104,9 @@ public final class DataEfficiencyReport {
         chart.getStyler().setPlotGridLinesColor(new Color(0xe5e5e5));
         s.setChartTitleFont(s.getChartTitleFont().deriveFont(15f));
         int c = 0;
-        for (Map.Entry<String, List<LabelFractions.Point>> e : byEncoder.entrySet()) {
+        for (Map.Entry<String, List<Point>> e : byEncoder.entrySet()) {
             Color colour = COLOURS[c++ % COLOURS.length];
-            double[] x = e.getValue().stream().mapToDouble(LabelFractions.Point::fraction).toArray();
+            double[] x = e.getValue().stream().mapToDouble(Point::fraction).toArray();
             series(chart, e.getKey() + " PR-AUC", x, e.getValue().stream().map(p -> p.result().tagPrAuc()).toList(),
                     colour, new BasicStroke(2.2f));
             series(chart, e.getKey() + " ROC-AUC", x, e.getValue().stream().map(p -> p.result().tagRocAuc()).toList(),
@@ -100,7 +126,7 @@ public final class DataEfficiencyReport {
         s.setMarkerColor(colour);
     }
 
-    private static String markdown(Path out, List<LabelFractions.Point> points, String dataset, EvalSettings settings) {
+    private static String markdown(Path out, List<Point> points, String dataset, EvalSettings settings) {
         StringBuilder md = new StringBuilder("# Tag-wise AUC against labelled fraction, " + dataset + "\n\n");
         md.append("Each point: ").append(settings.seeds()).append(" head(s) (").append(settings.protocol())
                 .append(" probe, ").append(settings.probe().describe()).append(") trained on a class-balanced subset of"
@@ -110,17 +136,17 @@ public final class DataEfficiencyReport {
         md.append("![tag-wise AUC against labelled fraction](").append(PNG).append(")\n\n");
         md.append("| encoder | fraction | training tracks | tag ROC-AUC | tag PR-AUC | clip ROC-AUC | clip PR-AUC | report |\n"
                 + "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
-        for (LabelFractions.Point p : points) {
+        for (Point p : points) {
             ProbeEvaluation.Result r = p.result();
             md.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s | [%s](%s) |%n", p.encoder(),
-                    LabelFractions.plain(p.fraction()), LabelFractions.trainTracks(r), stat(r.tagRocAuc()),
+                    plain(p.fraction()), trainTracks(r), stat(r.tagRocAuc()),
                     stat(r.tagPrAuc()), stat(r.clipRocAuc()), stat(r.clipPrAuc()), out.relativize(p.report()),
                     out.relativize(p.report()).toString().replace('\\', '/')));
         }
         return md.toString();
     }
 
-    private static ObjectNode json(List<LabelFractions.Point> points, String dataset, EvalSettings settings) {
+    private static ObjectNode json(List<Point> points, String dataset, EvalSettings settings) {
         ObjectMapper m = new ObjectMapper();
         ObjectNode root = m.createObjectNode();
         root.put("dataset", dataset);
@@ -128,7 +154,7 @@ public final class DataEfficiencyReport {
         root.put("probe", settings.probe().describe());
         root.put("seeds", settings.seeds());
         ArrayNode rows = root.putArray("points");
-        for (LabelFractions.Point p : points) {
+        for (Point p : points) {
             ObjectNode o = rows.addObject();
             o.put("encoder", p.encoder());
             o.put("label_fraction", p.fraction());

@@ -135,8 +135,8 @@ public final class EvaluateCommand implements Callable<Integer> {
             pw.flush();
             LabelFractions.run(encoders, data, out, settings, fractions, p -> {
                 pw.printf(Locale.ROOT, "%-12s fraction %-6s tag_roc_auc %s  tag_pr_auc %s  (%s training tracks)%n",
-                        p.encoder(), LabelFractions.plain(p.fraction()), stat(p.result().tagRocAuc()),
-                        stat(p.result().tagPrAuc()), LabelFractions.trainTracks(p.result()));
+                        p.encoder(), DataEfficiencyReport.plain(p.fraction()), stat(p.result().tagRocAuc()),
+                        stat(p.result().tagPrAuc()), DataEfficiencyReport.trainTracks(p.result()));
                 pw.flush();
             });
             pw.println("figure: " + out.resolve(DataEfficiencyReport.PNG) + "; table: " + out.resolve(DataEfficiencyReport.MARKDOWN));
