@@ -139,7 +139,7 @@ public final class BenchAllReduce implements Callable<Integer> {
         List<String> modes = List.of(text.trim().split("\\s*,\\s*"));
         boolean known = modes.stream().allMatch(m -> m.equals("on") || m.equals("off"));
         if (!known || modes.isEmpty() || modes.size() > 2 || modes.stream().distinct().count() != modes.size()) {
-            throw new SettingsException("--auth", text, "must be on, off, on,off or off,on");
+            throw new SettingsException("--auth", text + " must be on, off, on,off or off,on");
         }
         return modes;
     }

@@ -5,12 +5,13 @@ import org.clmr.worker.step.DistributedStep;
 import org.clmr.worker.step.DistributedStep.Phases;
 
 /**
- * One rank's timed steps in {@code clmr bench step}: the fastest step's phases (other load only adds time)
- * and, per step on average, what it moved and how long the training thread waited for the collectives.
- * Filled by the rank's thread, read after it is joined.
+ * One rank's timed steps in {@code clmr bench step}: the fastest step's phases and the least CPU time of a
+ * step (other load only adds time) and, per step on average, what it moved and how long the training thread
+ * waited for the collectives. Filled by the rank's thread, read after it is joined.
  */
 final class StepFigures {
     private Phases best;
+    private long leastCpuNs = Long.MAX_VALUE;
     private long communicationNs;
     private long totalNs;
     private long transfers;
@@ -21,8 +22,13 @@ final class StepFigures {
     private long busyNs;
     private int steps;
 
-    /** Adds one timed step. */
-    void add(DistributedStep.Result r) {
+    /**
+     * Adds one timed step.
+     *
+     * @param cpuNs the CPU time the step took on the rank's thread and its communication thread
+     */
+    void add(DistributedStep.Result r, long cpuNs) {
+        leastCpuNs = Math.min(leastCpuNs, cpuNs);
         Phases p = r.phases();
         if (best == null || p.totalNs() < best.totalNs()) {
             best = p;
@@ -42,6 +48,11 @@ final class StepFigures {
     /** The fastest step's phases. */
     Phases best() {
         return best;
+    }
+
+    /** The least CPU time of a step, milliseconds: other processes' load shows there much less than on the wall clock. */
+    double leastCpuMs() {
+        return leastCpuNs / 1e6;
     }
 
     /** Share of the timed steps' time the training thread waited in collectives, percent. */
