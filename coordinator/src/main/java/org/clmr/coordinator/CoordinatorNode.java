@@ -50,6 +50,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 
 /**
@@ -69,8 +70,12 @@ public final class CoordinatorNode implements AutoCloseable {
     private final CoordinatorSettings settings;
     private final RunSpec spec;
 
+    /** Closes the HTTP endpoint, the store, the step log and the run dir's lock, once. */
+    private final Runnable release;
+
     private CoordinatorNode(ActorSystem<Void> system, ActorRef<ToCoordinator> coordinator, CheckpointStore store,
-                            StatusHttpServer http, CoordinatorSettings settings, RunSpec spec) {
+                            StatusHttpServer http, CoordinatorSettings settings, RunSpec spec, Runnable release) {
+        this.release = release;
         this.system = system;
         this.coordinator = coordinator;
         this.store = store;
@@ -166,13 +171,18 @@ public final class CoordinatorNode implements AutoCloseable {
             closeQuietly(lock);
             throw e;
         }
-        system.getWhenTerminated().whenComplete((done, err) -> {
-            http.close();
-            store.close();
-            stepLog.close();
-            closeQuietly(lock);
-        });
-        return new CoordinatorNode(system, proxy, store, http, settings, spec);
+        // once, whichever comes first: the system's termination (downed, shut down) or close(), which waits for it
+        AtomicBoolean released = new AtomicBoolean();
+        Runnable release = () -> {
+            if (released.compareAndSet(false, true)) {
+                http.close();
+                store.close();
+                stepLog.close();
+                closeQuietly(lock);
+            }
+        };
+        system.getWhenTerminated().whenComplete((done, err) -> release.run());
+        return new CoordinatorNode(system, proxy, store, http, settings, spec, release);
     }
 
     /**
@@ -303,7 +313,7 @@ public final class CoordinatorNode implements AutoCloseable {
         } catch (ExecutionException | TimeoutException e) {
             throw new IllegalStateException("coordinator node did not stop within 60 s", e);
         }
-        http.close();
-        store.close();
+        // the run dir's lock is free when close returns, so a node started next in this JVM may take it
+        release.run();
     }
 }
