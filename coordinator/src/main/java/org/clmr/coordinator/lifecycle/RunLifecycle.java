@@ -11,13 +11,13 @@ import org.clmr.coordinator.journal.CoordinatorState.Paused;
 import org.clmr.coordinator.journal.RunData;
 import org.clmr.coordinator.membership.Admission;
 import org.clmr.protocol.checkpoint.CheckpointRecord;
-import org.clmr.protocol.cluster.CoordinatorProtocol.IfRunExists;
 import org.clmr.protocol.cluster.CoordinatorProtocol.OperatorReply;
 import org.clmr.protocol.cluster.CoordinatorProtocol.PauseRun;
 import org.clmr.protocol.cluster.CoordinatorProtocol.ResumeRun;
 import org.clmr.protocol.cluster.CoordinatorProtocol.StartRun;
 import org.clmr.protocol.cluster.CoordinatorProtocol.StopReason;
 import org.clmr.protocol.cluster.CoordinatorProtocol.StopRun;
+import org.clmr.protocol.cluster.IfRunExists;
 
 import java.time.Instant;
 import java.util.List;
