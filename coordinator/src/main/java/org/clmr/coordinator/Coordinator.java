@@ -25,15 +25,11 @@ import org.clmr.coordinator.CoordinatorMessages.RetryJournal;
 import org.clmr.coordinator.CoordinatorMessages.StartLookedUp;
 import org.clmr.coordinator.CoordinatorMessages.WorkerTerminated;
 import org.clmr.coordinator.checkpoint.CheckpointStoreWork;
-import org.clmr.coordinator.checkpoint.Checkpoints;
 import org.clmr.coordinator.desk.Decision;
 import org.clmr.coordinator.desk.Decision.Tell;
 import org.clmr.coordinator.journal.CoordinatorEvent;
 import org.clmr.coordinator.journal.CoordinatorEvent.CheckpointRecorded;
-import org.clmr.coordinator.journal.CoordinatorEvent.EpochCompleted;
 import org.clmr.coordinator.journal.CoordinatorEvent.GenerationStarted;
-import org.clmr.coordinator.journal.CoordinatorEvent.RunCompleted;
-import org.clmr.coordinator.journal.CoordinatorEvent.RunStarted;
 import org.clmr.coordinator.journal.CoordinatorEvent.WorkerJoined;
 import org.clmr.coordinator.journal.CoordinatorEvent.WorkerRemoved;
 import org.clmr.coordinator.journal.CoordinatorState;
@@ -42,26 +38,17 @@ import org.clmr.coordinator.journal.CoordinatorState.Idle;
 import org.clmr.coordinator.journal.CoordinatorState.Paused;
 import org.clmr.coordinator.journal.CoordinatorState.Running;
 import org.clmr.coordinator.journal.CoordinatorState.WaitingForWorkers;
-import org.clmr.coordinator.journal.RunData;
 import org.clmr.coordinator.journal.WorkerInfo;
 import org.clmr.coordinator.lifecycle.RunLifecycle;
 import org.clmr.coordinator.lifecycle.StoredRun;
-import org.clmr.coordinator.membership.Admission;
-import org.clmr.coordinator.membership.Draining;
-import org.clmr.coordinator.membership.PeerTimeoutJury;
 import org.clmr.coordinator.plan.Boundaries;
-import org.clmr.coordinator.plan.ProgressTracker;
-import org.clmr.coordinator.plan.RunPlanner;
 import org.clmr.coordinator.steplog.ProgressLog;
-import org.clmr.protocol.checkpoint.CheckpointRecord;
 import org.clmr.protocol.checkpoint.CheckpointStore;
-import org.clmr.protocol.cluster.ControlInput;
 import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointFailed;
 import org.clmr.protocol.cluster.CoordinatorProtocol.CheckpointWritten;
 import org.clmr.protocol.cluster.CoordinatorProtocol.DrainWorker;
 import org.clmr.protocol.cluster.CoordinatorProtocol.GetStatus;
 import org.clmr.protocol.cluster.CoordinatorProtocol.Leave;
-import org.clmr.protocol.cluster.CoordinatorProtocol.OperatorCommand;
 import org.clmr.protocol.cluster.CoordinatorProtocol.OperatorReply;
 import org.clmr.protocol.cluster.CoordinatorProtocol.PauseRun;
 import org.clmr.protocol.cluster.CoordinatorProtocol.PeerTimeout;
@@ -88,8 +75,9 @@ import static org.clmr.coordinator.checkpoint.CheckpointStoreWork.rootMessage;
  * The run's coordinator: an event-sourced behavior (run as a Cluster Singleton by {@link CoordinatorNode}) that
  * owns the run spec, membership generations, shares, committed progress and checkpoints. This is its shell: the
  * command handler, grouped by phase, hands each command to a desk ({@code membership}, {@code plan},
- * {@code checkpoint}) that returns a {@link Decision}; the shell persists its events and only then runs every side
- * effect ({@link #afterPersist}, {@link #perform}). Operator commands and recovery are handled here.
+ * {@code checkpoint}, {@code lifecycle}, {@link JournalPause}; one incarnation's desks are its {@link Desks}) that
+ * returns a {@link Decision}; the shell persists its events and only then runs every side effect
+ * ({@link #afterPersist}, {@link #perform}). Operator commands and recovery are handled here.
  *
  * <p>Events are few (see {@link CoordinatorEvent}); per-step progress and what the desks hold live in memory and
  * may be lost with an incarnation: workers repeat their newest report while they wait at a plan boundary, so a
@@ -110,14 +98,8 @@ public final class Coordinator
     private final long createdNanos = System.nanoTime();
     /** Worker actors watched by this incarnation. */
     private final Set<ActorRef<ToWorker>> watched = new HashSet<>();
-    // the desks: what they hold is in memory only, owned by this incarnation and lost with it (see each desk)
-    private ProgressTracker progress;
-    private Admission admission;
-    private PeerTimeoutJury jury;
-    private Draining draining;
-    private Boundaries boundaries;
-    private Checkpoints checkpoints;
-    private RunLifecycle lifecycle;
+    /** The desks: what they hold is in memory only, owned by this incarnation and lost with it. */
+    private Desks desks;
     /** Events handed to the journal and not yet persisted: left over at a recovery, they failed. */
     private List<CoordinatorEvent> inFlight = List.of();
     /** The per-step log: shared by this node's incarnations, not a desk (it decides nothing). */
@@ -148,15 +130,7 @@ public final class Coordinator
      */
     private void newIncarnation() {
         watched.clear();
-        progress = new ProgressTracker(settings.throughputEmaAlpha());
-        RunPlanner planner = new RunPlanner(settings.planSteps(), settings.rebalanceThreshold(), progress);
-        admission = new Admission(planner, settings.formationDelay().isZero(),
-                ref -> WorkerNodes.inCluster(context.getSystem(), ref));
-        checkpoints = new Checkpoints(settings.tolerance(), journal::freeBytes, settings.minFreeDisk(), clock);
-        jury = new PeerTimeoutJury(admission, settings.tolerance());
-        draining = new Draining(planner, checkpoints::beforeLastMemberLeaves);
-        boundaries = new Boundaries(planner, progress);
-        lifecycle = new RunLifecycle(admission);
+        desks = new Desks(settings, journal, clock, ref -> WorkerNodes.inCluster(context.getSystem(), ref));
     }
 
     /**
@@ -232,50 +206,47 @@ public final class Coordinator
                 .onCommand(StartLookedUp.class, this::onStartLookedUp)
                 .onCommand(StopRun.class, (s, c) -> refuse(c.replyTo(), "no active run to stop (phase IDLE)"));
         b.forStateType(WaitingForWorkers.class)
-                .onCommand(FormGeneration.class, (s, c) -> decided(s, admission.formFirstGeneration(s, now())))
-                .onCommand(PauseRun.class, (s, c) -> decided(s, lifecycle.pause(c, now())));
+                .onCommand(FormGeneration.class, (s, c) -> decided(s, desks.admission.formFirstGeneration(s, now())))
+                .onCommand(PauseRun.class, (s, c) -> decided(s, desks.lifecycle.pause(c, now())));
         b.forStateType(Running.class)
                 .onCommand(Progress.class, this::onProgress)
                 .onCommand(PeerTimeout.class, this::onPeerTimeout)
-                .onCommand(PauseRun.class, (s, c) -> decided(s, lifecycle.pause(c, now())));
+                .onCommand(PauseRun.class, (s, c) -> decided(s, desks.lifecycle.pause(c, now())));
         b.forStateType(Paused.class)
                 .onCommand(ResumeRun.class, (s, c) -> {
-                    checkpoints.resumed();
-                    return decided(s, lifecycle.resume(s, c, now()));
+                    desks.checkpoints.resumed();
+                    return decided(s, desks.lifecycle.resume(s, c, now()));
                 });
         b.forStateType(Completed.class)
                 .onCommand(StartRun.class, this::onStart)
                 .onCommand(StartLookedUp.class, this::onStartLookedUp)
                 .onCommand(StopRun.class, (s, c) -> refuse(c.replyTo(), "no active run to stop (phase COMPLETED)"));
         b.forAnyState()
-                .onCommand(Register.class, (s, c) -> admission.isOpen()
-                        ? decided(s, admission.register(s, c, now())) : Effect().stash())
+                .onCommand(Register.class, (s, c) -> desks.admission.isOpen()
+                        ? decided(s, desks.admission.register(s, c, now())) : Effect().stash())
                 .onCommand(Progress.class, (s, p) -> decided(s, heard(s, p).decision()))
-                .onCommand(PeerTimeout.class, (s, c) -> decided(s, jury.hear(s, c)))
-                .onCommand(DecidePeerTimeouts.class, (s, c) -> decided(s, jury.close(s, c.generation(), now())))
-                .onCommand(Leave.class, (s, c) -> decided(s, admission.leave(s, c, now())))
+                .onCommand(PeerTimeout.class, (s, c) -> decided(s, desks.jury.hear(s, c)))
+                .onCommand(DecidePeerTimeouts.class, (s, c) -> decided(s, desks.jury.close(s, c.generation(), now())))
+                .onCommand(Leave.class, (s, c) -> decided(s, desks.admission.leave(s, c, now())))
                 .onCommand(WorkerTerminated.class, (s, c) -> {
                     watched.remove(c.ref());
-                    return decided(s, admission.terminated(s, c.workerId(), c.ref(), now()));
+                    return decided(s, desks.admission.terminated(s, c.workerId(), c.ref(), now()));
                 })
-                .onCommand(CheckMembers.class, (s, c) -> decided(s, admission.checkMembers(s, this::inCluster, now()))
-                        .thenUnstashAll())
+                .onCommand(CheckMembers.class, (s, c) ->
+                        decided(s, desks.admission.checkMembers(s, this::inCluster, now())).thenUnstashAll())
                 .onCommand(CheckpointWritten.class, this::onCheckpointWritten)
                 .onCommand(CheckpointVerified.class, (s, c) ->
-                        decided(s, checkpoints.verified(s, c.checkpointId(), c.record(), c.failure(), now())))
-                .onCommand(CheckpointFailed.class, (s, c) -> decided(s, checkpoints.failed(s, c, now())))
-                .onCommand(DrainWorker.class, (s, c) -> decided(s,
-                        draining.request(s, c, s.run().map(boundaries::nextBoundary).orElse(0L),
-                                progress.stepIn(c.workerId(), s.generation()), now())))
-                .onCommand(StartRun.class, (s, c) -> refuse(c.replyTo(), "run " + s.run().orElseThrow().runId()
-                        + " is " + s.phase() + ": stop it before starting another"))
-                .onCommand(StartLookedUp.class, (s, c) -> refuse(c.start().replyTo(), "run "
-                        + s.run().orElseThrow().runId() + " is " + s.phase() + ": stop it before starting another"))
-                .onCommand(StopRun.class, (s, c) -> decided(s, lifecycle.stop(s, c, now())))
+                        decided(s, desks.checkpoints.verified(s, c.checkpointId(), c.record(), c.failure(), now())))
+                .onCommand(CheckpointFailed.class, (s, c) -> decided(s, desks.checkpoints.failed(s, c, now())))
+                .onCommand(DrainWorker.class, (s, c) -> decided(s, desks.drain(s, c, now())))
+                .onCommand(StartRun.class, (s, c) -> decided(s, RunLifecycle.busy(s, c)))
+                .onCommand(StartLookedUp.class, (s, c) -> decided(s, RunLifecycle.busy(s, c.start())))
+                .onCommand(StopRun.class, (s, c) -> decided(s, desks.lifecycle.stop(s, c, now())))
                 .onCommand(PauseRun.class, (s, c) -> refuse(c.replyTo(), "cannot pause in phase " + s.phase()))
                 .onCommand(ResumeRun.class, (s, c) -> refuse(c.replyTo(), "cannot resume in phase " + s.phase()))
                 .onCommand(FormGeneration.class, (s, c) -> Effect().none().thenNoReply())
-                .onCommand(GetStatus.class, (s, c) -> Effect().reply(c.replyTo(), StatusView.of(s, progress, clock)));
+                .onCommand(GetStatus.class, (s, c) ->
+                        Effect().reply(c.replyTo(), StatusView.of(s, desks.progress, clock)));
         return b.build();
     }
 
@@ -288,7 +259,7 @@ public final class Coordinator
     /** A progress report goes to the per-step log (beside the journal, like the metrics) and to the plan desk. */
     private Boundaries.Heard heard(CoordinatorState state, Progress p) {
         stepLog.hear(state, p, now());
-        return boundaries.hear(state, p);
+        return desks.boundaries.hear(state, p);
     }
 
     private ReplyEffect<CoordinatorEvent, CoordinatorState> onProgress(Running state, Progress p) {
@@ -296,45 +267,16 @@ public final class Coordinator
         if (heard.decision().accepted()) {
             metrics.recovery().stepReported(p.step(), state.data().resume().step());
         }
-        if (!heard.newBoundary()) {
-            return decided(state, heard.decision());
-        }
-        return decided(state, heard.decision().and(atBoundary(state.data(), p.step(), p.workerId())));
-    }
-
-    /**
-     * The members hold {@code step}, a plan boundary: the epoch it ends is recorded, and the run ends there, or
-     * draining members leave, or joiners are admitted or shares re-balanced, or the members plan on.
-     */
-    private Decision atBoundary(RunData run, long step, String reporter) {
-        Instant now = now();
-        Decision epoch = boundaries.epochEnd(run, step, now);
-        if (step >= run.totalSteps()) {
-            return epoch.and(checkpoints.atRunEnd(run, step, now));
-        }
-        if (draining.anyIn(run)) {
-            if (draining.nobodyStays(run)) {
-                return epoch.and(draining.lastMemberAt(run, step, checkpoints.beforeLastMemberLeaves(run, step)));
-            }
-            // only a staying member may broadcast the next generation's state; the others repeat their reports
-            return draining.isDraining(reporter) ? Decision.none()
-                    : epoch.and(draining.atBoundary(run, step, reporter, now));
-        }
-        return epoch.and(boundaries.regroup(run, step, reporter, now).orElseGet(() -> continueAt(run, step)));
-    }
-
-    /** Members hold {@code step}: ask for a checkpoint if one is due, then plan the next steps. */
-    private Decision continueAt(RunData run, long step) {
-        return checkpoints.dueAt(run, step).and(boundaries.planFrom(run, step));
+        return decided(state, desks.heard(state.data(), heard, p.step(), p.workerId(), now()));
     }
 
     private ReplyEffect<CoordinatorEvent, CoordinatorState> onPeerTimeout(Running state, PeerTimeout c) {
-        Decision heard = jury.hear(state, c);
+        Decision heard = desks.jury.hear(state, c);
         if (!heard.accepted()) {
             return decided(state, heard);
         }
         if (settings.peerTimeoutWindow().isZero()) {
-            return decided(state, heard.and(jury.decide(state, c.step(), now())));
+            return decided(state, heard.and(desks.jury.decide(state, c.step(), now())));
         }
         if (!timers.isTimerActive(DecidePeerTimeouts.class)) {
             timers.startSingleTimer(DecidePeerTimeouts.class, new DecidePeerTimeouts(state.data().generation()),
@@ -346,7 +288,7 @@ public final class Coordinator
     /** Rank 0 reports a checkpoint written: when the checkpoint desk accepts it, it is read back off this thread. */
     private ReplyEffect<CoordinatorEvent, CoordinatorState> onCheckpointWritten(CoordinatorState state,
                                                                                CheckpointWritten c) {
-        Decision d = checkpoints.written(state, c);
+        Decision d = desks.checkpoints.written(state, c);
         if (d.accepted()) {
             context.pipeToSelf(storeWork.verify(state.run().orElseThrow(), c.record()), (ok, err) ->
                     new CheckpointVerified(c.checkpointId(), c.record(), err == null ? null : rootMessage(err)));
@@ -356,50 +298,32 @@ public final class Coordinator
 
     // ------------------------------------------------------------------ a journal that cannot be written
 
-    /**
-     * While the journal cannot be written ({@link JournalHealth}) the run is paused in memory: the status says why,
-     * operators are refused but for resume, and every other command is dropped (workers repeat theirs). A resume,
-     * or the back-off's end, starts a new incarnation that writes again and goes on from the repeated reports.
-     */
+    /** While the journal cannot be written, a desk decides ({@link JournalPause}); a retry is a new incarnation. */
     private ReplyEffect<CoordinatorEvent, CoordinatorState> whileJournalFails(CoordinatorState state, ToCoordinator c) {
-        String why = journal.pausing().orElseThrow().why();
-        if (c instanceof GetStatus g) {
-            return Effect().reply(g.replyTo(), StatusView.pausedBy(StatusView.of(state, progress, clock), why));
-        }
-        if (c instanceof ResumeRun || c instanceof RetryJournal) {
-            log.info("writing the journal again ({}); the members go on from their repeated reports", c);
+        JournalPause.Heard heard = JournalPause.hear(journal.pausing().orElseThrow(), c,
+                () -> StatusView.of(state, desks.progress, clock));
+        if (heard.retry()) {
             journal.retry();
             newIncarnation();
             startIncarnation(state);
-            return c instanceof ResumeRun r ? Effect().reply(r.replyTo(), new OperatorReply(true, "resumed: writing the"
-                    + " journal again; if it still cannot be written, the run pauses again")) : Effect().none().thenNoReply();
         }
-        return c instanceof OperatorCommand o ? refuse(o.replyTo(), why) : Effect().none().thenNoReply();
+        return decided(state, heard.decision());
     }
 
     // ------------------------------------------------------------------ operators
 
     /** A start is checked, then its run id is looked up in the store off this thread ({@link StoredRun}). */
     private ReplyEffect<CoordinatorEvent, CoordinatorState> onStart(CoordinatorState state, StartRun c) {
-        Optional<String> badRunId = ControlInput.runIdProblem(c.runId());
-        if (badRunId.isPresent()) {
-            return refuse(c.replyTo(), badRunId.get());
+        Optional<Decision> refused = desks.lifecycle.check(c);
+        if (refused.isEmpty()) {
+            context.pipeToSelf(storeWork.lookUp(c.runId(), c.existing()), (found, err) ->
+                    new StartLookedUp(c, found, err == null ? null : rootMessage(err)));
         }
-        Optional<Decision> refused = lifecycle.check(c);
-        if (refused.isPresent()) {
-            return decided(state, refused.get());
-        }
-        context.pipeToSelf(storeWork.lookUp(c.runId(), c.existing()), (found, err) ->
-                new StartLookedUp(c, found, err == null ? null : rootMessage(err)));
-        return Effect().none().thenNoReply();
+        return decided(state, refused.orElse(Decision.none()));
     }
 
     private ReplyEffect<CoordinatorEvent, CoordinatorState> onStartLookedUp(CoordinatorState state, StartLookedUp c) {
-        if (c.failure() != null) {
-            return refuse(c.start().replyTo(), "cannot look up the checkpoints of run " + c.start().runId() + ": "
-                    + c.failure() + "; check the checkpoint store (clmr.coordinator.database)");
-        }
-        return decided(state, lifecycle.start(state, c.start(), c.found(), now()));
+        return decided(state, desks.lifecycle.lookedUp(state, c.start(), c.found(), c.failure(), now()));
     }
 
     private ReplyEffect<CoordinatorEvent, CoordinatorState> refuse(ActorRef<OperatorReply> replyTo, String why) {
@@ -454,35 +378,24 @@ public final class Coordinator
         }
         metrics.state(after);
         if (after instanceof Running running && events.stream().anyMatch(GenerationStarted.class::isInstance)) {
-            RunData run = running.data();
-            perform(admission.announce(run).and(continueAt(run, run.resume().step())));
+            perform(desks.started(running.data()));
         }
     }
 
+    /** What the shell does for a persisted event (watches, timers, metrics, pruning), then what the desks do. */
     private Decision sideEffects(CoordinatorState before, CoordinatorState after, CoordinatorEvent e) {
-        if (e instanceof RunStarted) {
-            progress.clear();
-            draining.clear();
-        } else if (e instanceof WorkerJoined j) {
+        if (e instanceof WorkerJoined j) {
             watch(j.worker());
             if (after instanceof WaitingForWorkers && !settings.formationDelay().isZero()
                     && !timers.isTimerActive(FormGeneration.INSTANCE)) {
                 timers.startSingleTimer(FormGeneration.INSTANCE, FormGeneration.INSTANCE, settings.formationDelay());
             }
         } else if (e instanceof WorkerRemoved r) {
-            progress.forget(r.workerId());
-            draining.forget(r.workerId());
             metrics.removed(r.reason(), after);
-            return before.run().map(run -> Admission.removed(run, r)).orElse(Decision.none());
-        } else if (e instanceof CheckpointRecorded cr && after.run().isPresent()) {
+        } else if (e instanceof CheckpointRecorded && after.run().isPresent()) {
             storeWork.prune(after.run().get());
-            return checkpoints.recorded(after.run().get(), cr);
-        } else if (e instanceof EpochCompleted ec) {
-            return Decision.none().info("epoch " + ec.epoch() + " completed at step " + ec.step());
-        } else if (e instanceof RunCompleted rc && after.run().isPresent()) {
-            return Admission.completed(after.run().get(), rc.reason());
         }
-        return Decision.none();
+        return desks.persisted(before, after, e);
     }
 
     // ------------------------------------------------------------------ recovery and watching
@@ -509,9 +422,9 @@ public final class Coordinator
             timers.startSingleTimer(RetryJournal.INSTANCE, RetryJournal.INSTANCE, f.retryIn());
             log.error(f.why() + "; members wait at their plan boundaries; retrying in " + f.retryIn().toSeconds() + " s");
         });
-        state.run().ifPresent(checkpoints::recovered);
-        admission.recovered(state).stream().filter(this::inCluster).forEach(this::watch);
-        if (!admission.isOpen()) {
+        state.run().ifPresent(desks.checkpoints::recovered);
+        desks.admission.recovered(state).stream().filter(this::inCluster).forEach(this::watch);
+        if (!desks.admission.isOpen()) {
             context.getSelf().tell(CheckMembers.INSTANCE);
         }
         if (state instanceof WaitingForWorkers w && !w.data().pending().isEmpty()) {

@@ -5,7 +5,7 @@ import org.clmr.coordinator.lifecycle.StoredRun;
 import org.clmr.protocol.checkpoint.CheckpointRecord;
 import org.clmr.protocol.checkpoint.CheckpointStore;
 import org.clmr.protocol.checkpoint.RetentionPolicy;
-import org.clmr.protocol.cluster.CoordinatorProtocol.IfRunExists;
+import org.clmr.protocol.cluster.IfRunExists;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -4,13 +4,13 @@ import akka.actor.typed.ActorRef;
 import org.clmr.coordinator.history.HistoryFilter;
 import org.clmr.protocol.cluster.ControlInput;
 import org.clmr.protocol.cluster.CoordinatorProtocol.DrainWorker;
-import org.clmr.protocol.cluster.CoordinatorProtocol.IfRunExists;
 import org.clmr.protocol.cluster.CoordinatorProtocol.OperatorReply;
 import org.clmr.protocol.cluster.CoordinatorProtocol.PauseRun;
 import org.clmr.protocol.cluster.CoordinatorProtocol.ResumeRun;
 import org.clmr.protocol.cluster.CoordinatorProtocol.StartRun;
 import org.clmr.protocol.cluster.CoordinatorProtocol.StopRun;
 import org.clmr.protocol.cluster.CoordinatorProtocol.ToCoordinator;
+import org.clmr.protocol.cluster.IfRunExists;
 import org.clmr.protocol.run.RunSpec;
 
 import java.net.URLDecoder;

@@ -11,13 +11,14 @@ import org.clmr.coordinator.journal.CoordinatorState.Paused;
 import org.clmr.coordinator.journal.RunData;
 import org.clmr.coordinator.membership.Admission;
 import org.clmr.protocol.checkpoint.CheckpointRecord;
-import org.clmr.protocol.cluster.CoordinatorProtocol.IfRunExists;
+import org.clmr.protocol.cluster.ControlInput;
 import org.clmr.protocol.cluster.CoordinatorProtocol.OperatorReply;
 import org.clmr.protocol.cluster.CoordinatorProtocol.PauseRun;
 import org.clmr.protocol.cluster.CoordinatorProtocol.ResumeRun;
 import org.clmr.protocol.cluster.CoordinatorProtocol.StartRun;
 import org.clmr.protocol.cluster.CoordinatorProtocol.StopReason;
 import org.clmr.protocol.cluster.CoordinatorProtocol.StopRun;
+import org.clmr.protocol.cluster.IfRunExists;
 
 import java.time.Instant;
 import java.util.List;
@@ -26,7 +27,7 @@ import java.util.Optional;
 /**
  * The lifecycle desk: operators start, pause, resume and stop runs here. A start is decided in two halves: the
  * shell checks the command ({@link #check}), looks the run id up in the checkpoint store off the actor's thread
- * ({@link StoredRun#lookUp}), and then this desk decides ({@link #start}). A run id that exists (the last run,
+ * ({@link StoredRun#lookUp}), and then this desk decides ({@link #lookedUp}). A run id that exists (the last run,
  * or checkpoints in the store) is never reused silently: the start is refused, saying what exists and how to
  * resume it or start it afresh, unless {@link IfRunExists} says which. Stateless; coordinator actor's thread.
  */
@@ -38,8 +39,12 @@ public final class RunLifecycle {
         this.admission = admission;
     }
 
-    /** The refusal of a start that cannot be (too few tracks, no id), before the store is asked. */
+    /** The refusal of a start that cannot be (a bad id, too few tracks), before the store is asked. */
     public Optional<Decision> check(StartRun c) {
+        Optional<String> badRunId = ControlInput.runIdProblem(c.runId());
+        if (badRunId.isPresent()) {
+            return Optional.of(refuse(c, badRunId.get()));
+        }
         if (c.tracks() < c.spec().globalBatch()) {
             return Optional.of(refuse(c, "the dataset has " + c.tracks() + " tracks, fewer than clmr.run.global-batch = "
                     + c.spec().globalBatch() + ": use a larger dataset or a smaller batch"));
@@ -48,6 +53,26 @@ public final class RunLifecycle {
             return Optional.of(refuse(c, "a run needs a non-empty id"));
         }
         return Optional.empty();
+    }
+
+    /**
+     * The store was asked what it holds of a start's run id: the start is decided ({@link #start}), or refused
+     * when the store could not answer.
+     *
+     * @param failure why the lookup failed, or null
+     */
+    public Decision lookedUp(CoordinatorState state, StartRun c, StoredRun found, String failure, Instant now) {
+        if (failure != null) {
+            return refuse(c, "cannot look up the checkpoints of run " + c.runId() + ": " + failure
+                    + "; check the checkpoint store (clmr.coordinator.database)");
+        }
+        return start(state, c, found, now);
+    }
+
+    /** A start (or its lookup's result) while a run is active: refused. */
+    public static Decision busy(CoordinatorState state, StartRun c) {
+        return refuse(c, "run " + state.run().orElseThrow().runId() + " is " + state.phase()
+                + ": stop it before starting another");
     }
 
     /**

@@ -3,7 +3,7 @@ package org.clmr.coordinator.lifecycle;
 import org.clmr.protocol.checkpoint.CheckpointCorruptException;
 import org.clmr.protocol.checkpoint.CheckpointRecord;
 import org.clmr.protocol.checkpoint.CheckpointStore;
-import org.clmr.protocol.cluster.CoordinatorProtocol.IfRunExists;
+import org.clmr.protocol.cluster.IfRunExists;
 
 import java.util.ArrayList;
 import java.util.List;

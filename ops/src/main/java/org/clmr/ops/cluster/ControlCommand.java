@@ -8,7 +8,7 @@ import org.clmr.data.dataset.PretrainView;
 import org.clmr.ops.ConfigOptions;
 import org.clmr.protocol.UserError;
 import org.clmr.protocol.config.SettingsException;
-import org.clmr.protocol.cluster.CoordinatorProtocol.IfRunExists;
+import org.clmr.protocol.cluster.IfRunExists;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

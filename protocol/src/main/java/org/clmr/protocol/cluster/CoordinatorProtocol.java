@@ -3,7 +3,6 @@ package org.clmr.protocol.cluster;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.receptionist.ServiceKey;
 import com.fasterxml.jackson.annotation.JsonCreator;
-import com.fasterxml.jackson.annotation.JsonProperty;
 import org.clmr.protocol.CborSerializable;
 import org.clmr.protocol.checkpoint.CheckpointRecord;
 import org.clmr.protocol.run.RunSpec;
@@ -16,6 +15,9 @@ import java.util.List;
  * bound to jackson-cbor. Anything that can arrive late or twice carries the membership generation and
  * the step (and a checkpoint id where it applies); the coordinator classifies each as accepted,
  * duplicate, stale or unknown.
+ *
+ * <p>Every record's canonical constructor is Jackson's creator (annotated where a record has another constructor or
+ * one field): the JSON properties are the components' names, read with the parameter-names module.
  *
  * <p>Steps are counted as steps completed: a worker "at step s" holds the weights after s global steps;
  * epoch {@code e} covers steps {@code [e * stepsPerEpoch, (e + 1) * stepsPerEpoch)}.
@@ -61,22 +63,8 @@ public final class CoordinatorProtocol {
                            String datasetHash, double samplesPerSecond, ActorRef<ToWorker> replyTo, HeldState held)
             implements ToCoordinator {
 
-        @JsonCreator
-        public Register(@JsonProperty("protocolVersion") int protocolVersion, @JsonProperty("workerId") String workerId,
-                        @JsonProperty("host") String host, @JsonProperty("device") String device,
-                        @JsonProperty("aeronEndpoint") String aeronEndpoint,
-                        @JsonProperty("datasetHash") String datasetHash,
-                        @JsonProperty("samplesPerSecond") double samplesPerSecond,
-                        @JsonProperty("replyTo") ActorRef<ToWorker> replyTo, @JsonProperty("held") HeldState held) {
-            this.protocolVersion = protocolVersion;
-            this.workerId = workerId;
-            this.host = host;
-            this.device = device;
-            this.aeronEndpoint = aeronEndpoint;
-            this.datasetHash = datasetHash;
-            this.samplesPerSecond = samplesPerSecond;
-            this.replyTo = replyTo;
-            this.held = held;
+        @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
+        public Register {
         }
 
         /** A registration of a worker that holds no training state. */
@@ -233,20 +221,8 @@ public final class CoordinatorProtocol {
                            double samplesPerSecond, String weightsFingerprint, StepTimes times)
             implements ToCoordinator {
 
-        @JsonCreator
-        public Progress(@JsonProperty("workerId") String workerId, @JsonProperty("generation") long generation,
-                        @JsonProperty("step") long step, @JsonProperty("epoch") int epoch,
-                        @JsonProperty("loss") double loss, @JsonProperty("samplesPerSecond") double samplesPerSecond,
-                        @JsonProperty("weightsFingerprint") String weightsFingerprint,
-                        @JsonProperty("times") StepTimes times) {
-            this.workerId = workerId;
-            this.generation = generation;
-            this.step = step;
-            this.epoch = epoch;
-            this.loss = loss;
-            this.samplesPerSecond = samplesPerSecond;
-            this.weightsFingerprint = weightsFingerprint;
-            this.times = times;
+        @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
+        public Progress {
         }
 
         /** A report without step times: the worker holds the step but did not compute it. */
@@ -336,17 +312,15 @@ public final class CoordinatorProtocol {
 
     /** A part of the current transfer arrived and was appended; send the next one. */
     public record PartReceived(int index) implements HandoffReply {
-        @JsonCreator
-        public PartReceived(@JsonProperty("index") int index) {
-            this.index = index;
+        @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
+        public PartReceived {
         }
     }
 
     /** The whole checkpoint arrived, matched its size and SHA-256, and the coordinator's store wrote and verified it. */
     public record CheckpointStored(CheckpointRecord record) implements HandoffReply {
-        @JsonCreator
-        public CheckpointStored(@JsonProperty("record") CheckpointRecord record) {
-            this.record = record;
+        @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
+        public CheckpointStored {
         }
     }
 
@@ -356,9 +330,8 @@ public final class CoordinatorProtocol {
      * @param message one line: what was wrong, never any stored bytes
      */
     public record HandoffRefused(String message) implements HandoffReply {
-        @JsonCreator
-        public HandoffRefused(@JsonProperty("message") String message) {
-            this.message = message;
+        @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
+        public HandoffRefused {
         }
     }
 
@@ -421,39 +394,6 @@ public final class CoordinatorProtocol {
     }
 
     /**
-     * What a {@link StartRun} means when its run id exists already (the coordinator's last run, or checkpoints of
-     * that id in the store): a run id is never reused silently.
-     */
-    public enum IfRunExists {
-        /** Refuse, saying what exists and how to resume it or start it afresh (the default). */
-        REFUSE,
-        /** Go on from its newest checkpoint (refused when it has none, finished, or ran under another RunSpec). */
-        RESUME,
-        /** Start at step 0; its checkpoints are kept under the run id {@code ID.archived-N}. */
-        FRESH_KEEP,
-        /** Start at step 0; its checkpoints are deleted. */
-        FRESH_DROP;
-
-        /** The values of the HTTP parameter {@code if-exists}. */
-        public static final String PARAMETERS = "refuse, resume, fresh-keep or fresh-drop";
-
-        /** This value as the HTTP parameter {@code if-exists} names it ({@code fresh-keep}). */
-        public String parameter() {
-            return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
-        }
-
-        /** The value an HTTP parameter names, or null. */
-        public static IfRunExists fromParameter(String p) {
-            for (IfRunExists v : values()) {
-                if (v.parameter().equals(p)) {
-                    return v;
-                }
-            }
-            return null;
-        }
-    }
-
-    /**
      * Start a run. Allowed when no run is active (idle, or the previous one completed).
      *
      * @param runId       the run's name (unique)
@@ -465,17 +405,8 @@ public final class CoordinatorProtocol {
     public record StartRun(String runId, RunSpec spec, String datasetHash, long tracks,
                            ActorRef<OperatorReply> replyTo, IfRunExists ifExists) implements OperatorCommand {
 
-        @JsonCreator
-        public StartRun(@JsonProperty("runId") String runId, @JsonProperty("spec") RunSpec spec,
-                        @JsonProperty("datasetHash") String datasetHash, @JsonProperty("tracks") long tracks,
-                        @JsonProperty("replyTo") ActorRef<OperatorReply> replyTo,
-                        @JsonProperty("ifExists") IfRunExists ifExists) {
-            this.runId = runId;
-            this.spec = spec;
-            this.datasetHash = datasetHash;
-            this.tracks = tracks;
-            this.replyTo = replyTo;
-            this.ifExists = ifExists;
+        @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
+        public StartRun {
         }
 
         /** A start of a new run id, refused when it exists. */
@@ -491,25 +422,22 @@ public final class CoordinatorProtocol {
 
     /** Stop issuing plans; members stop at the next plan boundary. */
     public record PauseRun(ActorRef<OperatorReply> replyTo) implements OperatorCommand {
-        @JsonCreator
-        public PauseRun(@JsonProperty("replyTo") ActorRef<OperatorReply> replyTo) {
-            this.replyTo = replyTo;
+        @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
+        public PauseRun {
         }
     }
 
     /** Continue a paused run from the newest state. */
     public record ResumeRun(ActorRef<OperatorReply> replyTo) implements OperatorCommand {
-        @JsonCreator
-        public ResumeRun(@JsonProperty("replyTo") ActorRef<OperatorReply> replyTo) {
-            this.replyTo = replyTo;
+        @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
+        public ResumeRun {
         }
     }
 
     /** End the run; members are told to stop. */
     public record StopRun(ActorRef<OperatorReply> replyTo) implements OperatorCommand {
-        @JsonCreator
-        public StopRun(@JsonProperty("replyTo") ActorRef<OperatorReply> replyTo) {
-            this.replyTo = replyTo;
+        @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
+        public StopRun {
         }
     }
 
@@ -533,9 +461,8 @@ public final class CoordinatorProtocol {
 
     /** Ask for the run's status. */
     public record GetStatus(ActorRef<Status> replyTo) implements ToCoordinator {
-        @JsonCreator
-        public GetStatus(@JsonProperty("replyTo") ActorRef<Status> replyTo) {
-            this.replyTo = replyTo;
+        @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
+        public GetStatus {
         }
     }
 
