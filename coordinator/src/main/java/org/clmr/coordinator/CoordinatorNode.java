@@ -25,6 +25,7 @@ import org.clmr.protocol.checkpoint.CheckpointReceiver;
 import org.clmr.protocol.checkpoint.CheckpointStore;
 import org.clmr.protocol.checkpoint.JdbcCheckpointStore;
 import org.clmr.protocol.cluster.ClusterDowning;
+import org.clmr.protocol.cluster.DowningLog;
 import org.clmr.protocol.cluster.CoordinatorProtocol;
 import org.clmr.protocol.cluster.PortCheck;
 import org.clmr.protocol.cluster.CoordinatorProtocol.ToCoordinator;
@@ -140,6 +141,7 @@ public final class CoordinatorNode implements AutoCloseable {
             throw bindFailure(e, settings);
         }
         metrics.recovery().mark("actor system started");
+        DowningLog.start(system);
         if (lock != null) {
             lock.announce(Cluster.get(system).selfMember().address().toString());
         }

@@ -16,6 +16,7 @@ import org.clmr.protocol.checkpoint.CheckpointStore;
 import org.clmr.protocol.checkpoint.ClusterCheckpointStore;
 import org.clmr.protocol.checkpoint.JdbcCheckpointStore;
 import org.clmr.protocol.cluster.ClusterDowning;
+import org.clmr.protocol.cluster.DowningLog;
 import org.clmr.protocol.cluster.CoordinatorProtocol;
 import org.clmr.protocol.cluster.CoordinatorProtocol.ToCoordinator;
 import org.clmr.protocol.cluster.CoordinatorProtocol.ToWorker;
@@ -193,6 +194,7 @@ public final class WorkerNode implements AutoCloseable {
                             + settings.coordinatorLostAfter().toSeconds() + " s")), "coordinator-watch");
             return WorkerActor.create(proxy, identity, loop, workerMetrics, settings.repeatInterval(), steps, finished);
         }), "clmr", akkaConfig(settings, seedNodes, security.akkaSettings()).withFallback(config));
+        DowningLog.start(created);
         created.getWhenTerminated().whenComplete((done, err) ->
                 replaceLater(created, "its cluster node stopped (downed, or removed from the cluster)"));
         return created;

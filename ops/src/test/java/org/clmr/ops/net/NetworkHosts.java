@@ -11,6 +11,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Hosts {@code h0..hN} of a private network on this machine, for the real-network cluster tests: one Linux network
@@ -20,9 +22,11 @@ import java.util.concurrent.TimeUnit;
  * routed beyond the bridge, so nothing leaves the machine. Names carry a random prefix, so fixtures of concurrent
  * runs never collide.
  *
- * <p>It starts processes on a host ({@code ip netns exec}), shapes a host's link ({@code tc netem}), cuts it (the
- * bridge side of the veth down, both directions at once) and heals it, drops UDP one way between two hosts
- * (an nftables rule in the sender's namespace; TCP, hence Akka, is untouched) and sets a link's MTU. {@link #close}
+ * <p>It starts processes on a host ({@code ip netns exec}), drops a share of a host's packets at random (nftables),
+ * cuts its link (the bridge side of the veth down, both directions at once) and heals it, drops UDP one way between
+ * two hosts (an nftables rule in the sender's namespace; TCP, hence Akka, is untouched) and sets a link's MTU. It
+ * does not delay or reorder packets: that needs {@code tc netem} (the kernel's {@code sch_netem}), which the
+ * machine these tests were written on lacks, so no such code is here untested. {@link #close}
  * removes every process, namespace and link it made; a JVM shutdown hook does the same when the test JVM is stopped
  * first. Test thread only (not thread-safe); needs root ({@link #unavailable} says why not otherwise).
  */
@@ -30,6 +34,7 @@ public final class NetworkHosts implements AutoCloseable {
     /** The link MTU of every host, as on Ethernet. */
     public static final int MTU = 1500;
     private static final SecureRandom RANDOM = new SecureRandom();
+    private static final Pattern PACKETS = Pattern.compile("counter packets (\\d+)");
 
     private final String prefix;
     private final int subnet;
@@ -125,27 +130,34 @@ public final class NetworkHosts implements AutoCloseable {
     }
 
     /**
-     * Shapes host {@code k}'s link in both directions with {@code tc netem} arguments (e.g. {@code delay 2ms 1ms
-     * loss 1% reorder 5%}): the host's side shapes what it sends, the bridge side what it receives.
+     * Drops {@code percent}% of the packets host {@code k} sends and of those it receives, each at random (an
+     * nftables {@code numgen random} rule in its namespace, TCP and UDP alike): a lossy link, which needs no
+     * {@code sch_netem}. A packet between two lossy hosts crosses both links, as it would cross two lossy cables.
      */
-    public void shape(int k, String... netem) throws IOException {
-        List<String> out = new ArrayList<>(List.of("tc", "qdisc", "replace", "dev", hostLink(k), "root", "netem"));
-        out.addAll(List.of(netem));
-        inHost(k, out.toArray(String[]::new));
-        List<String> in = new ArrayList<>(List.of("tc", "qdisc", "replace", "dev", bridgeLink(k), "root", "netem"));
-        in.addAll(List.of(netem));
-        run(in.toArray(String[]::new));
+    public void lose(int k, int percent) throws IOException {
+        if (percent < 1 || percent > 99) {
+            throw new IllegalArgumentException("loss: 1..99 %, not " + percent);
+        }
+        inHost(k, "nft", "add", "table", "inet", "clmrloss");
+        for (String hook : List.of("input", "output")) {
+            inHost(k, "nft", "add", "chain", "inet", "clmrloss", hook,
+                    "{ type filter hook " + hook + " priority 0 ; policy accept ; }");
+            inHost(k, "nft", "add", "rule", "inet", "clmrloss", hook, "numgen", "random", "mod", "100", "<",
+                    "" + percent, "counter", "drop");
+        }
     }
 
-    /** Why {@link #shape} cannot work on this kernel (one line), or null when {@code tc netem} is there. */
-    public String netemUnavailable() throws IOException {
-        Result r = exec(List.of("ip", "netns", "exec", namespace(0), "tc", "qdisc", "add", "dev", "lo", "root",
-                "netem", "delay", "1ms"));
-        if (r.code() != 0) {
-            return "this kernel has no tc netem (CONFIG_NET_SCH_NETEM): " + r.output().strip();
+    /** Removes the loss {@link #lose} put on host {@code k}, if any; returns how many packets it dropped. */
+    public long loseNothing(int k) throws IOException {
+        inHost(k, "nft", "add", "table", "inet", "clmrloss");
+        Result listed = exec(List.of("ip", "netns", "exec", namespace(k), "nft", "list", "table", "inet", "clmrloss"));
+        inHost(k, "nft", "delete", "table", "inet", "clmrloss");
+        long dropped = 0;
+        Matcher m = PACKETS.matcher(listed.output());
+        while (m.find()) {
+            dropped += Long.parseLong(m.group(1));
         }
-        inHost(0, "tc", "qdisc", "del", "dev", "lo", "root");
-        return null;
+        return dropped;
     }
 
     /** Cuts host {@code k} off the bridge (both directions), as a pulled cable at the switch. */
