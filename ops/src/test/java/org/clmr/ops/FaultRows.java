@@ -5,6 +5,7 @@ import org.clmr.data.generate.GeneratedSet;
 import org.clmr.ops.FaultFixtures.Outcome;
 import org.clmr.ops.FaultMatrixTest.Check;
 import org.clmr.ops.FaultMatrixTest.Row;
+import org.clmr.protocol.security.ThrowawayKeys;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -261,9 +262,9 @@ final class FaultRows {
     }
 
     private static List<String> worker(FaultFixtures fx, Path dataset) {
+        // no checkpoint URL: rank 0 hands its checkpoints to the coordinator over the cluster
         List<String> a = new ArrayList<>(List.of("worker", "--seed-nodes", fx.seed(), "--dataset", dataset.toString(),
-                "--set", "worker.cluster.checkpoint.url=jdbc:h2:file:" + fx.clusterRun().resolve("coordinator")
-                        + ";AUTO_SERVER=TRUE", "--set", "worker.cluster.repeat-interval=500ms"));
+                "--set", "worker.cluster.repeat-interval=500ms"));
         a.addAll(TINY);
         return a;
     }
@@ -345,7 +346,10 @@ final class FaultRows {
                 }),
                 new Row("with space again, control resume goes on to the end", () -> {
                     Files.delete(filler);
-                    Outcome resumed = cli("control", "resume", "--coordinator", http.get());
+                    // the local cluster runs secure: control needs its throw-away token
+                    List<String> resume = new ArrayList<>(List.of("control", "resume", "--coordinator", http.get()));
+                    ThrowawayKeys.inRunDir(run).settingOverrides().forEach(o -> resume.addAll(List.of("--set", o)));
+                    Outcome resumed = cli(resume.toArray(String[]::new));
                     assertEquals(0, resumed.exit(), resumed.text());
                     assertTrue(launcher.get().waitFor(FaultFixtures.WAIT.toSeconds(), TimeUnit.SECONDS));
                     return new Outcome(launcher.get().exitValue(), "", read(log));
