@@ -82,8 +82,7 @@ class HistoryClusterTest {
         Path runDir = dir.resolve("run");
         Process coordinator = startCoordinator(runDir);
         String seed = ClusterLogs.awaitValue(dir.resolve("coordinator.log"), NODE, coordinator, DEADLINE);
-        String url = "jdbc:h2:file:" + runDir.resolve("coordinator") + ";AUTO_SERVER=TRUE";
-        List<Process> workers = List.of(startWorker(seed, dataset, url, 0), startWorker(seed, dataset, url, 1));
+        List<Process> workers = List.of(startWorker(seed, dataset, 0), startWorker(seed, dataset, 1));
         for (int i = 0; i < 2; i++) {
             ClusterLogs.await(dir.resolve("worker-" + i + ".log"), Pattern.compile("worker \\S+ up: aeron"),
                     workers.get(i), DEADLINE);
@@ -187,9 +186,9 @@ class HistoryClusterTest {
         return p;
     }
 
-    private Process startWorker(String seed, Path dataset, String checkpointUrl, int i) {
+    /** A worker of the run; rank 0 hands its checkpoints to the coordinator over the cluster. */
+    private Process startWorker(String seed, Path dataset, int i) {
         List<String> args = new ArrayList<>(List.of("worker", "--seed-nodes", seed, "--dataset", dataset.toString(),
-                "--set", "worker.cluster.checkpoint.url=" + checkpointUrl,
                 "--set", "worker.cluster.repeat-interval=500ms", "--set", "worker.aeron.connect-timeout=5s",
                 "--set", "worker.aeron.liveness-timeout=2s"));
         args.addAll(COMMON);
