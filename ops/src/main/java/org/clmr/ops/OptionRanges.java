@@ -102,7 +102,8 @@ public final class OptionRanges {
             entry("bench step --iterations", Range.ints(1, 1_000_000)),
             entry("bench step --warmup", Range.ints(0, 1_000_000)),
             entry("bench step --max-warmup", Range.ints(0, 1_000_000)),
-            entry("bench step --threads", Range.ints(0, 1024)));
+            entry("bench step --threads", Range.ints(0, 1024)),
+            entry("bench step --bucket-elements", Range.ints(1, Integer.MAX_VALUE)));
 
     private OptionRanges() {
     }
