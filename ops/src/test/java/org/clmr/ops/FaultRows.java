@@ -223,7 +223,7 @@ final class FaultRows {
         AtomicReference<Long> lastStep = new AtomicReference<>();
         List<Row> rows = new ArrayList<>();
         rows.add(new Row("a worker with another dataset", () -> fx.process("worker-other", worker(fx, other)), 1,
-                "reads dataset \\w+ but run r trains on \\w+",
+                "reads dataset \\w+, which differs from the dataset of run r",
                 () -> assertEquals("WAITING_FOR_WORKERS", fx.nodeStatus().path("phase").asText())));
         rows.add(new Row("SIGTERM drains a member; the other goes on", () -> {
             w1.set(fx.started(FaultFixtures.start(fx.dir.resolve("w1.log"), worker(fx, fx.dataset))));

@@ -134,13 +134,28 @@ public final class ClusterCheckpointStore implements CheckpointStore {
     /** A coordinator node's receiver, as this node's receptionist knows them (the lowest address when several). */
     private ActorRef<CheckpointHandoff> receiver() {
         ActorSystem<?> sys = system.get();
-        Receptionist.Listing listing = await(AskPattern.ask(sys.receptionist(),
-                (ActorRef<Receptionist.Listing> r) -> Receptionist.find(CoordinatorProtocol.CHECKPOINT_HANDOFF_KEY, r),
-                timeout, sys.scheduler()), "the receptionist's list of coordinator nodes");
-        return listing.getServiceInstances(CoordinatorProtocol.CHECKPOINT_HANDOFF_KEY).stream()
-                .min(Comparator.comparing(ref -> ref.path().toString()))
-                .orElseThrow(() -> new IllegalStateException("no coordinator node of this cluster takes checkpoints"
-                        + " (none is a member right now); the checkpoint is asked for again at the next checkpoint step"));
+        // the receptionist's listing reaches a node that just joined a moment after it joined: wait for it a while
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            Receptionist.Listing listing = await(AskPattern.ask(sys.receptionist(),
+                    (ActorRef<Receptionist.Listing> r) -> Receptionist.find(CoordinatorProtocol.CHECKPOINT_HANDOFF_KEY, r),
+                    timeout, sys.scheduler()), "the receptionist's list of coordinator nodes");
+            var receiver = listing.getServiceInstances(CoordinatorProtocol.CHECKPOINT_HANDOFF_KEY).stream()
+                    .min(Comparator.comparing(ref -> ref.path().toString()));
+            if (receiver.isPresent()) {
+                return receiver.get();
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("no coordinator node of this cluster takes checkpoints (none is a member"
+                        + " right now); the checkpoint is asked for again at the next checkpoint step");
+            }
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while looking for the coordinator's checkpoint receiver", e);
+            }
+        }
     }
 
     private HandoffReply ask(ActorRef<CheckpointHandoff> receiver, Function<ActorRef<HandoffReply>, CheckpointHandoff> m,
