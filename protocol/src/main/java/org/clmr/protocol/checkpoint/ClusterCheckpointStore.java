@@ -39,6 +39,8 @@ public final class ClusterCheckpointStore implements CheckpointStore {
 
     private final Supplier<ActorSystem<?>> system;
     private final String workerId;
+    /** The longest wait for the receptionist to list a coordinator node's receiver. */
+    private static final Duration LISTING_WAIT = Duration.ofSeconds(10);
     private final Duration timeout;
 
     /**
@@ -134,8 +136,9 @@ public final class ClusterCheckpointStore implements CheckpointStore {
     /** A coordinator node's receiver, as this node's receptionist knows them (the lowest address when several). */
     private ActorRef<CheckpointHandoff> receiver() {
         ActorSystem<?> sys = system.get();
-        // the receptionist's listing reaches a node that just joined a moment after it joined: wait for it a while
-        long deadline = System.nanoTime() + timeout.toNanos();
+        // the receptionist's listing reaches a node that just joined a moment after it joined: wait for it a while,
+        // but not for long when no coordinator node is up (the checkpoint is asked for again)
+        long deadline = System.nanoTime() + Math.min(timeout.toNanos(), LISTING_WAIT.toNanos());
         while (true) {
             Receptionist.Listing listing = await(AskPattern.ask(sys.receptionist(),
                     (ActorRef<Receptionist.Listing> r) -> Receptionist.find(CoordinatorProtocol.CHECKPOINT_HANDOFF_KEY, r),
