@@ -2,7 +2,6 @@ package org.clmr.protocol.wire;
 
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
-import org.agrona.BufferUtil;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -345,28 +344,28 @@ public final class FrameFlyweight {
     public int crc32c(DirectBuffer buffer, int index, int length) {
         CRC32C c = crc;
         c.reset();
-        byte[] array = buffer.byteArray();
-        ByteBuffer bb = buffer.byteBuffer();
-        if (array != null) {
-            c.update(array, (int) (buffer.addressOffset() - BufferUtil.ARRAY_BASE_OFFSET) + index, length);
-        } else if (bb != null) {
-            int position = bb.position();
-            int limit = bb.limit();
-            int start = buffer.wrapAdjustment() + index;
-            bb.limit(bb.capacity()).position(start);
-            bb.limit(start + length);
-            c.update(bb);
-            bb.limit(bb.capacity()).position(position);
-            bb.limit(limit);
-        } else {
-            for (int i = 0; i < length; i++) {
-                c.update(buffer.getByte(index + i));
-            }
-        }
+        DirectBytes.feed(buffer, index, length, crcSink);
         return (int) c.getValue();
     }
 
     private final CRC32C crc = new CRC32C();
+    /** {@link #crc} as {@link DirectBytes}' sink, made once. */
+    private final DirectBytes.Sink crcSink = new DirectBytes.Sink() {
+        @Override
+        public void update(byte[] array, int offset, int length) {
+            crc.update(array, offset, length);
+        }
+
+        @Override
+        public void update(ByteBuffer bytes) {
+            crc.update(bytes);
+        }
+
+        @Override
+        public void update(byte b) {
+            crc.update(b);
+        }
+    };
 
     @Override
     public String toString() {

@@ -1,6 +1,5 @@
 package org.clmr.protocol.wire;
 
-import org.agrona.BufferUtil;
 import org.agrona.DirectBuffer;
 
 import javax.crypto.Mac;
@@ -33,9 +32,27 @@ public final class FrameMac {
     private final Mac mac;
     private final byte[] full;
     private final byte[] receiver = new byte[4];
+    /** The MAC as {@link DirectBytes}' sink, made once. */
+    private final DirectBytes.Sink sink;
 
     private FrameMac(Mac mac) {
         this.mac = mac;
+        this.sink = mac == null ? null : new DirectBytes.Sink() {
+            @Override
+            public void update(byte[] array, int offset, int length) {
+                mac.update(array, offset, length);
+            }
+
+            @Override
+            public void update(ByteBuffer bytes) {
+                mac.update(bytes);
+            }
+
+            @Override
+            public void update(byte b) {
+                mac.update(b);
+            }
+        };
         this.full = mac == null ? null : new byte[mac.getMacLength()];
     }
 
@@ -99,37 +116,11 @@ public final class FrameMac {
         receiver[2] = (byte) (receiverRank >>> 16);
         receiver[3] = (byte) (receiverRank >>> 24);
         mac.update(receiver, 0, receiver.length);
-        update(f.buffer(), f.offset(), f.frameLength());
+        DirectBytes.feed(f.buffer(), f.offset(), f.frameLength(), sink);
         try {
             mac.doFinal(full, 0);
         } catch (javax.crypto.ShortBufferException e) {
             throw new IllegalStateException(e);
-        }
-    }
-
-    /**
-     * Feeds {@code length} bytes at {@code index} of a heap or off-heap buffer to the MAC without allocating: the
-     * array of a heap buffer, or the ByteBuffer of an off-heap one (an Aeron log), whose position and limit are
-     * restored; byte by byte only for a buffer over a raw address, which Aeron never hands out.
-     */
-    private void update(DirectBuffer buffer, int index, int length) {
-        byte[] array = buffer.byteArray();
-        ByteBuffer bb = buffer.byteBuffer();
-        if (array != null) {
-            mac.update(array, (int) (buffer.addressOffset() - BufferUtil.ARRAY_BASE_OFFSET) + index, length);
-        } else if (bb != null) {
-            int position = bb.position();
-            int limit = bb.limit();
-            int start = buffer.wrapAdjustment() + index;
-            bb.limit(bb.capacity()).position(start);
-            bb.limit(start + length);
-            mac.update(bb);
-            bb.limit(bb.capacity()).position(position);
-            bb.limit(limit);
-        } else {
-            for (int i = 0; i < length; i++) {
-                mac.update(buffer.getByte(index + i));
-            }
         }
     }
 }
