@@ -95,6 +95,7 @@ public final class JavaProcess {
         List<String> cmd = new ArrayList<>();
         cmd.add(javaExecutable());
         cmd.addAll(JvmFlags.flags());
+        cmd.addAll(JvmFlags.forCommand(args));
         cmd.add("-Xmx" + maxHeap);
         cmd.addAll(jvmArgs);
         systemProperties.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
