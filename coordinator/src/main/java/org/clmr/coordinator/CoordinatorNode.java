@@ -41,6 +41,7 @@ import org.slf4j.LoggerFactory;
 import javax.net.ssl.SSLContext;
 
 import java.nio.file.Path;
+import java.sql.Connection;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
@@ -117,16 +118,20 @@ public final class CoordinatorNode implements AutoCloseable {
         ActorSystem<Void> system;
         try {
             if (lock != null && settings.database().url().isEmpty()) {
-                RunDirLock.requireH2Closed(runDir, url, settings.database().user(), settings.database().password());
+                RunDirLock.requireH2Closed(runDir, url);
             }
             PortCheck.requireFree(settings.clusterHost(), settings.clusterPort(), "clmr.coordinator.cluster.port",
                     "the cluster port");
             PortCheck.requireFree(settings.httpHost(), settings.httpPort(), "clmr.coordinator.http.port",
                     "the HTTP port (status, metrics, control)");
-            JournalSchema.ensure(settings.database(), url);
-            RunFiles.privateDatabase(runDir, settings.database());
-            store = JdbcCheckpointStore.open(url, settings.database().user(), settings.database().password(),
-                    settings.database().poolSize());
+            Connection held = JournalSchema.prepare(settings.database(), url);
+            try {
+                RunFiles.privateDatabase(runDir, settings.database());
+                store = JdbcCheckpointStore.open(url, settings.database().user(), settings.database().password(),
+                        settings.database().poolSize());
+            } finally {
+                JournalSchema.release(held);
+            }
             metrics.recovery().mark("database ready");
         } catch (RuntimeException e) {
             closeQuietly(lock);
