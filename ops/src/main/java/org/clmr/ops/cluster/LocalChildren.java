@@ -27,7 +27,8 @@ final class LocalChildren {
      */
     synchronized Process start(List<String> args, Path log) {
         if (stopping) {
-            throw new UserError("the local cluster is stopping; not starting clmr " + args.get(0) + " (log " + log + ")");
+            throw new UserError("the local cluster is stopping; not starting clmr " + args.get(0) + " (log " + log
+                    + ")");
         }
         Process p = ClmrProcess.of(args).output(log).start();
         all.add(p);

@@ -48,6 +48,7 @@ class LocalCoordinatorTest {
     private static final Duration WAIT = Duration.ofSeconds(150);
     private static final int BATCH = 6;
     private static final int EPOCHS = 30;
+    private static final Pattern COMMITTED = Pattern.compile("checkpoint \\d+ of step [1-9]\\d* committed");
     private static final Pattern DONE = Pattern.compile("done: finished " + EPOCHS + " epochs \\((\\d+) steps\\)");
 
     private final List<ProcessHandle> started = new ArrayList<>();
@@ -63,7 +64,8 @@ class LocalCoordinatorTest {
     }
 
     @Test
-    void shouldEndWithOneLineWhenTheCoordinatorCannotStartAgainThenResumeAndOutliveAKilledCoordinator() throws Exception {
+    void shouldEndWithOneLineWhenTheCoordinatorCannotStartAgainThenResumeAndOutliveAKilledCoordinator()
+            throws Exception {
         dir = Files.createTempDirectory(Files.createDirectories(Path.of("target")), "clmr-supervise-").toAbsolutePath();
         Path dataset = dir.resolve("dataset");
         GeneratedSet.write(dataset, 24, 7, 22050, 1.0, 2, false, Duration.ofSeconds(30));
@@ -84,8 +86,7 @@ class LocalCoordinatorTest {
         // 1. the coordinator is killed and its cluster port taken before the launcher can start it again
         Path log1 = dir.resolve("launcher-1.log");
         Process first = launch(train, log1);
-        ClusterLogs.await(runDir.resolve("coordinator.log"), Pattern.compile("checkpoint \\d+ of step \\d+ committed"),
-                first, WAIT);
+        ClusterLogs.await(runDir.resolve("coordinator.log"), COMMITTED, first, WAIT);
         List<ProcessHandle> children1 = first.descendants().toList();
         Properties lock1 = lock(runDir);
         String address1 = lock1.getProperty("cluster");
@@ -99,7 +100,8 @@ class LocalCoordinatorTest {
         String out1 = read(log1);
         assertEquals(1, first.exitValue(), out1);
         assertTrue(out1.contains("local cluster: the coordinator (PID " + lock1.getProperty("pid") + ") exited with"
-                + " code 137; starting it again on " + address1 + " (log: " + runDir.resolve("coordinator.log") + ")"), out1);
+                + " code 137; starting it again on " + address1 + " (log: " + runDir.resolve("coordinator.log") + ")"),
+                out1);
         List<String> errors = out1.lines().filter(l -> l.startsWith("clmr train:")).toList();
         assertEquals(1, errors.size(), out1);
         assertTrue(Pattern.compile("clmr train: the coordinator could not be started again: it \\(PID \\d+\\) exited"
@@ -135,7 +137,8 @@ class LocalCoordinatorTest {
             List<StepLine> steps = ClusterLogs.steps(runDir.resolve("worker-" + i + ".log"));
             ClusterLogs.assertContiguous(steps, "worker " + i);
             assertEquals(total, steps.get(steps.size() - 1).step(), "worker " + i + " trained to the end");
-            assertTrue(steps.get(0).step() <= heldAtKill.step(), "worker " + i + " trained before the kill: " + steps.get(0));
+            assertTrue(steps.get(0).step() <= heldAtKill.step(), "worker " + i + " trained before the kill: "
+                    + steps.get(0));
         }
         assertNothingRunning(children2, runDir);
         System.out.printf(Locale.ROOT, "local cluster: coordinator killed -> started again -> next step %.1f s"
@@ -217,13 +220,15 @@ class LocalCoordinatorTest {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (true) {
             List<ProcessHandle> left = new ArrayList<>(children.stream().filter(ProcessHandle::isAlive).toList());
-            ProcessHandle.allProcesses().filter(h -> h.pid() != ProcessHandle.current().pid()).filter(h -> h.info().commandLine().map(c -> c.contains(runDir.toString()))
-                    .orElse(false)).forEach(left::add);
+            ProcessHandle.allProcesses().filter(h -> h.pid() != ProcessHandle.current().pid())
+                    .filter(h -> h.info().commandLine().map(c -> c.contains(runDir.toString())).orElse(false))
+                    .forEach(left::add);
             if (left.isEmpty()) {
                 return;
             }
             if (System.nanoTime() - deadline > 0) {
-                fail("still running: " + left.stream().map(h -> h.pid() + " " + h.info().commandLine().orElse("?")).toList());
+                fail("still running: " + left.stream().map(h -> h.pid() + " " + h.info().commandLine().orElse("?"))
+                        .toList());
             }
             Thread.sleep(250);
         }
