@@ -1,24 +1,17 @@
 package org.clmr.ops.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import org.clmr.coordinator.CoordinatorSettings;
 import org.clmr.data.DataSettings;
 import org.clmr.data.dataset.PackedDataset;
 import org.clmr.data.dataset.PretrainView;
-import org.clmr.ops.ClmrProcess;
 import org.clmr.ops.driver.DriverProcess;
 import org.clmr.protocol.UserError;
-import org.clmr.protocol.security.ControlToken;
 import org.clmr.protocol.security.PrivateFiles;
 import org.clmr.protocol.security.ThrowawayKeys;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -44,6 +37,12 @@ import java.util.regex.Pattern;
  * {@link #DRAIN_TIMEOUT}. While it runs, {@code RUN_DIR/prometheus/targets.json} lists the processes' metrics
  * endpoints ({@link PrometheusTargets}).
  *
+ * <p>It supervises its coordinator ({@link LocalCoordinator}): one that exits while the run goes on (a crash, kill -9,
+ * the OOM killer) is started again, with one line saying so, on the same cluster and HTTP ports; the workers join it
+ * again and the run goes on from the state they hold. A coordinator that cannot be kept up, or whose process runs
+ * without answering for {@link #UNREACHABLE_LIMIT}, ends the command with one line, every process stopped; the same
+ * command then resumes the run. A status poll that fails while the coordinator's process runs is asked again.
+ *
  * <p>It runs secure, as a real cluster does: throw-away keys in {@code RUN_DIR/keys} ({@link ThrowawayKeys}) give
  * every process the same node certificate (Artery on mutual TLS) and the control token, which this launcher sends
  * with its own requests. Rank 0 hands checkpoints to the coordinator over the cluster; only the coordinator opens
@@ -54,18 +53,18 @@ public final class LocalCluster {
     public static final String RUN_ID = "train";
     /** How long a SIGINT or SIGTERM waits for the workers to drain before everything is stopped. */
     static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(30);
-    private static final Pattern NODE = Pattern.compile("coordinator node akka://clmr@([\\w.\\-]+:\\d+) up");
-    private static final Pattern HTTP = Pattern.compile("status: +http://([\\w.\\-]+:\\d+)/status");
+    /** How long the coordinator's process may run without answering a status poll before the command ends. */
+    static final Duration UNREACHABLE_LIMIT = Duration.ofSeconds(60);
     private static final Duration START_TIMEOUT = Duration.ofSeconds(120);
 
     private final Path runDir;
     private final Path dataset;
     private final List<String> configArgs;
     private final PrintWriter out;
-    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-    private final List<Process> processes = new ArrayList<>();
-    private final List<Process> workerProcesses = new ArrayList<>();
-    private ControlToken token;
+    private final LocalChildren children = new LocalChildren();
+    private final Thread onSignal = new Thread(this::drainThenStop, "clmr-local-cluster-stop");
+    private volatile boolean signalled;
+    private volatile LocalCoordinator coordinator;
 
     /**
      * @param configArgs {@code --config}/{@code --set} arguments every process gets (the same run spec)
@@ -77,7 +76,10 @@ public final class LocalCluster {
         this.out = out;
     }
 
-    /** Runs the whole run with {@code workers} worker processes; returns the coordinator's final phase reason. */
+    /**
+     * Runs the whole run with {@code workers} worker processes; returns the coordinator's final phase reason. Runs on
+     * the calling thread, once per instance.
+     */
     public String run(int workers, DataSettings data) throws IOException, InterruptedException {
         String hash;
         int tracks;
@@ -88,53 +90,41 @@ public final class LocalCluster {
         PrivateFiles.createDirectory(runDir);
         keepPreviousLogs();
         ThrowawayKeys keys = ThrowawayKeys.inRunDir(runDir);
-        token = keys.token();
         List<String> secure = new ArrayList<>(configArgs);
         keys.settingOverrides().forEach(o -> secure.addAll(List.of("--set", o)));
+        coordinator = new LocalCoordinator(children, runDir, secure, START_TIMEOUT);
+        LocalEndpoint endpoint = new LocalEndpoint(coordinator, keys.token(), START_TIMEOUT);
         DriverProcess driver = null;
-        Thread onSignal = new Thread(this::drainThenStop, "clmr-local-cluster-stop");
         Runtime.getRuntime().addShutdownHook(onSignal);
         try {
-            List<String> c = new ArrayList<>(List.of("coordinator", "--run-dir", runDir.toString(),
-                    "--set", "coordinator.cluster.port=0", "--set", "coordinator.http.port=0"));
-            c.addAll(secure);
-            Path coordinatorLog = runDir.resolve("coordinator.log");
-            Process coordinator = start(c, coordinatorLog);
+            coordinator.start();
             // the driver needs nothing from the coordinator: its JVM starts while the coordinator's does
             driver = DriverProcess.start(configArgs, runDir.resolve("driver.log"));
-            String seed = await(coordinatorLog, NODE, coordinator);
-            String http = await(coordinatorLog, HTTP, coordinator);
-            PrometheusTargets.write(runDir, http, List.of());
-            List<Process> ws = new ArrayList<>();
-            for (int i = 0; i < workers; i++) {
-                List<String> w = new ArrayList<>(List.of("worker", "--seed-nodes", seed, "--dataset", dataset.toString()));
-                w.addAll(secure);
-                w.addAll(driver.clientArgs());
-                ws.add(start(w, runDir.resolve("worker-" + i + ".log")));
-            }
-            synchronized (processes) {
-                workerProcesses.addAll(ws);
-            }
-            List<String> metrics = new ArrayList<>();
-            for (int i = 0; i < workers; i++) {
-                await(runDir.resolve("worker-" + i + ".log"), Pattern.compile("worker \\S+ up: aeron"), ws.get(i));
-                metrics.add(await(runDir.resolve("worker-" + i + ".log"), PrometheusTargets.WORKER_METRICS, ws.get(i)));
-            }
-            PrometheusTargets.write(runDir, http, metrics);
-            String done = startOrResume(http, hash, tracks);
-            out.printf("local cluster: coordinator %s (http %s), %d workers, logs in %s%n", seed, http, workers, runDir);
+            coordinator.awaitFirstUp();
+            PrometheusTargets.write(runDir, coordinator.http(), List.of());
+            List<Process> ws = startWorkers(workers, coordinator.seed(), secure, driver);
+            PrometheusTargets.write(runDir, coordinator.http(), awaitWorkers(ws));
+            String done = startOrResume(endpoint, hash, tracks);
+            out.printf("local cluster: coordinator %s (http %s), %d workers, logs in %s%n", coordinator.seed(),
+                    coordinator.http(), workers, runDir);
             out.flush();
             if (done != null) {
                 return done;
             }
-            String reason = follow(http, ws);
+            String reason = follow(coordinator, endpoint, ws);
             for (Process w : ws) {
                 w.waitFor(60, TimeUnit.SECONDS);  // the workers leave the cluster on the coordinator's Stop
             }
             return reason;
+        } catch (LocalCoordinator.GaveUp e) {
+            awaitSignalledStop();
+            children.stopAtOnce(Duration.ofSeconds(10));
+            throw e;
         } finally {
+            awaitSignalledStop();
+            reportRestarts();
             PrometheusTargets.clear(runDir);
-            stopAll(Duration.ofSeconds(30));
+            children.stopAll(Duration.ofSeconds(30));
             if (driver != null) {
                 driver.close();
             }
@@ -152,27 +142,60 @@ public final class LocalCluster {
     }
 
     /**
+     * The coordinator's H2 database in the run directory: journal and committed checkpoints. Open it only once the
+     * cluster has stopped: the coordinator process is the only one that opens it while it runs.
+     */
+    public String databaseUrl() {
+        return CoordinatorSettings.DatabaseSettings.defaultH2Url(runDir);
+    }
+
+    private List<Process> startWorkers(int workers, String seed, List<String> secure, DriverProcess driver) {
+        List<Process> ws = new ArrayList<>();
+        for (int i = 0; i < workers; i++) {
+            List<String> w = new ArrayList<>(List.of("worker", "--seed-nodes", seed, "--dataset", dataset.toString()));
+            w.addAll(secure);
+            w.addAll(driver.clientArgs());
+            ws.add(children.startWorker(w, workerLog(i)));
+        }
+        return ws;
+    }
+
+    /** Waits until every worker is up; their metrics endpoints. */
+    private List<String> awaitWorkers(List<Process> ws) throws IOException, InterruptedException {
+        List<String> metrics = new ArrayList<>();
+        for (int i = 0; i < ws.size(); i++) {
+            await(workerLog(i), Pattern.compile("worker \\S+ up: aeron"), ws.get(i));
+            metrics.add(await(workerLog(i), PrometheusTargets.WORKER_METRICS, ws.get(i)));
+        }
+        return metrics;
+    }
+
+    private Path workerLog(int i) {
+        return runDir.resolve("worker-" + i + ".log");
+    }
+
+    /**
      * Starts the run, or goes on with the one the coordinator recovered; returns the reason of a run that had
      * finished already (nothing to do), else null.
      */
-    private String startOrResume(String http, String hash, int tracks) throws IOException, InterruptedException {
-        JsonNode s = status(http);
+    private String startOrResume(LocalEndpoint endpoint, String hash, int tracks) throws InterruptedException {
+        JsonNode s = endpoint.status();
         String phase = s.path("phase").asText();
         String start = "/control/start?run-id=" + RUN_ID + "&dataset-hash=" + hash + "&tracks=" + tracks;
         if (phase.equals("IDLE")) {
-            post(http, start);
+            endpoint.post(start);
         } else if (phase.equals("COMPLETED") && s.path("phaseReason").asText().startsWith("finished")) {
             out.println("run " + RUN_ID + " in " + runDir + " is done already (" + s.path("phaseReason").asText()
                     + "); give another --run-dir to train again");
             return s.path("phaseReason").asText();
         } else if (phase.equals("COMPLETED")) {
-            post(http, start + "&if-exists=resume");
+            endpoint.post(start + "&if-exists=resume");
             out.println("resuming run " + RUN_ID + " in " + runDir + " from its newest checkpoint");
         } else {
             out.println("resuming run " + RUN_ID + " in " + runDir + " (" + phase + ": " + s.path("phaseReason").asText()
                     + ")");
             if (phase.equals("PAUSED")) {
-                post(http, "/control/resume");
+                endpoint.post("/control/resume");
             }
         }
         return null;
@@ -180,47 +203,32 @@ public final class LocalCluster {
 
     /**
      * What SIGINT or SIGTERM to this process does (a shutdown hook): the workers drain (SIGTERM: each leaves at its
-     * next plan boundary, the last one after a checkpoint of the step it holds), then every process stops.
+     * next plan boundary, the last one after a checkpoint of the step it holds), then every process stops. From
+     * then on nothing is started, a coordinator that exits is not started again, and the main thread leaves the
+     * stopping to this hook ({@link #awaitSignalledStop}).
      */
     private void drainThenStop() {
-        List<Process> ws;
-        synchronized (processes) {
-            ws = List.copyOf(workerProcesses);
-        }
-        if (ws.stream().anyMatch(Process::isAlive)) {
-            System.err.println("clmr train: stopping the local cluster: draining the workers (up to "
-                    + DRAIN_TIMEOUT.toSeconds() + " s; the last one checkpoints the step it holds)");
-            ws.forEach(p -> p.toHandle().destroy());
-            long deadline = System.nanoTime() + DRAIN_TIMEOUT.toNanos();
-            for (Process p : ws) {
-                try {
-                    p.waitFor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    break;
-                }
-            }
-        }
-        stopAll(Duration.ofSeconds(10));
+        signalled = true;
+        children.drainThenStop(DRAIN_TIMEOUT);
+        reportRestarts();
     }
 
-    /** SIGTERM to every process still alive, SIGKILL to those still alive after {@code grace}. */
-    private void stopAll(Duration grace) {
-        List<Process> all;
-        synchronized (processes) {
-            all = List.copyOf(processes);
+    /** The last line of a run whose coordinator was started again: how many times. */
+    private void reportRestarts() {
+        int n = coordinator == null ? 0 : coordinator.restarts();
+        if (n > 0) {
+            out.printf("local cluster: the coordinator was started again %d time%s%n", n, n == 1 ? "" : "s");
+            out.flush();
         }
-        all.forEach(Process::destroy);
-        long deadline = System.nanoTime() + grace.toNanos();
-        for (Process p : all) {
-            try {
-                if (!p.waitFor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
-                    p.destroyForcibly();
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                p.destroyForcibly();
-            }
+    }
+
+    /**
+     * On the main thread, once a signal stops the cluster: waits for the shutdown hook, so that the main thread's
+     * own end does not stop the coordinator while the workers drain into it (the JVM ends with the hook).
+     */
+    private void awaitSignalledStop() throws InterruptedException {
+        if (signalled) {
+            onSignal.join();
         }
     }
 
@@ -234,57 +242,53 @@ public final class LocalCluster {
     }
 
     /**
-     * The coordinator's H2 database in the run directory: journal and committed checkpoints. Open it only once the
-     * cluster has stopped: the coordinator process is the only one that opens it while it runs.
+     * One progress line per status poll until the run completes (or every worker is gone). A coordinator that exits
+     * is started again ({@link LocalCoordinator#restart}); one that runs but does not answer is asked again, for up
+     * to {@link #UNREACHABLE_LIMIT}.
      */
-    public String databaseUrl() {
-        return CoordinatorSettings.DatabaseSettings.defaultH2Url(runDir);
-    }
-
-    private Process start(List<String> args, Path log) {
-        Process p = ClmrProcess.of(args).output(log).start();
-        synchronized (processes) {
-            processes.add(p);
-        }
-        return p;
-    }
-
-    private JsonNode status(String http) throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-        while (true) {
-            JsonNode s = new ObjectMapper().readTree(client.send(HttpRequest.newBuilder(URI.create("http://" + http
-                    + "/status")).GET().build(), HttpResponse.BodyHandlers.ofString()).body());
-            if (s.has("phase") || System.nanoTime() > deadline) {
-                return s;
-            }
-            Thread.sleep(500);  // the coordinator is still recovering its journal
-        }
-    }
-
-    /** One progress line per status poll until the run completes (or every worker is gone). */
-    private String follow(String http, List<Process> workers) throws IOException, InterruptedException {
-        ObjectMapper json = new ObjectMapper();
+    private String follow(LocalCoordinator coordinator, LocalEndpoint endpoint, List<Process> workers)
+            throws IOException, InterruptedException {
         boolean terminal = System.console() != null;
         String pausedFor = "";
+        long unreachableSince = 0;
+        boolean answering = true;
         while (true) {
-            JsonNode s = json.readTree(client.send(request(http, "/status").GET().build(),
-                    HttpResponse.BodyHandlers.ofString()).body());
+            if (!coordinator.alive()) {
+                if (!coordinator.restart(line -> say(line, terminal))) {
+                    awaitSignalledStop();
+                    throw new UserError("the local cluster was stopped" + LocalCoordinator.RESUME);
+                }
+                answering = true;
+                continue;
+            }
+            JsonNode s;
+            try {
+                s = endpoint.poll();
+                answering = true;
+            } catch (IOException e) {
+                if (answering) {
+                    unreachableSince = System.nanoTime();
+                    answering = false;
+                }
+                if (coordinator.alive()) {  // else it is started again at the top of the loop
+                    if (System.nanoTime() - unreachableSince > UNREACHABLE_LIMIT.toNanos()) {
+                        throw new LocalCoordinator.GaveUp(endpoint.unreachable(e, "has not answered for "
+                                + UNREACHABLE_LIMIT.toSeconds() + " s").getMessage());
+                    }
+                    Thread.sleep(1000);
+                }
+                continue;
+            }
             if (!s.has("phase")) {  // the coordinator did not answer in time (busy recovering): ask again
                 Thread.sleep(1000);
                 continue;
             }
             if (s.get("phase").asText().equals("PAUSED") && !s.get("phaseReason").asText().equals(pausedFor)) {
                 pausedFor = s.get("phaseReason").asText();
-                out.printf("%spaused: %s (clmr control resume --coordinator %s)%n", terminal ? "\n" : "", pausedFor, http);
+                out.printf("%spaused: %s (clmr control resume --coordinator %s)%n", terminal ? "\n" : "", pausedFor,
+                        coordinator.http());
             }
-            long step = s.get("step").asLong();
-            long total = Math.max(1, s.get("totalSteps").asLong());
-            int width = 30;
-            int done = (int) Math.min(width, width * step / total);
-            out.printf(Locale.ROOT, "%s[%s%s] %s generation %d, %d members, step %d/%d%s", terminal ? "\r" : "",
-                    "=".repeat(done), " ".repeat(width - done), s.get("phase").asText(), s.get("generation").asLong(),
-                    s.get("members").size(), step, total, terminal ? "   " : "\n");
-            out.flush();
+            printProgress(s, terminal);
             if (s.get("phase").asText().equals("COMPLETED")) {
                 out.println();
                 return s.get("phaseReason").asText();
@@ -296,25 +300,21 @@ public final class LocalCluster {
         }
     }
 
-    /** Posts an operator command; a 503 (the coordinator is still recovering its journal) is tried again. */
-    private void post(String http, String path) throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-        while (true) {
-            HttpResponse<String> r = client.send(request(http, path).POST(HttpRequest.BodyPublishers.noBody()).build(),
-                    HttpResponse.BodyHandlers.ofString());
-            if (r.statusCode() == 200) {
-                return;
-            }
-            if (r.statusCode() != 503 || System.nanoTime() > deadline) {
-                throw new UserError("the local coordinator refused " + path + ": " + r.body());
-            }
-            Thread.sleep(500);
-        }
+    private void printProgress(JsonNode s, boolean terminal) {
+        long step = s.get("step").asLong();
+        long total = Math.max(1, s.get("totalSteps").asLong());
+        int width = 30;
+        int done = (int) Math.min(width, width * step / total);
+        out.printf(Locale.ROOT, "%s[%s%s] %s generation %d, %d members, step %d/%d%s", terminal ? "\r" : "",
+                "=".repeat(done), " ".repeat(width - done), s.get("phase").asText(), s.get("generation").asLong(),
+                s.get("members").size(), step, total, terminal ? "   " : "\n");
+        out.flush();
     }
 
-    /** A request to the coordinator's endpoint with the control token. */
-    private HttpRequest.Builder request(String http, String path) {
-        return HttpRequest.newBuilder(URI.create("http://" + http + path)).header("Authorization", token.authorization());
+    /** A line of its own about the cluster, below the progress bar on a terminal. */
+    private void say(String line, boolean terminal) {
+        out.println((terminal ? "\n" : "") + "local cluster: " + line);
+        out.flush();
     }
 
     private String await(Path log, Pattern pattern, Process p) throws IOException, InterruptedException {

@@ -5,10 +5,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /** What the real-process cluster tests read from the logs of coordinator and worker processes. */
@@ -40,6 +45,19 @@ final class ClusterLogs {
             }
         }
         return out;
+    }
+
+    /** Steps a worker completed, each once, without a gap between its first and last. */
+    static void assertContiguous(List<StepLine> steps, String who) {
+        assertFalse(steps.isEmpty(), who + " trained");
+        Set<Long> seen = new HashSet<>();
+        long previous = steps.get(0).step() - 1;
+        for (StepLine s : steps) {
+            assertTrue(seen.add(s.step()), who + " repeated step " + s.step());
+            assertTrue(s.step() == previous + 1 || s.step() > previous, who + " went back to step " + s.step());
+            assertEquals(previous + 1, s.step(), who + " skipped from step " + previous + " to " + s.step());
+            previous = s.step();
+        }
     }
 
     /**

@@ -20,17 +20,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -131,7 +128,7 @@ class RecoveryClusterTest {
         for (int i = 0; i < 2; i++) {
             assertTrue(workers.get(i).isAlive(), "worker " + i + " survived the coordinator restart");
             assertTrue(Files.readString(workerLog(i)).contains("joining"), "worker " + i + " replaced its cluster node");
-            assertContiguous(ClusterLogs.steps(workerLog(i)), "worker " + i);
+            ClusterLogs.assertContiguous(ClusterLogs.steps(workerLog(i)), "worker " + i);
         }
 
         // 3. every worker dies; new ones resume from the last committed checkpoint
@@ -155,7 +152,7 @@ class RecoveryClusterTest {
             }
             List<StepLine> steps = ClusterLogs.steps(workerLog(i));
             assertEquals(total, steps.get(steps.size() - 1).step(), "new worker " + i + " trained to the end");
-            assertContiguous(steps, "new worker " + i);
+            ClusterLogs.assertContiguous(steps, "new worker " + i);
             fingerprints.add(steps.get(steps.size() - 1).fingerprint());
         }
         assertTrue(resumedFrom >= checkpointStep && resumedFrom <= lastBeforeLoss,
@@ -166,19 +163,6 @@ class RecoveryClusterTest {
         System.out.printf(Locale.ROOT, "recovery: worker killed mid-step -> survivors' next step %.1f s;"
                 + " coordinator killed and restarted -> next step %.1f s (tiny preset, 3 then 2 workers)%n",
                 workerLossSeconds, coordinatorRestartSeconds);
-    }
-
-    /** Steps a worker completed, each once, without a gap between its first and last. */
-    private static void assertContiguous(List<StepLine> steps, String who) {
-        assertFalse(steps.isEmpty(), who + " trained");
-        Set<Long> seen = new HashSet<>();
-        long previous = steps.get(0).step() - 1;
-        for (StepLine s : steps) {
-            assertTrue(seen.add(s.step()), who + " repeated step " + s.step());
-            assertTrue(s.step() == previous + 1 || s.step() > previous, who + " went back to step " + s.step());
-            assertEquals(previous + 1, s.step(), who + " skipped from step " + previous + " to " + s.step());
-            previous = s.step();
-        }
     }
 
     private Process startCoordinator(String port, String logName) throws Exception {
