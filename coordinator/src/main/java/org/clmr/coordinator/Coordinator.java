@@ -423,7 +423,9 @@ public final class Coordinator
             log.error(f.why() + "; members wait at their plan boundaries; retrying in " + f.retryIn().toSeconds() + " s");
         });
         state.run().ifPresent(desks.checkpoints::recovered);
-        desks.admission.recovered(state).stream().filter(this::inCluster).forEach(this::watch);
+        List<WorkerInfo> recorded = desks.admission.recovered(state);
+        recorded.stream().filter(this::inCluster).forEach(this::watch);
+        WorkerNodes.tellRestarted(context.getSystem(), recorded.stream().filter(w -> !inCluster(w)).toList());
         if (!desks.admission.isOpen()) {
             context.getSelf().tell(CheckMembers.INSTANCE);
         }

@@ -8,6 +8,11 @@ import akka.cluster.Cluster;
 import akka.cluster.ClusterActorRefProvider;
 import akka.cluster.Member;
 import akka.cluster.MemberStatus;
+import akka.cluster.UniqueAddress;
+import org.clmr.coordinator.journal.WorkerInfo;
+import org.clmr.protocol.cluster.CoordinatorRestarted;
+
+import java.util.List;
 
 /** Where a worker's actor lives, as the coordinator asks after recovery. Called on the coordinator's thread. */
 final class WorkerNodes {
@@ -33,5 +38,19 @@ final class WorkerNodes {
             }
         }
         return false;
+    }
+
+    /**
+     * Tells each worker of {@code away} (recorded, not in this cluster) that this coordinator node restarted, so that
+     * one still in the cluster of the dead incarnation replaces its node at once ({@link CoordinatorRestarted}).
+     */
+    static void tellRestarted(ActorSystem<?> system, List<WorkerInfo> away) {
+        if (away.isEmpty() || !(system.classicSystem() instanceof ExtendedActorSystem sys)
+                || !(sys.provider() instanceof ClusterActorRefProvider)) {
+            return;
+        }
+        UniqueAddress self = Cluster.get(sys).selfUniqueAddress();
+        CoordinatorRestarted restarted = new CoordinatorRestarted(self.address().toString(), self.longUid());
+        away.forEach(w -> w.ref().tell(restarted));
     }
 }

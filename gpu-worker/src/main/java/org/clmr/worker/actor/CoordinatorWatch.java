@@ -47,6 +47,21 @@ final class CoordinatorWatch {
         }));
     }
 
+    /**
+     * Whether {@code state} (a worker node's view) holds an earlier incarnation of the coordinator node at
+     * {@code address} that now runs as {@code uid}: a coordinator member at that address with another UID. Such a
+     * member is dead, however reachable the failure detector still thinks it, since one process binds a port.
+     */
+    static boolean holdsEarlierIncarnation(CurrentClusterState state, String address, long uid) {
+        for (Member m : state.getMembers()) {
+            if (m.hasRole(CoordinatorProtocol.COORDINATOR_ROLE) && m.address().toString().equals(address)
+                    && m.uniqueAddress().longUid() != uid) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private static boolean coordinatorReachable(CurrentClusterState state) {
         for (Member m : state.getMembers()) {
             if (m.hasRole(CoordinatorProtocol.COORDINATOR_ROLE) && m.status() == MemberStatus.up()

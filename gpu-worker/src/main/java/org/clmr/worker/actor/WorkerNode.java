@@ -2,7 +2,11 @@ package org.clmr.worker.actor;
 
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.BehaviorInterceptor;
+import akka.actor.typed.TypedActorContext;
 import akka.actor.typed.javadsl.Behaviors;
+import akka.cluster.Cluster;
 import akka.cluster.typed.ClusterSingleton;
 import akka.cluster.typed.ClusterSingletonSettings;
 import akka.cluster.typed.SingletonActor;
@@ -18,6 +22,7 @@ import org.clmr.protocol.checkpoint.JdbcCheckpointStore;
 import org.clmr.protocol.cluster.ClusterDowning;
 import org.clmr.protocol.cluster.DowningLog;
 import org.clmr.protocol.cluster.CoordinatorProtocol;
+import org.clmr.protocol.cluster.CoordinatorRestarted;
 import org.clmr.protocol.cluster.CoordinatorProtocol.ToCoordinator;
 import org.clmr.protocol.cluster.CoordinatorProtocol.ToWorker;
 import org.clmr.protocol.http.HttpGuard;
@@ -192,12 +197,43 @@ public final class WorkerNode implements AutoCloseable {
             ctx.spawn(CoordinatorWatch.create(settings.coordinatorLostAfter(), Duration.ofMillis(500),
                     () -> replaceLater(mine, "no coordinator node reachable for "
                             + settings.coordinatorLostAfter().toSeconds() + " s")), "coordinator-watch");
-            return WorkerActor.create(proxy, identity, loop, workerMetrics, settings.repeatInterval(), steps, finished);
+            return Behaviors.intercept(() -> new RestartedCoordinator(mine),
+                    WorkerActor.create(proxy, identity, loop, workerMetrics, settings.repeatInterval(), steps, finished));
         }), "clmr", akkaConfig(settings, seedNodes, security.akkaSettings()).withFallback(config));
         DowningLog.start(created);
         created.getWhenTerminated().whenComplete((done, err) ->
                 replaceLater(created, "its cluster node stopped (downed, or removed from the cluster)"));
         return created;
+    }
+
+    /**
+     * Takes {@link CoordinatorRestarted} off the worker actor's messages: a coordinator that came back at the address
+     * of one this node still holds as a member (another UID) has this node replaced now, not once the dead
+     * incarnation has been unreachable for {@code coordinator-lost-after}. On the actor's thread.
+     */
+    private final class RestartedCoordinator extends BehaviorInterceptor<ToWorker, ToWorker> {
+        private final ActorSystem<?> node;
+
+        RestartedCoordinator(ActorSystem<?> node) {
+            super(ToWorker.class);
+            this.node = node;
+        }
+
+        @Override
+        public Behavior<ToWorker> aroundReceive(TypedActorContext<ToWorker> ctx, ToWorker msg,
+                                                ReceiveTarget<ToWorker> target) {
+            if (!(msg instanceof CoordinatorRestarted r)) {
+                return target.apply(ctx, msg);
+            }
+            if (CoordinatorWatch.holdsEarlierIncarnation(Cluster.get(node).state(), r.address(), r.uid())) {
+                replaceLater(node, "the coordinator at " + r.address() + " restarted (a new incarnation told this"
+                        + " worker)");
+            } else {
+                ctx.asJava().getLog().info("ignoring a restart notice from {}: this node holds no earlier incarnation of"
+                        + " it", r.address());
+            }
+            return Behaviors.same();
+        }
     }
 
     /** Replaces the cluster node {@code old}, unless it was already replaced or the worker is closing. */
