@@ -96,6 +96,7 @@ class CoordinatorProtocolTest {
                 new PeerTimeout("w2", 4, 130, List.of(0, 2)),
                 new Stop("run-1", StopReason.FINISHED),
                 new Stop("run-1", StopReason.DRAINED),
+                new CoordinatorRestarted("akka://clmr@10.0.0.1:2551", -5213252467572468782L),
                 new DrainWorker("w2", operator),
                 new StartRun("run-1", spec, "c".repeat(64), 25_000, operator),
                 new PauseRun(operator),
