@@ -112,6 +112,7 @@ class LocalCoordinatorTest {
         assertNothingRunning(children1, runDir);
 
         // 2. the same command resumes; its coordinator is killed mid-run and started again
+        long newestCheckpoint = newestCommitted(read(runDir.resolve("coordinator.log")));
         Path log2 = dir.resolve("launcher-2.log");
         Process second = launch(train, log2);
         ClusterLogs.await(log2, Pattern.compile("resuming run train"), second, WAIT);
@@ -139,10 +140,23 @@ class LocalCoordinatorTest {
             assertEquals(total, steps.get(steps.size() - 1).step(), "worker " + i + " trained to the end");
             assertTrue(steps.get(0).step() <= heldAtKill.step(), "worker " + i + " trained before the kill: "
                     + steps.get(0));
+            assertEquals(newestCheckpoint + 1, steps.get(0).step(), "worker " + i + " resumed from the newest"
+                    + " checkpoint the killed coordinator had committed (step " + newestCheckpoint + ")");
         }
         assertNothingRunning(children2, runDir);
         System.out.printf(Locale.ROOT, "local cluster: coordinator killed -> started again -> next step %.1f s"
                 + " (tiny preset, 2 workers)%n", restartSeconds);
+    }
+
+    /** The step of the newest checkpoint a coordinator log says was committed. */
+    private static long newestCommitted(String coordinatorLog) {
+        Matcher m = Pattern.compile("checkpoint \\d+ of step (\\d+) committed").matcher(coordinatorLog);
+        long newest = -1;
+        while (m.find()) {
+            newest = Math.max(newest, Long.parseLong(m.group(1)));
+        }
+        assertTrue(newest > 0, "a checkpoint was committed:\n" + coordinatorLog);
+        return newest;
     }
 
     private Process launch(List<String> args, Path log) {
