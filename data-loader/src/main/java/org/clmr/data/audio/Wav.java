@@ -65,6 +65,9 @@ public final class Wav {
             long size = b.getInt(at + 4) & 0xFFFFFFFFL;
             int body = at + 8;
             if (id == 0x20746d66) { // "fmt "
+                if (fmt != null) {  // which one the samples follow is anyone's guess (format() reads the first)
+                    throw new UserError(name + ": two fmt chunks; the header is damaged, re-encode it with ffmpeg");
+                }
                 fmt = fmt(b, body, size, bytes.length, name);
             } else if (id == 0x61746164) { // "data"
                 if (fmt == null) {

@@ -58,6 +58,15 @@ class WavRegressionTest {
     }
 
     @Test
+    void shouldRefuseASecondFmtChunk() {
+        // the decoder followed the last fmt chunk and Wav.format the first: they disagreed on the rate (a fuzz finding)
+        byte[] one = WavFuzzTest.file(1, 1, 16, 0, 2);
+        ByteBuffer b = ByteBuffer.allocate(one.length + 24).order(ByteOrder.LITTLE_ENDIAN);
+        b.put(one, 0, 36).put(one, 12, 24).put(one, 36, one.length - 36).putInt(4, b.capacity() - 8);
+        assertTrue(refusal(b.array()).contains("two fmt chunks"));
+    }
+
+    @Test
     void shouldRefuseNonFiniteFloatSamples() {
         byte[] b = WavFuzzTest.file(3, 1, 32, 0, 4);
         ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).putFloat(b.length - 4, Float.NaN);
