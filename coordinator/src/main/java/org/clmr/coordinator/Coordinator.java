@@ -66,8 +66,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 import static org.clmr.coordinator.checkpoint.CheckpointStoreWork.rootMessage;
 
@@ -423,9 +425,10 @@ public final class Coordinator
             log.error(f.why() + "; members wait at their plan boundaries; retrying in " + f.retryIn().toSeconds() + " s");
         });
         state.run().ifPresent(desks.checkpoints::recovered);
-        List<WorkerInfo> recorded = desks.admission.recovered(state);
-        recorded.stream().filter(this::inCluster).forEach(this::watch);
-        WorkerNodes.tellRestarted(context.getSystem(), recorded.stream().filter(w -> !inCluster(w)).toList());
+        Map<Boolean, List<WorkerInfo>> inThisCluster = desks.admission.recovered(state).stream()
+                .collect(Collectors.partitioningBy(this::inCluster));
+        inThisCluster.get(true).forEach(this::watch);
+        WorkerNodes.tellRestarted(context.getSystem(), inThisCluster.get(false));
         if (!desks.admission.isOpen()) {
             context.getSelf().tell(CheckMembers.INSTANCE);
         }

@@ -13,6 +13,7 @@ import org.clmr.coordinator.journal.WorkerInfo;
 import org.clmr.protocol.cluster.CoordinatorRestarted;
 
 import java.util.List;
+import java.util.Optional;
 
 /** Where a worker's actor lives, as the coordinator asks after recovery. Called on the coordinator's thread. */
 final class WorkerNodes {
@@ -26,11 +27,11 @@ final class WorkerNodes {
      */
     static boolean inCluster(ActorSystem<?> system, ActorRef<?> ref) {
         Address address = ref.path().address();
-        if (!address.hasGlobalScope() || !(system.classicSystem() instanceof ExtendedActorSystem sys)
-                || !(sys.provider() instanceof ClusterActorRefProvider)) {
+        Optional<ExtendedActorSystem> clustered = clustered(system);
+        if (!address.hasGlobalScope() || clustered.isEmpty()) {
             return true;
         }
-        for (Member m : Cluster.get(sys).state().getMembers()) {
+        for (Member m : Cluster.get(clustered.get()).state().getMembers()) {
             MemberStatus status = m.status();
             if (m.address().equals(address) && (status == MemberStatus.up() || status == MemberStatus.weaklyUp()
                     || status == MemberStatus.joining())) {
@@ -45,12 +46,18 @@ final class WorkerNodes {
      * one still in the cluster of the dead incarnation replaces its node at once ({@link CoordinatorRestarted}).
      */
     static void tellRestarted(ActorSystem<?> system, List<WorkerInfo> away) {
-        if (away.isEmpty() || !(system.classicSystem() instanceof ExtendedActorSystem sys)
-                || !(sys.provider() instanceof ClusterActorRefProvider)) {
+        Optional<ExtendedActorSystem> clustered = clustered(system);
+        if (away.isEmpty() || clustered.isEmpty()) {
             return;
         }
-        UniqueAddress self = Cluster.get(sys).selfUniqueAddress();
+        UniqueAddress self = Cluster.get(clustered.get()).selfUniqueAddress();
         CoordinatorRestarted restarted = new CoordinatorRestarted(self.address().toString(), self.longUid());
         away.forEach(w -> w.ref().tell(restarted));
+    }
+
+    /** {@code system} as a classic system when it runs a cluster (not in a test's local actor system). */
+    private static Optional<ExtendedActorSystem> clustered(ActorSystem<?> system) {
+        return system.classicSystem() instanceof ExtendedActorSystem sys
+                && sys.provider() instanceof ClusterActorRefProvider ? Optional.of(sys) : Optional.empty();
     }
 }
