@@ -48,7 +48,7 @@ class LocalCoordinatorTest {
     private static final Duration WAIT = Duration.ofSeconds(150);
     private static final int BATCH = 6;
     private static final int EPOCHS = 30;
-    private static final Pattern COMMITTED = Pattern.compile("checkpoint \\d+ of step [1-9]\\d* committed");
+    private static final Pattern COMMITTED = Pattern.compile("checkpoint \\d+ of step ([1-9]\\d*) committed");
     private static final Pattern DONE = Pattern.compile("done: finished " + EPOCHS + " epochs \\((\\d+) steps\\)");
 
     private final List<ProcessHandle> started = new ArrayList<>();
@@ -150,7 +150,7 @@ class LocalCoordinatorTest {
 
     /** The step of the newest checkpoint a coordinator log says was committed. */
     private static long newestCommitted(String coordinatorLog) {
-        Matcher m = Pattern.compile("checkpoint \\d+ of step (\\d+) committed").matcher(coordinatorLog);
+        Matcher m = COMMITTED.matcher(coordinatorLog);
         long newest = -1;
         while (m.find()) {
             newest = Math.max(newest, Long.parseLong(m.group(1)));
